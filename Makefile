@@ -1,0 +1,107 @@
+# gather: build, test, run and install.
+#
+#   make                 build build/gather (warning-free at -Wall -Wextra -Werror, C11)
+#   make test            install missing libraries (as root), build, run every test
+#   make test SAN=1      the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make run             start the bundled fixture site on 127.0.0.1 and download urls.txt from it
+#   make install         install to $(PREFIX)/bin (PREFIX=/usr/local)
+#   make clean
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3
+TESTPKGS := cmocka libmicrohttpd
+
+# Debian packages that provide the pkg-config modules above (checked by `make deps`).
+DEB_PKGS := libcurl4-openssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
+            libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl
+
+ifeq ($(SAN),1)
+BUILD   ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT     ?= -O1
+else
+BUILD   ?= build
+SANFLAGS :=
+OPT     ?= -O2
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wno-missing-field-initializers -I. $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+# Every .c in the four code folders is part of the library except the program's entry point;
+# adding a module is adding a file.
+LIB_SRC  := $(sort $(wildcard net/*.c parse/*.c storage/*.c) $(filter-out crawler/main.c,$(wildcard crawler/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/crawler/main.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SERVER_SRC := $(sort $(wildcard tests/server/*.c))
+SERVER_BIN := $(BUILD)/fixture-server
+
+.PHONY: all deps test unit integration run install clean fuzz asan
+all: $(BUILD)/gather
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libgather.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gather: $(MAIN_OBJ) $(BUILD)/libgather.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgather.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgather.a $(LDLIBS) $(TEST_LIBS)
+
+$(SERVER_BIN): $(SERVER_SRC) $(wildcard tests/server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_SRC) $(LDLIBS) $(TEST_LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# Install what is missing: as root with apt-get, otherwise print the exact command.
+deps:
+	@missing=""; for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	for t in jq curl nginx; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	if [ -n "$$missing" ]; then \
+	  echo "gather: missing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
+	  else \
+	    echo "run: sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+
+unit: $(UNIT_BIN)
+integration: $(BUILD)/gather $(SERVER_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit integration
+	@BUILD=$(BUILD) SAN=$(SAN) tests/run $(UNIT_BIN)
+
+asan:
+	@$(MAKE) --no-print-directory test SAN=1
+
+run: deps
+	@$(MAKE) --no-print-directory all $(SERVER_BIN)
+	@BUILD=$(BUILD) tests/server/demo
+
+install: $(BUILD)/gather
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/gather $(DESTDIR)$(PREFIX)/bin/gather
+
+clean:
+	rm -rf build
