@@ -1,0 +1,36 @@
+/* crawl_report: per-URL outcomes, failure lines, JSON lines (jansson) and the final summary. */
+#ifndef CRAWLER_REPORT_H
+#define CRAWLER_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "net/http.h"
+
+typedef struct crawl_report {
+    uint64_t queued;          /* URLs accepted so far (grows while the list is read) */
+    int queued_final;         /* the list is fully read: queued is the total */
+    uint64_t ok, failed, skipped;
+    uint64_t bytes;
+    long inflight, max_inflight;
+    uint64_t start_ns;
+    const char *mode;
+    int json, quiet, verbose;
+    FILE *out;                /* JSON lines and the summary go here (stdout) */
+    void (*before_print)(void *arg);   /* clears the progress line before a message */
+    void *before_print_arg;
+} crawl_report_t;
+
+void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quiet, int verbose);
+
+/* Records one finished URL. req may be NULL (failed before any transfer); reason is NULL for a
+ * success. path is the saved file relative to the output folder (NULL if none). */
+void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
+                         const http_req_t *req, const char *reason);
+
+/* Prints the summary (text to stderr, plus a JSON line when --json). */
+void crawl_report_summary(crawl_report_t *rep);
+
+double crawl_report_elapsed(const crawl_report_t *rep);
+
+#endif

@@ -1,0 +1,174 @@
+/* store_file: openat/mkdirat/renameat under one directory fd, never following symlinks. */
+#include "storage/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int store_dir_open(const char *dir, int *dirfd)
+{
+    char path[PATH_MAX];
+    size_t len = strlen(dir);
+    int fd;
+
+    if (len == 0 || len >= sizeof(path))
+        return -ENAMETOOLONG;
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    *dirfd = fd;
+    return 0;
+}
+
+int store_file_parent(int dirfd, const char *relpath, int create, const char **leaf)
+{
+    const char *start = relpath, *slash;
+    int cur;
+
+    if (!strchr(relpath, '/')) {
+        *leaf = relpath;
+        return dirfd;               /* flat layout: no folder to open, nothing to close */
+    }
+    cur = dup(dirfd);
+    if (cur < 0)
+        return -errno;
+    while ((slash = strchr(start, '/'))) {
+        char name[NAME_MAX + 1];
+        size_t n = (size_t)(slash - start);
+        int next;
+
+        if (n == 0 || n > NAME_MAX) {
+            close(cur);
+            return n ? -ENAMETOOLONG : -EINVAL;
+        }
+        memcpy(name, start, n);
+        name[n] = '\0';
+        next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+                close(cur);
+                return -e;
+            }
+            next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            int e = errno == ELOOP ? ENOTDIR : errno;   /* a symlink where a folder should be */
+            close(cur);
+            return -e;
+        }
+        close(cur);
+        cur = next;
+        start = slash + 1;
+    }
+    *leaf = start;
+    return cur;
+}
+
+static int store_part_name(const char *leaf, char *out, size_t outsz)
+{
+    int n = snprintf(out, outsz, "%s" STORE_PART_SUFFIX, leaf);
+
+    if (n < 0 || (size_t)n >= outsz || (size_t)n > NAME_MAX)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+int store_file_create(int dirfd, const char *relpath, int *fd)
+{
+    char part[NAME_MAX + 2];
+    const char *leaf;
+    int parent = store_file_parent(dirfd, relpath, 1, &leaf);
+    int result;
+
+    if (parent < 0)
+        return parent;
+    result = store_part_name(leaf, part, sizeof(part));
+    if (result < 0)
+        goto cleanup;
+    *fd = openat(parent, part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    result = *fd < 0 ? -errno : 0;
+cleanup:
+    if (parent != dirfd)
+        close(parent);
+    return result;
+}
+
+int store_file_write(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int store_file_commit(int dirfd, const char *relpath, int fd, int do_fsync)
+{
+    char part[NAME_MAX + 2];
+    const char *leaf;
+    int parent, result = 0;
+
+    if (do_fsync && fsync(fd) < 0)
+        result = -errno;
+    if (close(fd) < 0 && result == 0)
+        result = -errno;
+    parent = store_file_parent(dirfd, relpath, 0, &leaf);
+    if (parent < 0)
+        return parent;
+    if (store_part_name(leaf, part, sizeof(part)) < 0) {
+        if (parent != dirfd)
+            close(parent);
+        return -ENAMETOOLONG;
+    }
+    if (result == 0 && renameat(parent, part, parent, leaf) < 0)
+        result = -errno;
+    if (result < 0)
+        unlinkat(parent, part, 0);
+    else if (do_fsync && fsync(parent) < 0)
+        result = -errno;
+    if (parent != dirfd)
+        close(parent);
+    return result;
+}
+
+void store_file_discard(int dirfd, const char *relpath, int fd)
+{
+    char part[NAME_MAX + 2];
+    const char *leaf;
+    int parent;
+
+    if (fd >= 0)
+        close(fd);
+    parent = store_file_parent(dirfd, relpath, 0, &leaf);
+    if (parent < 0)
+        return;
+    if (store_part_name(leaf, part, sizeof(part)) == 0)
+        unlinkat(parent, part, 0);
+    if (parent != dirfd)
+        close(parent);
+}

@@ -1,0 +1,33 @@
+/* store_file: blocking file operations confined to the output directory (run on pool threads). */
+#ifndef STORAGE_FILE_H
+#define STORAGE_FILE_H
+
+#include <stddef.h>
+
+#define STORE_PART_SUFFIX ".part"
+
+/* Creates dir (and its parents) if needed and opens it. Returns 0 and *dirfd, or -errno. */
+int store_dir_open(const char *dir, int *dirfd);
+
+/* Opens relpath + ".part" under dirfd for writing, truncating it, creating missing parent folders.
+ * Every component is opened with O_NOFOLLOW, so a symlink planted in the output folder cannot
+ * redirect a write outside it. Returns 0 and *fd, or -errno (nothing is created on failure
+ * except parent folders). */
+int store_file_create(int dirfd, const char *relpath, int *fd);
+
+/* Writes all of buf (retrying short writes and EINTR). Returns 0 or -errno. */
+int store_file_write(int fd, const void *buf, size_t len);
+
+/* Optionally fsyncs, closes fd, and renames relpath.part to relpath. On failure the .part is
+ * removed and -errno returned; fd is closed either way. */
+int store_file_commit(int dirfd, const char *relpath, int fd, int do_fsync);
+
+/* Closes fd (if >= 0) and removes relpath.part. */
+void store_file_discard(int dirfd, const char *relpath, int fd);
+
+/* Opens the parent folder of relpath under dirfd (O_NOFOLLOW all the way), creating it if create
+ * is set; *leaf points into relpath at the last component. Returns an fd (dirfd itself when
+ * relpath has no folder: close it only if it differs from dirfd) or -errno. */
+int store_file_parent(int dirfd, const char *relpath, int create, const char **leaf);
+
+#endif

@@ -1,0 +1,39 @@
+/* store_writer: streams one body to DIR/NAME.part through the thread pool, then renames it. */
+#ifndef STORAGE_WRITER_H
+#define STORAGE_WRITER_H
+
+#include <stdint.h>
+
+#include "net/future.h"
+#include "net/http.h"
+
+/* Bytes queued for the disk per transfer before the transfer is paused. */
+#define STORE_WRITER_QUEUE_MAX (4 * 1024 * 1024)
+
+typedef struct store_writer store_writer_t;
+
+/* A writer for dirfd/relpath (relpath is copied). Nothing touches the disk until the first
+ * bytes or the commit. dirfd is borrowed and must stay open until the writer is freed. */
+store_writer_t *store_writer_new(sched_t *s, int dirfd, const char *relpath, int do_fsync);
+
+/* The sink to give the transfer; req is told to resume when a paused queue drains. */
+http_sink_t *store_writer_sink(store_writer_t *w);
+void store_writer_attach(store_writer_t *w, http_req_t *req);
+
+/* Writes what is queued, closes, and renames NAME.part to NAME. The future resolves when the
+ * file is in place, or fails with -errno (the .part is then removed). Call once, and not
+ * together with abort. The caller owns the returned reference. */
+future_t *store_writer_commit(store_writer_t *w);
+
+/* Drops what is queued, waits for a write in progress, closes and removes NAME.part. */
+future_t *store_writer_abort(store_writer_t *w);
+
+/* Bytes written to disk so far; the first disk error (0 if none). */
+uint64_t store_writer_written(const store_writer_t *w);
+int store_writer_error(const store_writer_t *w);
+
+/* Frees w. Only after the commit or abort future settled, or if neither was ever started and no
+ * byte was written. */
+void store_writer_free(store_writer_t *w);
+
+#endif

@@ -1,0 +1,90 @@
+# tests/integration/lib.sh: helpers for integration tests against the fixture server.
+# A test file defines test_* functions and ends with `run_tests`. Each test runs in its own
+# subshell with a fresh temporary folder; a watchdog kills a test that hangs.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+GATHER="$BUILD/gather"
+FIXTURE="$BUILD/fixture-server"
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+SERVER_PIDS=()
+
+# server_start [fixture args]: starts a fixture server on 127.0.0.1:ephemeral; sets PORT and BASE.
+server_start() {
+    local pf
+    pf=$(mktemp "$TMP/port.XXXXXX")
+    rm -f "$pf"
+    "$FIXTURE" --port 0 --port-file "$pf" --quiet "$@" >/dev/null 2>"$TMP/server.log" &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 1 200); do
+        [ -s "$pf" ] && break
+        sleep 0.05
+    done
+    [ -s "$pf" ] || { echo "# fixture server did not start"; cat "$TMP/server.log"; return 1; }
+    PORT=$(cat "$pf")
+    BASE="http://127.0.0.1:$PORT"
+}
+
+server_stop() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    SERVER_PIDS=()
+}
+
+stats() { curl -s -m 10 "$BASE/stats"; }
+server_stat() { stats | jq -r ".$1"; }
+server_reset() { curl -s -m 10 "$BASE/reset" >/dev/null; }
+
+# gather ARGS...: runs the binary under a watchdog; its exit status is returned.
+gather() { timeout 240 "$GATHER" "$@"; }
+
+# expect_same FILE TARGET: FILE holds exactly what the server serves for TARGET.
+expect_same() {
+    if ! "$FIXTURE" --emit "$2" | cmp -s - "$1"; then
+        echo "# $1 differs from $2"
+        return 1
+    fi
+}
+
+assert_eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1' ${3:-}"; return 1; }; }
+assert_le() { [ "$1" -le "$2" ] || { echo "# expected $1 <= $2 ${3:-}"; return 1; }; }
+assert_ge() { [ "$1" -ge "$2" ] || { echo "# expected $1 >= $2 ${3:-}"; return 1; }; }
+
+# no_partial DIR: no .part file is left anywhere under DIR.
+no_partial() {
+    local n
+    n=$(find "$1" -name '*.part' | wc -l)
+    [ "$n" -eq 0 ] || { echo "# $n .part files left under $1"; return 1; }
+}
+
+run_tests() {
+    local name rc total=0 bad=0
+    for name in $(declare -F | awk '{print $3}' | grep '^test_'); do
+        total=$((total + 1))
+        TMP=$(mktemp -d /tmp/gather-test.XXXXXX)
+        (
+            set -e
+            trap server_stop EXIT
+            cd "$TMP"
+            "$name"
+        ) >"$TMP/.out" 2>&1 &
+        local pid=$!
+        ( sleep "$TEST_TIMEOUT"; kill -TERM $pid 2>/dev/null ) & local dog=$!
+        wait $pid
+        rc=$?
+        kill $dog 2>/dev/null; wait $dog 2>/dev/null
+        if [ $rc -eq 0 ]; then
+            echo "ok $total - $name"
+        else
+            bad=$((bad + 1))
+            echo "not ok $total - $name (exit $rc)"
+            sed 's/^/#   /' "$TMP/.out" | tail -30
+        fi
+        rm -rf "$TMP"
+    done
+    return 0
+}
