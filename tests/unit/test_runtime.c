@@ -13,6 +13,7 @@
 #include "net/asem.h"
 #include "net/executor.h"
 #include "net/future.h"
+#include "net/sleep.h"
 #include "net/task.h"
 
 struct env {
@@ -372,6 +373,26 @@ static void test_executor_results(void **state)
     future_unref(all);
 }
 
+/* ---- sleep ---------------------------------------------------------------------------------- */
+
+static void test_sleep_resolves_after_its_delay(void **state)
+{
+    struct env *e = *state;
+    uint64_t t0 = uv_hrtime();
+    future_t *z = net_sleep(&e->sched, 30);
+    future_t *never = net_sleep(&e->sched, 60000);
+
+    assert_non_null(z);
+    assert_int_equal(future_cancel(never), 0);         /* its timer closes: the loop can end */
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    assert_int_equal(future_state(z), FUTURE_DONE);
+    assert_true(uv_hrtime() - t0 >= 29 * 1000000ULL);
+    assert_true(uv_hrtime() - t0 < 5000 * 1000000ULL);  /* did not wait for the cancelled one */
+    assert_int_equal(future_state(never), FUTURE_CANCELLED);
+    future_unref(z);
+    future_unref(never);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +408,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_semaphore_fifo_and_bound, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_while_waiting_on_semaphore, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_executor_results, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_sleep_resolves_after_its_delay, env_setup, env_teardown),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
