@@ -169,7 +169,7 @@ static void fetch_step(task_t *t)
 report:
     req = job->opts->mode == CRAWL_MODE_THREADS ? &f->blocking.req : &f->req;
     crawl_report_result(&job->rep, f->url, f->path[0] ? f->path : NULL,
-                        req->url ? req : NULL, f->reason[0] ? f->reason : NULL);
+                        req->url ? req : NULL, f->reason[0] ? f->reason : NULL, NULL);
     if (f->host) {
         asem_release(crawl_host_sem(f->host));
         crawl_hostmap_put(job->hosts, f->host);
@@ -207,7 +207,7 @@ static void fetch_spawn(struct get_job *job, char *url)
     return;
 
 oom:
-    crawl_report_result(&job->rep, url, NULL, NULL, "out of memory");
+    crawl_report_result(&job->rep, url, NULL, NULL, "out of memory", NULL);
     free(url);
     free(f);
     asem_release(&job->permits);
@@ -279,7 +279,7 @@ static int get_run_loop(struct get_job *job)
     if (result < 0)
         goto cleanup_loop;
     asem_init(&job->permits, &job->sched, o->concurrency);
-    if (o->per_host > 0 && !(job->hosts = crawl_hostmap_new(&job->sched, o->per_host)))
+    if (o->per_host > 0 && !(job->hosts = crawl_hostmap_new(&job->sched, o->per_host, 0)))
         goto oom;
     if (o->mode == CRAWL_MODE_THREADS) {
         if (!(job->easies = crawl_easy_pool_new(&o->http)))
@@ -354,7 +354,7 @@ static int get_run_sync(struct get_job *job)
         }
         job->rep.queued++;
         if (get_name(job, url, path, reason, sizeof(reason)) < 0) {
-            crawl_report_result(&job->rep, url, NULL, NULL, reason);
+            crawl_report_result(&job->rep, url, NULL, NULL, reason, NULL);
             free(url);
             continue;
         }
@@ -366,7 +366,7 @@ static int get_run_sync(struct get_job *job)
         crawl_blocking_fetch(job->easies, b);
         job->rep.inflight = 0;
         why = get_outcome(job, &b->req, b->disk_error, path, reason, sizeof(reason));
-        crawl_report_result(&job->rep, url, path, &b->req, why);
+        crawl_report_result(&job->rep, url, path, &b->req, why, NULL);
         http_req_cleanup(&b->req);
         free(url);
         crawl_progress_tick(&job->progress);
@@ -430,7 +430,7 @@ cleanup:
 int crawl_get_main(int argc, char **argv)
 {
     crawl_options_t o;
-    int result = crawl_options_parse_get(&o, argc, argv);
+    int result = crawl_options_parse(&o, CRAWL_CMD_GET, argc, argv);
 
     if (result == 0)
         result = crawl_get_run(&o);

@@ -7,22 +7,15 @@
 
 #include "storage/hash.h"
 
-struct crawl_host {
-    struct crawl_host *next;
-    uint64_t hash;
-    long users;
-    asem_t sem;
-    char key[];
-};
-
 struct crawl_hostmap {
     sched_t *sched;
     long permits;
+    int keep;
     crawl_host_t **buckets;
     size_t nbuckets, count;
 };
 
-crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits)
+crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep)
 {
     crawl_hostmap_t *m = calloc(1, sizeof(*m));
 
@@ -36,6 +29,7 @@ crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits)
     }
     m->sched = s;
     m->permits = permits;
+    m->keep = keep;
     return m;
 }
 
@@ -88,7 +82,7 @@ crawl_host_t *crawl_hostmap_get(crawl_hostmap_t *m, const char *key)
             return h;
         }
     }
-    h = malloc(sizeof(*h) + len + 1);
+    h = calloc(1, sizeof(*h) + len + 1);
     if (!h)
         return NULL;
     memcpy(h->key, key, len + 1);
@@ -111,7 +105,7 @@ void crawl_hostmap_put(crawl_hostmap_t *m, crawl_host_t *h)
 {
     crawl_host_t **pp;
 
-    if (--h->users > 0 || h->sem.waiting > 0)
+    if (--h->users > 0 || h->sem.waiting > 0 || m->keep)
         return;
     for (pp = &m->buckets[h->hash & (m->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
         if (*pp == h) {
@@ -121,6 +115,13 @@ void crawl_hostmap_put(crawl_hostmap_t *m, crawl_host_t *h)
             return;
         }
     }
+}
+
+void crawl_hostmap_each(crawl_hostmap_t *m, void (*fn)(crawl_host_t *h, void *arg), void *arg)
+{
+    for (size_t i = 0; i < m->nbuckets; i++)
+        for (crawl_host_t *h = m->buckets[i]; h; h = h->next)
+            fn(h, arg);
 }
 
 size_t crawl_hostmap_size(const crawl_hostmap_t *m)

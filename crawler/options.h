@@ -4,10 +4,14 @@
 
 #include <curl/curl.h>
 
+#include "crawler/filter.h"
+#include "crawler/scope.h"
 #include "net/http.h"
 #include "storage/path.h"
 
 typedef enum { CRAWL_MODE_ASYNC, CRAWL_MODE_THREADS, CRAWL_MODE_SYNC } crawl_mode_t;
+typedef enum { CRAWL_CMD_GET = 1, CRAWL_CMD_CRAWL = 2, CRAWL_CMD_BENCH = 4 } crawl_cmd_t;
+typedef enum { CRAWL_SAVE_ALL, CRAWL_SAVE_PAGES, CRAWL_SAVE_ASSETS, CRAWL_SAVE_NONE } crawl_save_t;
 
 typedef struct crawl_options {
     const char *input;          /* -i FILE, "-" for stdin; NULL: positional URLs or urls.txt */
@@ -21,17 +25,34 @@ typedef struct crawl_options {
     int quiet, verbose, json, do_fsync;
     http_opts_t http;
     struct curl_slist *headers; /* owned; freed by crawl_options_free */
+    /* crawl */
+    long depth;                 /* -d: levels below the start pages (default 2) */
+    long delay_ms;              /* --delay between requests to one host */
+    long max_pages;             /* 0: no limit */
+    long max_page_bytes;        /* pages larger than this are saved but not parsed */
+    int robots;                 /* obey robots.txt (default on) */
+    int sitemap;                /* seed from /sitemap.xml */
+    crawl_save_t save;
+    crawl_scope_kind_t scope;
+    crawl_filter_t filter;
+    /* bench (and --har for every command) */
+    const char *modes;          /* --modes list, default "sync,threads,async" */
+    long repeat;
+    int discard;
+    const char *chart;          /* --chart FILE.svg */
+    const char *har;            /* --har FILE.har */
 } crawl_options_t;
 
 /* Exit statuses, also documented in --help and README. */
 enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2 };
 
-/* Parses `gather get` arguments (argv[0] is "get"). Returns 0, or CRAWL_EXIT_USAGE after printing
- * a message naming the bad option, or -1 after printing help (exit 0). */
-int crawl_options_parse_get(crawl_options_t *o, int argc, char **argv);
+/* Parses the arguments of one command (argv[0] is its name). Returns 0, or CRAWL_EXIT_USAGE after
+ * printing a message naming the bad option or value, or -1 after printing --help (exit 0).
+ * Always call crawl_options_free afterwards. */
+int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv);
 void crawl_options_free(crawl_options_t *o);
 const char *crawl_mode_name(crawl_mode_t m);
 
-void crawl_usage_get(FILE *out);
+void crawl_usage(crawl_cmd_t cmd, FILE *out);
 
 #endif

@@ -22,12 +22,16 @@ double crawl_report_elapsed(const crawl_report_t *rep)
     return (double)(uv_hrtime() - rep->start_ns) / 1e9;
 }
 
-static void report_json(crawl_report_t *rep, json_t *obj)
+void crawl_report_json(crawl_report_t *rep, json_t *obj)
 {
     char *line;
 
     if (!obj)
         return;
+    if (!rep->json) {
+        json_decref(obj);
+        return;
+    }
     line = json_dumps(obj, JSON_COMPACT);
     if (line) {
         fprintf(rep->out, "%s\n", line);
@@ -37,7 +41,7 @@ static void report_json(crawl_report_t *rep, json_t *obj)
 }
 
 void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
-                         const http_req_t *req, const char *reason)
+                         const http_req_t *req, const char *reason, json_t *extra)
 {
     if (rep->before_print && (reason || rep->verbose))
         rep->before_print(rep->before_print_arg);
@@ -68,9 +72,12 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                 if (req->redirects > 0 && req->effective_url)
                     json_object_set_new(o, "final_url", json_string(req->effective_url));
             }
+            if (extra)
+                json_object_update(o, extra);
         }
-        report_json(rep, o);
+        crawl_report_json(rep, o);
     }
+    json_decref(extra);
 }
 
 void crawl_report_summary(crawl_report_t *rep)
@@ -89,7 +96,7 @@ void crawl_report_summary(crawl_report_t *rep)
                               "bytes", (json_int_t)rep->bytes, "seconds", secs,
                               "bytes_per_second", rate, "mode", rep->mode,
                               "max_inflight", (json_int_t)rep->max_inflight);
-        report_json(rep, o);
+        crawl_report_json(rep, o);
     }
     fflush(rep->out);
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "net/http.h"
 
 typedef struct crawl_report {
@@ -24,9 +26,13 @@ typedef struct crawl_report {
 void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quiet, int verbose);
 
 /* Records one finished URL. req may be NULL (failed before any transfer); reason is NULL for a
- * success. path is the saved file relative to the output folder (NULL if none). */
+ * success. path is the saved file relative to the output folder (NULL if none). extra (may be
+ * NULL) holds more fields for the JSON line; the reference is stolen. */
 void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
-                         const http_req_t *req, const char *reason);
+                         const http_req_t *req, const char *reason, json_t *extra);
+
+/* Writes one JSON line (when --json) and steals the reference. */
+void crawl_report_json(crawl_report_t *rep, json_t *obj);
 
 /* Prints the summary (text to stderr, plus a JSON line when --json). */
 void crawl_report_summary(crawl_report_t *rep);

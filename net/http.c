@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -187,6 +188,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
     r->effective_url = http_strdup_info(easy, CURLINFO_EFFECTIVE_URL);
     free(r->primary_ip);
     r->primary_ip = http_strdup_info(easy, CURLINFO_PRIMARY_IP);
+    free(r->redirect_url);
+    r->redirect_url = http_strdup_info(easy, CURLINFO_REDIRECT_URL);
     if (curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK)
         version = 0;
     snprintf(r->http_version, sizeof(r->http_version), "%s",
@@ -295,11 +298,37 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
     return buf;
 }
 
+long http_retry_after_ms(const http_req_t *r, long long now)
+{
+    const char *v = r->retry_after;
+    char *end;
+    long long secs;
+
+    if (!v[0])
+        return -1;
+    if (v[0] >= '0' && v[0] <= '9') {
+        secs = strtoll(v, &end, 10);
+        if (*end != '\0' || secs < 0)
+            return -1;
+    } else {
+        time_t when = curl_getdate(v, NULL);
+        if (when == -1)
+            return -1;
+        secs = (long long)when - now;
+        if (secs < 0)
+            secs = 0;
+    }
+    if (secs > 86400)
+        secs = 86400;
+    return (long)(secs * 1000);
+}
+
 void http_req_cleanup(http_req_t *r)
 {
     free(r->effective_url);
     free(r->primary_ip);
-    r->effective_url = r->primary_ip = NULL;
+    free(r->redirect_url);
+    r->effective_url = r->primary_ip = r->redirect_url = NULL;
 }
 
 /* ---- libuv glue ---------------------------------------------------------------------------- */
@@ -481,6 +510,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     CURL *easy = NULL;
     CURLMcode mc;
     struct timeval tv;
+    long follow = r->follow ? r->follow : c->opts.max_redirs;
 
     if (c->closing)
         return future_new_failed(c->sched, -EINVAL);
@@ -513,6 +543,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, follow > 0 ? 1L : 0L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_MAXREDIRS, follow > 0 ? follow : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, r->headers ? r->headers : c->opts.headers) != CURLE_OK)
         goto error;
     mc = curl_multi_add_handle(c->multi, easy);

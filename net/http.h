@@ -51,7 +51,8 @@ typedef struct http_req {
     const char *url;            /* borrowed until the future settles */
     http_sink_t *sink;
     const char *range;          /* CURLOPT_RANGE, e.g. "1000-"; NULL for the whole body */
-    struct curl_slist *headers; /* extra request headers (borrowed), added to the client's */
+    struct curl_slist *headers; /* request headers (borrowed), instead of the client's */
+    long follow;                /* 0: the client's --max-redirs; < 0: do not follow; > 0: at most */
     /* out, valid once the future settles */
     long status;                /* final HTTP status, 0 if none was received */
     CURLcode code;
@@ -67,6 +68,7 @@ typedef struct http_req {
     char content_range[HTTP_HEADER_VALUE_MAX];
     char *effective_url;        /* malloc'd; freed by http_req_cleanup */
     char *primary_ip;           /* malloc'd; freed by http_req_cleanup */
+    char *redirect_url;         /* a 3xx's Location, resolved; malloc'd; NULL if none */
     char http_version[12];
     http_timing_t timing;
     /* private */
@@ -103,7 +105,11 @@ int http_req_ok(const http_req_t *r);
  * buf; returns buf. */
 const char *http_req_describe(const http_req_t *r, const http_opts_t *opts, char *buf, size_t n);
 
-/* Frees what the request allocated (effective_url, primary_ip); r may then be reused. */
+/* The delay a Retry-After header asks for (seconds or an HTTP-date), in ms; -1 if none or
+ * unparsable. now is the current time in seconds since the epoch. */
+long http_retry_after_ms(const http_req_t *r, long long now);
+
+/* Frees what the request allocated (URLs, IP); r may then be reused. */
 void http_req_cleanup(http_req_t *r);
 
 /* Applies the options every gather transfer uses (protocols, redirects, timeouts, TLS,
