@@ -181,6 +181,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
         r->status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &r->redirects) != CURLE_OK)
         r->redirects = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r->os_errno) != CURLE_OK)
+        r->os_errno = 0;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
         cl = -1;
     r->content_length = cl;
@@ -238,7 +240,12 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
     }
     switch (r->code) {
     case CURLE_COULDNT_CONNECT:
-        snprintf(buf, n, "%s", strstr(r->error, "refused") ? "connection refused" : "could not connect");
+        if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
+            snprintf(buf, n, "connection refused");
+        else if (r->os_errno)
+            snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
+        else
+            snprintf(buf, n, "could not connect");
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(buf, n, "could not resolve host");

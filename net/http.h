@@ -60,6 +60,7 @@ typedef struct http_req {
     curl_off_t bytes;           /* body bytes received (including discarded non-2xx bodies) */
     curl_off_t content_length;  /* of the final answer, -1 if unknown */
     long redirects;
+    long os_errno;              /* errno of the last failed connect or socket call */
     char error[CURL_ERROR_SIZE];
     char content_type[HTTP_HEADER_VALUE_MAX];
     char etag[HTTP_HEADER_VALUE_MAX];

@@ -61,9 +61,13 @@ no_partial() {
     [ "$n" -eq 0 ] || { echo "# $n .part files left under $1"; return 1; }
 }
 
+# run_tests [NAME...]: every test_* function, or only those named.
 run_tests() {
-    local name rc total=0 bad=0
-    for name in $(declare -F | awk '{print $3}' | grep '^test_'); do
+    local name rc total=0 bad=0 t0
+    local names
+    names=${*:-$(declare -F | awk '{print $3}' | grep '^test_')}
+    for name in $names; do
+        t0=$(date +%s.%N)
         total=$((total + 1))
         TMP=$(mktemp -d /tmp/gather-test.XXXXXX)
         (
@@ -73,12 +77,15 @@ run_tests() {
             "$name"
         ) >"$TMP/.out" 2>&1 &
         local pid=$!
-        ( sleep "$TEST_TIMEOUT"; kill -TERM $pid 2>/dev/null ) & local dog=$!
+        # The watchdog must not hold our stdout open (a reader would wait for its sleep).
+        ( sleep "$TEST_TIMEOUT"; kill -TERM $pid ) >/dev/null 2>&1 &
+        local dog=$!
         wait $pid
         rc=$?
-        kill $dog 2>/dev/null; wait $dog 2>/dev/null
+        pkill -P $dog 2>/dev/null; kill $dog 2>/dev/null; wait $dog 2>/dev/null
+        local secs; secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")
         if [ $rc -eq 0 ]; then
-            echo "ok $total - $name"
+            echo "ok $total - $name (${secs}s)"
         else
             bad=$((bad + 1))
             echo "not ok $total - $name (exit $rc)"

@@ -1,0 +1,518 @@
+/* route.c - the fixture's URL space: maps one request to a reply, with no libmicrohttpd in sight. */
+#include "route.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "entity.h"
+#include "expect.h"
+#include "range.h"
+#include "site.h"
+#include "stats.h"
+#include "target.h"
+#include "url.h"
+
+#define IMG_DEFAULT_SIZE 20000u
+#define IMG_MAX_SIZE (100u * 1024 * 1024)
+#define BIG_MAX_MIB (1024u * 1024)          /* 1 TiB */
+#define RESET_MID_DEFAULT_SIZE 100000u
+#define SLOW_DEFAULT_SIZE 8192u
+#define SLOW_CHUNK 256u
+#define SLOW_INTERVAL_MS 250u
+#define LIE_SHORT_ANNOUNCED 20000u
+#define LIE_SHORT_SENT 10000u
+#define REDIRECT_MAX_HOPS 1000u
+
+/* What a handler gets: the request, its decoded path split at the route prefix, its query. */
+struct route_ctx {
+    const struct fixture *fx;
+    const struct route_request *req;
+    const char *path;  /* percent-decoded path */
+    const char *rest;  /* the part of path after the route's prefix */
+    const char *query; /* raw query without '?', "" when absent */
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Shared answers
+ * ------------------------------------------------------------------------------------------- */
+
+static void answer_not_found(struct reply *r)
+{
+    reply_text(r, 404, "not found\n");
+}
+
+static void answer_bad_request(struct reply *r, const char *why)
+{
+    reply_text(r, 400, "bad request: %s\n", why);
+}
+
+/* The /img/<index> body of `size` bytes (the ?size= parameter, default dflt). */
+static void answer_img(const struct route_ctx *c, struct reply *r, uint64_t index, uint64_t dflt,
+                       const char *content_type, unsigned flags)
+{
+    char etag[64];
+    uint64_t size;
+
+    if (!target_query_uint(c->query, "size", dflt, IMG_MAX_SIZE, &size)) {
+        answer_bad_request(r, "size");
+        return;
+    }
+    (void)snprintf(etag, sizeof(etag), "\"img-%" PRIu64 "-%" PRIu64 "\"", index, size);
+    entity_answer(c->req,
+                  &(struct entity){ REPLY_BODY_IMG, index, size, content_type, etag, flags }, r);
+}
+
+static void answer_redirect(struct reply *r, unsigned status, const char *location)
+{
+    reply_text(r, status, "redirecting to %s\n", location);
+    reply_header(r, "Location", "%s", location);
+}
+
+/* Parse "<k>/<i>" (or just "<i>" when k is NULL) as the whole of rest. */
+static bool parse_ids(const char *rest, uint64_t *k, uint64_t *i)
+{
+    if (k != NULL && (!target_take_uint(&rest, k) || *rest++ != '/'))
+        return false;
+    return target_take_uint(&rest, i) && *rest == '\0';
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Routes
+ * ------------------------------------------------------------------------------------------- */
+
+static void route_img(const struct route_ctx *c, struct reply *r)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        { "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "png", "image/png" },
+        { "gif", "image/gif" }, { "webp", "image/webp" },
+    };
+    const char *p = c->rest;
+    uint64_t index;
+
+    if (!target_take_uint(&p, &index) || *p++ != '.') {
+        answer_not_found(r);
+        return;
+    }
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+        if (strcmp(p, types[t].ext) == 0) {
+            answer_img(c, r, index, IMG_DEFAULT_SIZE, types[t].type, ENTITY_RANGES);
+            return;
+        }
+    answer_not_found(r);
+}
+
+static void route_big(const struct route_ctx *c, struct reply *r)
+{
+    char etag[64];
+    uint64_t mib;
+
+    if (!target_uint(c->rest, &mib) || mib > BIG_MAX_MIB) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(etag, sizeof(etag), "\"big-%" PRIu64 "\"", mib);
+    entity_answer(c->req,
+                  &(struct entity){ REPLY_BODY_BIG, 0, mib * 1048576u, "application/octet-stream",
+                                    etag, ENTITY_RANGES },
+                  r);
+}
+
+static void route_status(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t code;
+
+    if (!target_uint(c->rest, &code) || code < 200 || code > 599) {
+        answer_not_found(r);
+        return;
+    }
+    if (code == 204 || code == 304) {
+        r->status = (unsigned)code;
+        return;
+    }
+    reply_text(r, (unsigned)code, "status %u\n", (unsigned)code);
+}
+
+/* /flaky/<k>/<i>, /flaky-date/<k>/<i>, /flaky429/<k>/<i>: the first k hits of each (route, k, i)
+ * fail with `status` and a Retry-After; later hits get the /img/<i>.jpg body. */
+static void answer_flaky(const struct route_ctx *c, struct reply *r, const char *name,
+                         unsigned status, bool retry_date)
+{
+    char key[96];
+    uint64_t k, i, hits;
+
+    if (!parse_ids(c->rest, &k, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(key, sizeof(key), "%s/%" PRIu64 "/%" PRIu64, name, k, i);
+    hits = c->req->emit ? UINT64_MAX : stats_flaky_hit(c->fx->stats, key);
+    if (hits > k) {
+        answer_img(c, r, i, IMG_DEFAULT_SIZE, "image/jpeg", ENTITY_RANGES);
+        return;
+    }
+    reply_text(r, status, "failure %" PRIu64 " of %" PRIu64 ", try again\n", hits, k);
+    if (retry_date) {
+        char date[RANGE_DATE_MAX];
+
+        /* Whole seconds: now + 2 s is 1 to 2 s ahead of any clock reading taken now. */
+        if (range_date_format(time(NULL) + 2, date, sizeof(date)) != 0) {
+            r->failed = true;
+            return;
+        }
+        reply_header(r, "Retry-After", "%s", date);
+    } else {
+        reply_header(r, "Retry-After", "1");
+    }
+}
+
+static void route_flaky(const struct route_ctx *c, struct reply *r)
+{
+    answer_flaky(c, r, "flaky", 503, false);
+}
+
+static void route_flaky_date(const struct route_ctx *c, struct reply *r)
+{
+    answer_flaky(c, r, "flaky-date", 503, true);
+}
+
+static void route_flaky429(const struct route_ctx *c, struct reply *r)
+{
+    answer_flaky(c, r, "flaky429", 429, false);
+}
+
+/* Announce the whole /img body but drop the connection halfway through it. A satisfiable Range
+ * is served in full (206), so a client can resume what the reset cut short. */
+static void route_reset_mid(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    answer_img(c, r, i, RESET_MID_DEFAULT_SIZE, "image/jpeg", ENTITY_RANGES);
+    if (r->status == 200)
+        r->cut = r->length / 2;
+}
+
+static void route_slow(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    answer_img(c, r, i, SLOW_DEFAULT_SIZE, "image/jpeg", ENTITY_RANGES);
+    r->trickle_bytes = SLOW_CHUNK;
+    r->trickle_ms = SLOW_INTERVAL_MS;
+}
+
+static void route_redirect(const struct route_ctx *c, struct reply *r)
+{
+    char location[64];
+    uint64_t n, i;
+
+    if (!parse_ids(c->rest, &n, &i) || n > REDIRECT_MAX_HOPS) {
+        answer_not_found(r);
+        return;
+    }
+    if (n == 0)
+        (void)snprintf(location, sizeof(location), "/img/%" PRIu64 ".jpg", i);
+    else
+        (void)snprintf(location, sizeof(location), "/redirect/%" PRIu64 "/%" PRIu64, n - 1, i);
+    answer_redirect(r, 302, location);
+}
+
+static void route_redirect_loop(const struct route_ctx *c, struct reply *r)
+{
+    char location[64];
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(location, sizeof(location), "/redirect-loop/%" PRIu64, i);
+    answer_redirect(r, 302, location);
+}
+
+/* The Host header if it looks like host[:port], else this server's own authority. */
+static const char *request_authority(const struct route_ctx *c)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789.-:[]";
+    const char *host = c->req->host;
+
+    if (host == NULL || host[0] == '\0' || strlen(host) > 255 || host[strspn(host, allowed)] != '\0')
+        return c->fx->authority;
+    return host;
+}
+
+static void route_redirect_abs(const struct route_ctx *c, struct reply *r)
+{
+    char location[320];
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(location, sizeof(location), "http://%s/img/%" PRIu64 ".jpg",
+                   request_authority(c), i);
+    answer_redirect(r, 301, location);
+}
+
+static void route_lie_short(const struct route_ctx *c, struct reply *r)
+{
+    char etag[64];
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(etag, sizeof(etag), "\"img-%" PRIu64 "-%u\"", i, LIE_SHORT_ANNOUNCED);
+    entity_answer(c->req,
+                  &(struct entity){ REPLY_BODY_IMG, i, LIE_SHORT_ANNOUNCED, "image/jpeg", etag, 0 },
+                  r);
+    r->cut = LIE_SHORT_SENT;
+}
+
+static void route_lie_endless(const struct route_ctx *c, struct reply *r)
+{
+    (void)c;
+    r->status = 200;
+    r->body = REPLY_BODY_ENDLESS;
+    r->length = REPLY_UNKNOWN_LENGTH;
+    reply_header(r, "Content-Type", "application/octet-stream");
+}
+
+static void route_range_ignored(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    answer_img(c, r, i, IMG_DEFAULT_SIZE, "image/jpeg", 0);
+}
+
+static void route_lie_206(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t i;
+
+    if (!parse_ids(c->rest, NULL, &i)) {
+        answer_not_found(r);
+        return;
+    }
+    answer_img(c, r, i, IMG_DEFAULT_SIZE, "image/jpeg", ENTITY_RANGES | ENTITY_FORCE_206);
+}
+
+static void route_robots(const struct route_ctx *c, struct reply *r)
+{
+    site_answer_robots(c->fx, r);
+}
+
+static void route_sitemap_index(const struct route_ctx *c, struct reply *r)
+{
+    site_answer_sitemap_index(c->fx, r);
+}
+
+static void route_sitemap_pages(const struct route_ctx *c, struct reply *r)
+{
+    site_answer_sitemap_pages(c->fx, r);
+}
+
+static void route_site_root(const struct route_ctx *c, struct reply *r)
+{
+    (void)c;
+    answer_redirect(r, 301, "/site/");
+}
+
+static void route_site(const struct route_ctx *c, struct reply *r)
+{
+    site_answer(c->fx, c->path, r);
+}
+
+/* /site-expected?depth=D&start=REF&start=REF&sitemap=1&robots=obey|ignore (see expect.c). */
+static void route_site_expected(const struct route_ctx *c, struct reply *r)
+{
+    static const size_t value_max = TARGET_VALUE_MAX;
+    struct expect_query q = { .max_depth = EXPECT_DEPTH_UNLIMITED, .obey_robots = true };
+    char *starts = NULL; /* EXPECT_STARTS_MAX values of value_max bytes, off the stack */
+    char value[TARGET_VALUE_MAX];
+    uint64_t depth;
+    int found;
+    char *json;
+
+    found = target_query_get(c->query, "depth", 0, value, sizeof(value));
+    if (found < 0 || (found > 0 && (!target_uint(value, &depth) || depth > 1000))) {
+        answer_bad_request(r, "depth");
+        goto cleanup;
+    }
+    if (found > 0)
+        q.max_depth = (int)depth;
+    starts = malloc(EXPECT_STARTS_MAX * value_max);
+    if (starts == NULL) {
+        r->failed = true;
+        goto cleanup;
+    }
+    for (unsigned n = 0; n < EXPECT_STARTS_MAX; n++) {
+        char *start = starts + n * value_max;
+
+        found = target_query_get(c->query, "start", n, start, value_max);
+        if (found < 0) {
+            answer_bad_request(r, "start");
+            goto cleanup;
+        }
+        if (found == 0)
+            break;
+        q.starts[q.nstarts++] = start;
+    }
+    found = target_query_get(c->query, "sitemap", 0, value, sizeof(value));
+    q.sitemap = found > 0 && strcmp(value, "0") != 0;
+    found = target_query_get(c->query, "robots", 0, value, sizeof(value));
+    if (found < 0 || (found > 0 && strcmp(value, "obey") != 0 && strcmp(value, "ignore") != 0)) {
+        answer_bad_request(r, "robots must be obey or ignore");
+        goto cleanup;
+    }
+    q.obey_robots = found == 0 || strcmp(value, "obey") == 0;
+
+    json = expect_json(c->fx, &q);
+    reply_buf(r, 200, "application/json", json, json != NULL ? strlen(json) : 0);
+
+cleanup:
+    free(starts);
+}
+
+static void route_stats(const struct route_ctx *c, struct reply *r)
+{
+    char *json = stats_json(c->fx->stats);
+
+    reply_buf(r, 200, "application/json", json, json != NULL ? strlen(json) : 0);
+}
+
+static void route_reset(const struct route_ctx *c, struct reply *r)
+{
+    stats_reset(c->fx->stats);
+    reply_text(r, 200, "ok\n");
+}
+
+static void route_log(const struct route_ctx *c, struct reply *r)
+{
+    size_t len = 0;
+    char *log = stats_log(c->fx->stats, &len);
+
+    reply_buf(r, 200, "text/plain; charset=utf-8", log, len);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Dispatch
+ * ------------------------------------------------------------------------------------------- */
+
+struct route {
+    const char *prefix;
+    bool exact;   /* the whole path must equal prefix */
+    bool control; /* left out of the statistics */
+    void (*answer)(const struct route_ctx *c, struct reply *r);
+};
+
+/* First match wins; no prefix here is a prefix of another one's path segment. */
+static const struct route routes[] = {
+    { "/img/", false, false, route_img },
+    { "/big/", false, false, route_big },
+    { "/status/", false, false, route_status },
+    { "/flaky/", false, false, route_flaky },
+    { "/flaky-date/", false, false, route_flaky_date },
+    { "/flaky429/", false, false, route_flaky429 },
+    { "/reset-mid/", false, false, route_reset_mid },
+    { "/slow/", false, false, route_slow },
+    { "/redirect/", false, false, route_redirect },
+    { "/redirect-loop/", false, false, route_redirect_loop },
+    { "/redirect-abs/", false, false, route_redirect_abs },
+    { "/lie/short/", false, false, route_lie_short },
+    { "/lie/endless", true, false, route_lie_endless },
+    { "/lie/206/", false, false, route_lie_206 },
+    { "/range-ignored/", false, false, route_range_ignored },
+    { "/robots.txt", true, false, route_robots },
+    { "/sitemap.xml", true, false, route_sitemap_index },
+    { "/sitemap-pages.xml", true, false, route_sitemap_pages },
+    { "/site", true, false, route_site_root },
+    { "/site/", false, false, route_site },
+    { "/site-expected", true, true, route_site_expected },
+    { "/stats", true, true, route_stats },
+    { "/reset", true, true, route_reset },
+    { "/log", true, true, route_log },
+};
+
+static const struct route *route_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+
+        if (rt->exact ? strcmp(path, rt->prefix) == 0
+                      : strncmp(path, rt->prefix, strlen(rt->prefix)) == 0)
+            return rt;
+    }
+    return NULL;
+}
+
+void route_answer(const struct fixture *fx, const struct route_request *req, struct reply *r)
+{
+    char path[URL_MAX];
+    struct route_ctx c = { .fx = fx, .req = req };
+    const struct route *rt;
+
+    reply_init(r);
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        reply_text(r, 405, "only GET and HEAD\n");
+        reply_header(r, "Allow", "GET, HEAD");
+        goto finish;
+    }
+    if (!target_path(req->target, path, sizeof(path), &c.query)) {
+        answer_bad_request(r, "path");
+        goto finish;
+    }
+    rt = route_find(path);
+    if (rt == NULL) {
+        answer_not_found(r);
+        goto finish;
+    }
+    c.path = path;
+    c.rest = path + strlen(rt->prefix);
+    rt->answer(&c, r);
+
+finish:
+    reply_finish(r);
+}
+
+unsigned route_delay_ms(const char *target)
+{
+    const char *raw, *query;
+    size_t raw_len;
+    uint64_t ms;
+
+    target_split(target, &raw, &raw_len, &query);
+    if (!target_query_uint(query, "delay", 0, ROUTE_DELAY_MAX_MS, &ms))
+        return 0;
+    return (unsigned)ms;
+}
+
+bool route_is_control(const char *target)
+{
+    char path[URL_MAX];
+    const char *query;
+    const struct route *rt;
+
+    if (!target_path(target, path, sizeof(path), &query))
+        return false;
+    rt = route_find(path);
+    return rt != NULL && rt->control;
+}

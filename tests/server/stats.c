@@ -1,0 +1,255 @@
+/* stats.c - thread-safe request counters, per-target hit maps, flaky counters and request log. */
+#include "stats.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+#define LOG_LIMIT ((size_t)STATS_LOG_MAX_LINES * (STATS_KEY_MAX + 16))
+
+struct stats {
+    bool no_hits;
+
+    /* Counters are atomics: they are touched on every request and every body chunk. */
+    _Atomic uint64_t requests;
+    _Atomic int64_t inflight;
+    _Atomic int64_t max_inflight;
+    _Atomic int64_t connections;
+    _Atomic int64_t max_connections;
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t ranges;
+
+    /* Everything below is guarded by lock. */
+    pthread_mutex_t lock;
+    json_t *hits;   /* raw target -> count */
+    json_t *paths;  /* raw path (target without query) -> count */
+    json_t *flaky;  /* flaky key -> count */
+    struct sbuf log;
+    size_t log_lines;
+};
+
+static void raise_max(_Atomic int64_t *max, int64_t v)
+{
+    int64_t cur = atomic_load(max);
+
+    while (v > cur && !atomic_compare_exchange_weak(max, &cur, v))
+        ;
+}
+
+struct stats *stats_new(bool no_hits)
+{
+    struct stats *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    s->no_hits = no_hits;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->hits = json_object();
+    s->paths = json_object();
+    s->flaky = json_object();
+    sbuf_init(&s->log, LOG_LIMIT);
+    if (s->hits == NULL || s->paths == NULL || s->flaky == NULL)
+        goto error;
+    return s;
+
+error:
+    stats_free(s);
+    return NULL;
+}
+
+void stats_free(struct stats *s)
+{
+    if (s == NULL)
+        return;
+    json_decref(s->hits);
+    json_decref(s->paths);
+    json_decref(s->flaky);
+    sbuf_free(&s->log);
+    (void)pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Copy a request target into out as a valid UTF-8 JSON key: bytes outside printable ASCII
+ * become %XX, and the result is cut at STATS_KEY_MAX. With stop_at_query the copy ends at '?'. */
+static void key_from_target(const char *target, bool stop_at_query, char out[STATS_KEY_MAX + 1])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)target; *p != '\0'; p++) {
+        if (stop_at_query && *p == '?')
+            break;
+        if (*p > 0x20 && *p < 0x7F) {
+            if (n + 1 > STATS_KEY_MAX)
+                break;
+            out[n++] = (char)*p;
+        } else {
+            if (n + 3 > STATS_KEY_MAX)
+                break;
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+/* Add one to map[key]; the caller holds the lock. Returns the new count, 0 when out of memory. */
+static uint64_t map_bump(json_t *map, const char *key)
+{
+    json_t *v = json_object_get(map, key);
+    json_int_t n;
+
+    if (v == NULL) {
+        if (json_object_set_new(map, key, json_integer(1)) != 0)
+            return 0;
+        return 1;
+    }
+    n = json_integer_value(v) + 1;
+    if (json_integer_set(v, n) != 0)
+        return 0;
+    return (uint64_t)n;
+}
+
+int stats_request_begin(struct stats *s, const char *method, const char *target, bool has_range)
+{
+    char key[STATS_KEY_MAX + 1];
+    char path[STATS_KEY_MAX + 1];
+    int result = 0;
+
+    atomic_fetch_add(&s->requests, 1);
+    raise_max(&s->max_inflight, atomic_fetch_add(&s->inflight, 1) + 1);
+    if (has_range)
+        atomic_fetch_add(&s->ranges, 1);
+    if (s->no_hits)
+        return 0;
+
+    key_from_target(target, false, key);
+    key_from_target(target, true, path);
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return -1;
+    if (map_bump(s->hits, key) == 0 || map_bump(s->paths, path) == 0)
+        result = -1;
+    if (s->log_lines < STATS_LOG_MAX_LINES) {
+        sbuf_printf(&s->log, "%.16s %s\n", method, key);
+        if (s->log.failed) {
+            /* Keep what was logged so far; only this line is lost. */
+            s->log.failed = false;
+            result = -1;
+        } else {
+            s->log_lines++;
+        }
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+void stats_request_end(struct stats *s)
+{
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+void stats_connection_open(struct stats *s)
+{
+    raise_max(&s->max_connections, atomic_fetch_add(&s->connections, 1) + 1);
+}
+
+void stats_connection_close(struct stats *s)
+{
+    atomic_fetch_sub(&s->connections, 1);
+}
+
+void stats_add_bytes(struct stats *s, uint64_t n)
+{
+    atomic_fetch_add(&s->bytes_sent, n);
+}
+
+uint64_t stats_flaky_hit(struct stats *s, const char *key)
+{
+    uint64_t n;
+
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return 0;
+    n = map_bump(s->flaky, key);
+    (void)pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+char *stats_json(struct stats *s)
+{
+    json_t *root = NULL;
+    json_t *hits = NULL, *paths = NULL;
+    char *text = NULL;
+
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return NULL;
+    hits = json_deep_copy(s->hits);
+    paths = json_deep_copy(s->paths);
+    (void)pthread_mutex_unlock(&s->lock);
+    if (hits == NULL || paths == NULL)
+        goto cleanup;
+
+    root = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}",
+                     "requests", (json_int_t)atomic_load(&s->requests),
+                     "inflight", (json_int_t)atomic_load(&s->inflight),
+                     "max_inflight", (json_int_t)atomic_load(&s->max_inflight),
+                     "connections", (json_int_t)atomic_load(&s->connections),
+                     "max_connections", (json_int_t)atomic_load(&s->max_connections),
+                     "bytes_sent", (json_int_t)atomic_load(&s->bytes_sent),
+                     "ranges", (json_int_t)atomic_load(&s->ranges),
+                     "hits", hits,
+                     "paths", paths);
+    if (root == NULL)
+        goto cleanup;
+    text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+
+cleanup:
+    json_decref(root);
+    json_decref(hits);
+    json_decref(paths);
+    return text;
+}
+
+char *stats_log(struct stats *s, size_t *len)
+{
+    char *copy;
+    size_t n;
+
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return NULL;
+    n = s->log.len;
+    copy = malloc(n + 1);
+    if (copy != NULL) {
+        if (n > 0)
+            memcpy(copy, s->log.data, n);
+        copy[n] = '\0';
+        *len = n;
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    return copy;
+}
+
+void stats_reset(struct stats *s)
+{
+    atomic_store(&s->requests, 0);
+    atomic_store(&s->bytes_sent, 0);
+    atomic_store(&s->ranges, 0);
+    atomic_store(&s->max_inflight, atomic_load(&s->inflight));
+    atomic_store(&s->max_connections, atomic_load(&s->connections));
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return;
+    (void)json_object_clear(s->hits);
+    (void)json_object_clear(s->paths);
+    (void)json_object_clear(s->flaky);
+    sbuf_free(&s->log);
+    s->log_lines = 0;
+    (void)pthread_mutex_unlock(&s->lock);
+}
