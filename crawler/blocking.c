@@ -97,6 +97,10 @@ static size_t blocking_on_write(char *data, size_t size, size_t nmemb, void *use
         b->req.bytes += len;
         return b->req.bytes > DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
     }
+    if (b->discard) {
+        b->req.bytes += len;
+        return len;
+    }
     if (!b->created) {
         result = store_file_create(b->dirfd, b->relpath, &b->fd);
         if (result < 0)
@@ -147,7 +151,7 @@ int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
         code = curl_easy_perform(easy);
     }
     http_req_collect(&b->req, easy, code);
-    if (http_req_ok(&b->req) && !b->created && b->disk_error == 0) {
+    if (http_req_ok(&b->req) && !b->created && b->disk_error == 0 && !b->discard) {
         /* An empty 2xx body still makes an (empty) file. */
         int result = store_file_create(b->dirfd, b->relpath, &b->fd);
         if (result < 0)
@@ -155,7 +159,9 @@ int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
         else
             b->created = 1;
     }
-    if (http_req_ok(&b->req) && b->disk_error == 0) {
+    if (b->discard) {
+        /* nothing was written */
+    } else if (http_req_ok(&b->req) && b->disk_error == 0) {
         int result = store_file_commit(b->dirfd, b->relpath, b->fd, b->do_fsync);
         if (result < 0)
             b->disk_error = result;

@@ -12,6 +12,7 @@ typedef struct crawl_blocking {
     int dirfd;
     const char *relpath;
     int do_fsync;
+    int discard;                /* read the body and drop it */
     /* out: req holds status, code, bytes, timings as in async mode */
     http_req_t req;
     int disk_error;             /* negative errno from the file system, 0 if none */

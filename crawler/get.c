@@ -113,7 +113,7 @@ static void fetch_step(task_t *t)
             goto report;
         }
     }
-    if (get_name(job, f->url, f->path, f->reason, sizeof(f->reason)) < 0)
+    if (!job->opts->discard && get_name(job, f->url, f->path, f->reason, sizeof(f->reason)) < 0)
         goto report;
     job->rep.inflight++;
     if (job->rep.inflight > job->rep.max_inflight)
@@ -124,6 +124,7 @@ static void fetch_step(task_t *t)
         f->blocking.dirfd = job->dirfd;
         f->blocking.relpath = f->path;
         f->blocking.do_fsync = job->opts->do_fsync;
+        f->blocking.discard = job->opts->discard;
         AWAIT(t, executor_run(&job->sched, fetch_blocking_job, f));
         job->rep.inflight--;
         req = &f->blocking.req;
@@ -136,6 +137,18 @@ static void fetch_step(task_t *t)
         goto report;
     }
 
+    if (job->opts->discard) {
+        f->req.url = f->url;           /* no sink: the body is read and dropped */
+        AWAIT(t, http_req_start(job->http, &f->req));
+        job->rep.inflight--;
+        if (task_error(t) < 0)
+            snprintf(f->reason, sizeof(f->reason), "could not start the transfer: %s",
+                     strerror(-task_error(t)));
+        else if (!http_req_ok(&f->req))
+            http_req_describe(&f->req, &job->opts->http, f->reason, sizeof(f->reason));
+        f->path[0] = '\0';
+        goto report;
+    }
     f->writer = store_writer_new(&job->sched, job->dirfd, f->path, job->opts->do_fsync);
     if (!f->writer) {
         job->rep.inflight--;
@@ -353,7 +366,8 @@ static int get_run_sync(struct get_job *job)
             continue;
         }
         job->rep.queued++;
-        if (get_name(job, url, path, reason, sizeof(reason)) < 0) {
+        path[0] = '\0';
+        if (!o->discard && get_name(job, url, path, reason, sizeof(reason)) < 0) {
             crawl_report_result(&job->rep, url, NULL, NULL, reason, NULL);
             free(url);
             continue;
@@ -362,11 +376,12 @@ static int get_run_sync(struct get_job *job)
         b->dirfd = job->dirfd;
         b->relpath = path;
         b->do_fsync = o->do_fsync;
+        b->discard = o->discard;
         job->rep.inflight = job->rep.max_inflight = 1;
         crawl_blocking_fetch(job->easies, b);
         job->rep.inflight = 0;
         why = get_outcome(job, &b->req, b->disk_error, path, reason, sizeof(reason));
-        crawl_report_result(&job->rep, url, path, &b->req, why, NULL);
+        crawl_report_result(&job->rep, url, path[0] ? path : NULL, &b->req, why, NULL);
         http_req_cleanup(&b->req);
         free(url);
         crawl_progress_tick(&job->progress);

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include "crawler/crawl.h"
 #include "crawler/get.h"
 #include "crawler/options.h"
 
@@ -17,6 +18,7 @@ struct command {
 
 static const struct command commands[] = {
     { "get", crawl_get_main, "download a list of URLs concurrently" },
+    { "crawl", crawl_crawl_main, "follow links breadth-first within a scope and depth" },
 };
 
 static void usage(FILE *out)

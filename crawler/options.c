@@ -59,7 +59,7 @@ static const struct {
     { { "save", required_argument, NULL, OPT_SAVE }, C },
     { { "modes", required_argument, NULL, OPT_MODES }, B },
     { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
-    { { "discard", no_argument, NULL, OPT_DISCARD }, B },
+    { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
     { { "chart", required_argument, NULL, OPT_CHART }, B },
     { { "help", no_argument, NULL, 'h' }, G | C | B },
 };
@@ -75,7 +75,8 @@ static const char usage_get[] =
 "  -c, --concurrency N     transfers in flight at most (default 16)\n"
 "      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
 "      --mode MODE         async (default), threads or sync\n"
-"      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n";
+"      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
+"      --discard           fetch but write nothing (measure the network alone)\n";
 
 static const char usage_crawl[] =
 "usage: gather crawl URL... [options]\n"

@@ -29,7 +29,8 @@
  *   in "pages" with the source's depth (unless it was already seen), its links are resolved
  *   against the target URL and get that depth + 1. The source URL is not a page; it appears only
  *   in "redirects" ({"source": "target"}).
- * - A URL that maps to no page (404, e.g. /site/missing.html) is not a page.
+ * - A URL that maps to no page (404, e.g. /site/missing.html) is not a page; a crawl still requests
+ *   it, so it is listed in "broken" ({"url": depth}).
  * - "pages": every page URL reached at depth <= max_depth, including d.html and d.html?x=1 as two
  *   URLs. "images": every <img src>, every <img srcset> candidate and every <source srcset>
  *   candidate of those pages, normalised the same way and deduplicated (any host).
@@ -52,6 +53,7 @@ struct expect_run {
     json_t *images;        /* url -> true */
     json_t *assets;        /* url -> true */
     json_t *redirects;     /* source url -> target url */
+    json_t *broken;        /* in-scope url that answers 404 -> depth */
     json_t *seeds;         /* array of seed urls */
     struct expect_node *queue;
     size_t head, len, cap;
@@ -199,7 +201,7 @@ static int expect_visit(struct expect_run *run, const char *start_url, int depth
         page_path[path_len] = '\0';
         page = site_page_find(page_path);
         if (page == NULL)
-            return 0;
+            return json_object_set_new(run->broken, url, json_integer(depth)) == 0 ? 0 : -1;
         if (page->redirect == NULL)
             return expect_page(run, page, url, depth);
 
@@ -277,9 +279,10 @@ char *expect_json(const struct fixture *fx, const struct expect_query *q)
     run.images = json_object();
     run.assets = json_object();
     run.redirects = json_object();
+    run.broken = json_object();
     run.seeds = json_array();
     if (run.seen == NULL || run.depth_of == NULL || run.images == NULL || run.assets == NULL ||
-        run.redirects == NULL || run.seeds == NULL)
+        run.redirects == NULL || run.broken == NULL || run.seeds == NULL)
         goto cleanup;
 
     if (q->nstarts == 0 && expect_seed(&run, "/site/") != 0)
@@ -299,19 +302,20 @@ char *expect_json(const struct fixture *fx, const struct expect_query *q)
             goto cleanup;
     }
 
-    doc = json_pack("{s:o*, s:o*, s:o*, s:O, s:O, s:O, s:o, s:s}",
+    doc = json_pack("{s:o*, s:o*, s:o*, s:O, s:O, s:O, s:O, s:o, s:s}",
                     "pages", sorted_keys(run.depth_of),
                     "images", sorted_keys(run.images),
                     "assets", sorted_keys(run.assets),
                     "depth_of", run.depth_of,
                     "redirects", run.redirects,
+                    "broken", run.broken,
                     "seeds", run.seeds,
                     "max_depth", q->max_depth == EXPECT_DEPTH_UNLIMITED
                                      ? json_null() : json_integer(q->max_depth),
                     "robots", q->obey_robots ? "obey" : "ignore");
     if (doc == NULL)
         goto cleanup;
-    if (json_object_size(doc) != 8)
+    if (json_object_size(doc) != 9)
         goto cleanup; /* a sorted_keys() that ran out of memory left its key out */
     text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -322,6 +326,7 @@ cleanup:
     json_decref(run.images);
     json_decref(run.assets);
     json_decref(run.redirects);
+    json_decref(run.broken);
     json_decref(run.seeds);
     for (size_t i = 0; i < run.len; i++)
         free(run.queue[i].url);

@@ -19,6 +19,7 @@ struct fixture {
     char authority[80];  /* how pages name this server: "127.0.0.1:PORT" or "[::1]:PORT" */
     char offsite[80];    /* another host string for the same server: "localhost:PORT" */
     enum fixture_robots robots;
+    unsigned delay_ms;   /* --delay: for every counted request that has no ?delay of its own */
     bool quiet;
     struct stats *stats; /* owned by main */
 };

@@ -22,13 +22,14 @@ struct options {
     const char *emit;
     enum fixture_robots robots;
     bool no_hits;
+    unsigned delay_ms;
     bool quiet;
 };
 
 static void usage(FILE *out)
 {
     fputs("usage: fixture-server [--host 127.0.0.1] [--port 0] [--port-file FILE]\n"
-          "                      [--robots allow|disallow|404|500] [--no-hits] [--quiet]\n"
+          "                      [--robots allow|disallow|404|500] [--delay MS] [--no-hits] [--quiet]\n"
           "       fixture-server [--host H] [--port P] --emit TARGET\n"
           "Serves the gather test routes (see tests/server/README.md); prints the bound port.\n"
           "--emit writes the body a GET of TARGET (path?query) answers with and exits.\n",
@@ -44,6 +45,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "port-file", required_argument, NULL, 'f' },
         { "robots", required_argument, NULL, 'r' },
         { "no-hits", no_argument, NULL, 'n' },
+        { "delay", required_argument, NULL, 'd' },
         { "quiet", no_argument, NULL, 'q' },
         { "emit", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'H' },
@@ -89,6 +91,19 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'n':
             o->no_hits = true;
             break;
+        case 'd': {
+            char *end;
+            unsigned long v;
+
+            errno = 0;
+            v = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || v > 60000) {
+                fprintf(stderr, "fixture-server: bad --delay %s\n", optarg);
+                return -1;
+            }
+            o->delay_ms = (unsigned)v;
+            break;
+        }
         case 'q':
             o->quiet = true;
             break;
@@ -213,6 +228,7 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     fx.robots = o.robots;
+    fx.delay_ms = o.delay_ms;
     fx.quiet = o.quiet;
     fx.stats = stats_new(o.no_hits);
     if (fx.stats == NULL) {

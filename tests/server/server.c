@@ -316,6 +316,8 @@ static enum MHD_Result server_on_request(void *cls, struct MHD_Connection *conn,
     rr.emit = false;
 
     delay = route_delay_ms(req->target);
+    if (delay == 0 && req->counted)
+        delay = srv->fx->delay_ms;
     if (delay > 0 && server_sleep(srv, delay) != 0)
         return MHD_NO; /* stopping */
 

@@ -1,0 +1,67 @@
+/* crawl_job: the state one `gather crawl` shares between its dispatcher, page and robots tasks
+ * (private to crawler/crawl.c, page.c and robots.c). */
+#ifndef CRAWLER_CRAWL_JOB_H
+#define CRAWLER_CRAWL_JOB_H
+
+#include <uv.h>
+
+#include "crawler/frontier.h"
+#include "crawler/hostmap.h"
+#include "crawler/options.h"
+#include "crawler/progress.h"
+#include "crawler/report.h"
+#include "crawler/scope.h"
+#include "net/asem.h"
+#include "net/http.h"
+#include "net/task.h"
+#include "storage/path.h"
+
+#define CRAWL_DEPTH_STATS 64
+#define CRAWL_ROBOTS_MAX (500 * 1024)        /* RFC 9309: parse at least 500 KiB */
+#define CRAWL_RETRIES 3                      /* for 429/503 answers */
+#define CRAWL_MAX_WAIT_MS 60000              /* cap on a Retry-After pause */
+
+typedef struct crawl_job {
+    crawl_options_t *opts;
+    uv_loop_t loop;
+    sched_t sched;
+    http_client_t *http;
+    asem_t permits;                  /* -c */
+    crawl_hostmap_t *hosts;          /* per-host limits, delay, robots */
+    crawl_frontier_t frontier;
+    store_seen_t *refused;           /* URLs counted once as skipped (scope, filters) */
+    crawl_scope_t scope;
+    store_names_t *names;
+    int dirfd;
+    crawl_report_t rep;
+    crawl_progress_t progress;
+    task_t dispatcher;
+    future_t *dispatcher_done;
+    long drained;
+    char **starts;                   /* normalised start URLs */
+    size_t nstarts;
+    /* what the summary reports */
+    unsigned long pages_at[CRAWL_DEPTH_STATS];
+    unsigned long pages, assets, links, redirects, not_parsed, saved;
+    unsigned long skipped_scope, skipped_robots, skipped_filter, skipped_max_pages;
+    unsigned long started_pages;
+    unsigned long sitemap_urls;
+} crawl_job_t;
+
+/* Offers a URL found at `depth` (a link, a redirect target, a sitemap entry) to the frontier,
+ * applying depth, scope, --include/--exclude, --accept/--reject and --save. Returns 1 queued,
+ * 0 not queued, -ENOMEM. */
+int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops);
+
+/* Starts the task fetching one frontier item; it owns item and the permit already taken. */
+void crawl_page_spawn(crawl_job_t *job, crawl_item_t *item);
+
+/* Makes sure host's robots.txt is being fetched (once per host); h->robots_ready settles when it
+ * is known. */
+void crawl_robots_start(crawl_job_t *job, crawl_host_t *h, const char *url);
+/* 1 if robots.txt allows url on h (or robots are off / not loaded), else 0. */
+int crawl_robots_allows(crawl_job_t *job, crawl_host_t *h, const char *url);
+/* Frees the robots rules hung on h (for crawl_hostmap_each at the end). */
+void crawl_robots_free(crawl_host_t *h, void *arg);
+
+#endif

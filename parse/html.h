@@ -1,0 +1,85 @@
+/* html.h - streaming link extraction from HTML pages (libxml2 push parser in SAX mode). */
+#ifndef GATHER_PARSE_HTML_H
+#define GATHER_PARSE_HTML_H
+
+#include <stddef.h>
+
+#include "parse/parse.h"
+
+/* Input past this many bytes of one page is not parsed (the links before it are kept). */
+#define PARSE_HTML_MAX_BYTES (16 * 1024 * 1024)
+
+/*
+ * PAGE: a[href], area[href], iframe[src], frame[src], <meta http-equiv=refresh> targets,
+ *       link[href] with rel alternate/canonical/next/prev/amphtml.
+ * ASSET: img[src], every img[srcset] and source[srcset] candidate, source[src], script[src],
+ *       video[src], video[poster], audio[src], embed[src], object[data], input[type=image][src],
+ *       link[href] with rel stylesheet/icon/apple-touch-icon/mask-icon/preload/modulepreload/
+ *       prefetch/manifest (an asset rel wins over a page rel; other rels are ignored).
+ */
+typedef enum { PARSE_LINK_PAGE, PARSE_LINK_ASSET } parse_link_kind_t;
+
+/*
+ * Called for each link, in document order, duplicates included. `url` is resolved against
+ * the page URL, or against the first <base href> once it has been seen, and normalised by
+ * parse_url_resolve; it is only valid during the call. The callback must not free the
+ * parser it is called from.
+ */
+typedef void (*parse_link_fn)(void *arg, const char *url, parse_link_kind_t kind);
+
+typedef struct parse_html parse_html_t;
+
+/* Counters for one page. */
+typedef struct {
+    unsigned long links;            /* calls made to the callback */
+    unsigned long dropped_fragment; /* empty references and "#..." ones: the page itself */
+    unsigned long dropped_scheme;   /* javascript:, mailto:, tel:, data:, ftp: ... */
+    unsigned long dropped_invalid;  /* unparsable, or over PARSE_URL_MAX bytes */
+    unsigned long long bytes;       /* bytes parsed, at most PARSE_HTML_MAX_BYTES */
+    int truncated;                  /* input past PARSE_HTML_MAX_BYTES was ignored */
+} parse_html_stats_t;
+
+/*
+ * A parser for one page at `page_url` (copied, normalised). Returns NULL with errno set to
+ * ENOMEM, or EINVAL when page_url is not a valid http/https URL. Free with parse_html_free.
+ *
+ * Encoding: a page is read as UTF-8, with invalid bytes replaced by U+FFFD as a browser does
+ * (libxml2 alone would switch the rest of the page to ISO-8859-1 at the first bad byte),
+ * unless it starts with a UTF-16 BOM or names another charset in its first 8 KiB; then
+ * libxml2 converts it. A conversion error in such a page stops the parse where libxml2 meets
+ * it, which can depend on how the page was cut into feeds. libxml2's error messages never
+ * reach stderr. Memory held: about 30 KiB plus libxml2's unparsed input (at most one
+ * unfinished tag; bounded by PARSE_HTML_MAX_BYTES) and its stack of open elements (at most
+ * 256 deep).
+ */
+parse_html_t *parse_html_new(const char *page_url, parse_link_fn fn, void *arg);
+
+/*
+ * Parse the next `len` bytes of the page. Links are reported as soon as libxml2 has parsed
+ * them: the first 8 KiB are held until the encoding is known (see below), so the links in
+ * them may wait for a later feed or for parse_html_end. Any chunking of a UTF-8 page gives
+ * the same links. Malformed HTML never fails. Returns PARSE_OK;
+ * PARSE_ETOOLONG once the page passes PARSE_HTML_MAX_BYTES (the part within the cap is
+ * parsed, the rest ignored, and later feeds return it again); PARSE_ENOMEM (the parser is
+ * then unusable except for free); PARSE_ESTATE after parse_html_end.
+ */
+int parse_html_feed(parse_html_t *p, const char *data, size_t len);
+
+/* Finish the page: reports links held back waiting for more input. PARSE_OK or PARSE_ENOMEM. */
+int parse_html_end(parse_html_t *p);
+
+/* The counters so far; valid until parse_html_free. */
+const parse_html_stats_t *parse_html_stats(const parse_html_t *p);
+
+/* Free the parser and everything it holds. NULL is a no-op. */
+void parse_html_free(parse_html_t *p);
+
+/*
+ * One-shot: new, feed(body, len), end, free. Returns the number of links reported (capped at
+ * INT_MAX), PARSE_EINVAL for a bad page_url, or PARSE_ENOMEM. A body over
+ * PARSE_HTML_MAX_BYTES is parsed up to the cap without error.
+ */
+int parse_html_links(const char *body, size_t len, const char *page_url, parse_link_fn fn,
+                     void *arg);
+
+#endif

@@ -1,0 +1,54 @@
+/* url.h - http/https URL normalisation and RFC 3986 reference resolution on libcurl's CURLU. */
+#ifndef GATHER_PARSE_URL_H
+#define GATHER_PARSE_URL_H
+
+#include "parse/parse.h"
+
+/*
+ * The normal form produced by every function here:
+ *   scheme and host lowercased; IDN hosts in punycode when libidn2 can convert them
+ *   (otherwise kept as UTF-8); the default port (:80 http, :443 https) dropped, others kept;
+ *   dot-segments removed (also those spelt %2E); empty path -> "/"; fragment dropped;
+ *   percent-encoding made consistent in userinfo, path and query: %XX of ALPHA DIGIT - . _ ~
+ *   decoded, other %XX with uppercase hex, a stray '%' -> %25, and characters that may not
+ *   appear unencoded (space, "<>\"{}|\\^`", non-ASCII bytes) percent-encoded; an empty query
+ *   ("?" with nothing after it) dropped, any other query kept as given.
+ * Rejected: schemes other than http/https and scheme-less strings (PARSE_ESCHEME); no host,
+ *   bad port (including 0), IPv6 zone IDs, control characters, leading/trailing space, or
+ *   anything curl cannot parse (PARSE_EINVAL); input or result over PARSE_URL_MAX bytes
+ *   (PARSE_ETOOLONG). Every function is thread-safe (no state besides libcurl's own).
+ */
+
+/*
+ * Normalise the absolute http/https URL `in`. On PARSE_OK *out is a malloc'd string the
+ * caller frees with free(); on error *out is left untouched.
+ */
+int parse_url_normalize(const char *in, char **out);
+
+/*
+ * Resolve the reference `ref` (absolute, protocol-relative or relative) against the absolute
+ * http/https URL `base` per RFC 3986 section 5 and normalise the result. Like a browser, it
+ * trims C0 controls and spaces around ref and removes tabs, CRs and LFs inside it; an empty
+ * ref or one that is only "#fragment" resolves to the normalised base; "http:g" with the
+ * base's own scheme is resolved as the relative "g" (RFC 3986 5.4.2, backward-compatible).
+ * Errors: PARSE_ESCHEME for javascript:, mailto:, data:, ftp: ... references; otherwise as
+ * parse_url_normalize, for the base or the result. *out as for parse_url_normalize.
+ */
+int parse_url_resolve(const char *base, const char *ref, char **out);
+
+/*
+ * "host:port" of `url`, lowercased, with the port always explicit ("example.com:443",
+ * "[::1]:8080"): a key for per-host limits. *out is malloc'd (free()), untouched on error.
+ */
+int parse_url_hostport(const char *url, char **out);
+
+/* The normalised host of `url` alone ("example.com", "[::1]"). *out as above. */
+int parse_url_host(const char *url, char **out);
+
+/*
+ * The normalised path of `url` plus "?query" if it has one ("/a/b?x=1"): what robots.txt
+ * rules match against. *out as above.
+ */
+int parse_url_path(const char *url, char **out);
+
+#endif

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Integration tests of `gather crawl` against the fixture site: exact BFS depths, robots.txt,
+# no URL twice, per-host limits, filters, scope and sitemaps, all checked from the server's side.
+. "$(dirname "$0")/lib.sh"
+
+# expected KEY DEPTH [QUERY]: the server's own BFS answer, one URL a line, as paths (and query).
+expected() {
+    curl -s -m 10 "$BASE/site-expected?depth=$2${3:-}" | jq -r ".$1 | if type == \"object\" then keys[] else .[] end" |
+        sed "s|^http://127.0.0.1:$PORT||" | sort
+}
+
+# crawl ARGS...: gather crawl, where exit 1 is fine (the site has one broken link on purpose).
+crawl() {
+    local rc=0
+    gather crawl "$@" || rc=$?
+    [ "$rc" -le 1 ] || { echo "# gather crawl exited $rc"; return 1; }
+}
+
+# requested PREFIX: every target the server was asked for under PREFIX, sorted (repeats kept).
+requested() { curl -s -m 10 "$BASE/log" | awk '{print $2}' | grep "^$1" | sort; }
+
+crawl_pages_at_depth() {
+    server_start --delay 20
+    crawl "$BASE/site/" -d "$1" -o out -q --save none
+    { expected pages "$1"; expected redirects "$1"; expected broken "$1"; } | sort > want
+    requested /site/ > got
+    diff want got
+}
+
+test_depth_0_fetches_the_start_page_only() { crawl_pages_at_depth 0; }
+test_depth_1_fetches_exactly_bfs_level_1() { crawl_pages_at_depth 1; }
+test_depth_2_fetches_exactly_bfs_levels_to_2() { crawl_pages_at_depth 2; }
+test_depth_4_fetches_exactly_bfs_levels_to_4() { crawl_pages_at_depth 4; }
+test_depth_9_fetches_the_whole_graph() { crawl_pages_at_depth 9; }
+
+test_no_url_is_requested_twice_and_robots_is_obeyed() {
+    server_start --delay 10
+    crawl "$BASE/site/" -d 9 -o out -q
+    assert_eq "$(stats | jq '[.hits[] | select(. > 1)] | length')" 0 "URLs requested twice"
+    ! requested / | grep -q '^/site/private/'
+    assert_eq "$(requested /robots.txt | wc -l)" 1 "robots.txt fetches"
+    # robots.txt came before every other request
+    assert_eq "$(curl -s "$BASE/log" | head -1 | awk '{print $2}')" /robots.txt
+}
+
+test_per_host_limit_is_held() {
+    server_start --delay 100
+    crawl "$BASE/site/" -d 9 -o out -q -c 16 --per-host 3
+    local m; m=$(server_stat max_inflight)
+    assert_le "$m" 3 "max in flight"
+    assert_ge "$m" 2 "max in flight"
+}
+
+test_default_per_host_is_4() {
+    server_start --delay 100
+    crawl "$BASE/site/" -d 9 -o out -q -c 16
+    local m; m=$(server_stat max_inflight)
+    assert_le "$m" 4 "max in flight"
+    assert_ge "$m" 3 "max in flight"
+}
+
+test_accept_jpg_saves_exactly_the_images() {
+    server_start
+    crawl "$BASE/site/" -d 2 -o out -q --accept jpg --save assets --json > out.json
+    expected images 2 > want
+    jq -r 'select(.ok and .path) | .url' out.json | sed "s|^http://127.0.0.1:$PORT||" | sort > got
+    diff want got
+    assert_eq "$(find out -type f | wc -l)" "$(wc -l < want)" "files saved"
+    assert_eq "$(find out -type f ! -name '*.jpg' | wc -l)" 0 "non-jpg files"
+    # every saved image is byte-identical to what the server serves
+    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json | while read -r path url; do
+        expect_same "out/$path" "${url#http://127.0.0.1:$PORT}"
+    done
+    no_partial out
+}
+
+test_saved_pages_are_the_served_bytes() {
+    server_start
+    crawl "$BASE/site/" -d 1 -o out -q --save pages --json > out.json
+    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json | while read -r path url; do
+        "$FIXTURE" --port "$PORT" --emit "${url#http://127.0.0.1:$PORT}" | cmp - "out/$path"
+    done
+    assert_ge "$(jq -s '[.[] | select(.ok and .path)] | length' out.json)" 2 "pages saved"
+}
+
+test_offsite_links_are_not_followed_in_host_scope() {
+    server_start
+    crawl "$BASE/site/" -d 9 -o out -q --save none
+    ! requested / | grep -q '^/site/offsite.html'
+    crawl "$BASE/site/" -d 9 -o out2 -q --save none --scope any
+    requested / | grep -q '^/site/offsite.html'
+}
+
+test_sitemap_seeds_the_orphan_page() {
+    server_start
+    crawl "$BASE/site/" -d 0 -o out -q --save none
+    ! requested / | grep -q '^/site/orphan.html'
+    server_reset
+    crawl "$BASE/site/" -d 0 -o out -q --save none --sitemap
+    requested / | grep -q '^/site/orphan.html'
+}
+
+test_robots_5xx_disallows_the_host() {
+    server_start --robots 500
+    crawl "$BASE/site/" -d 2 -o out -q --json > out.json
+    assert_eq "$(requested / | grep -vc '^/robots.txt')" 0 "requests past robots.txt"
+    assert_eq "$(jq -r 'select(.crawl) | .crawl.skipped_robots' out.json)" 1
+}
+
+test_robots_404_allows_everything_and_no_robots_ignores_it() {
+    server_start --robots 404
+    crawl "$BASE/site/" -d 9 -o out -q --save none
+    requested / | grep -q '^/site/private/secret.html'
+    server_stop; server_start
+    crawl "$BASE/site/" -d 9 -o out2 -q --save none --no-robots
+    requested / | grep -q '^/site/private/secret.html'
+    ! requested / | grep -q '^/robots.txt'
+}
+
+test_delay_spaces_requests_to_one_host() {
+    server_start
+    local t0 t1
+    t0=$(date +%s%N)
+    crawl "$BASE/site/" -d 1 -o out -q --save none --delay 200
+    t1=$(date +%s%N)
+    # depth <= 1 is 6 pages; 6 starts 200 ms apart take at least a second
+    assert_ge $(( (t1 - t0) / 1000000 )) 1000 "ms for 6 requests at --delay 200"
+}
+
+test_json_reports_pages_per_depth() {
+    server_start
+    crawl "$BASE/site/" -d 3 -o out -q --save none --json > out.json
+    local want got
+    want=$(curl -s "$BASE/site-expected?depth=3" | jq -c '[.depth_of | to_entries | group_by(.value)[] | length]')
+    got=$(jq -c 'select(.crawl) | .crawl.pages_per_depth' out.json)
+    assert_eq "$got" "$want" "pages per depth"
+}
+
+test_broken_link_is_reported_and_fails_the_run() {
+    local rc=0
+    server_start
+    gather crawl "$BASE/site/" -d 9 -o out -q --save none 2>err.txt || rc=$?
+    assert_eq "$rc" 1 "exit status"
+    grep -q "^$BASE/site/missing.html: HTTP 404$" err.txt
+    rc=0
+    gather crawl "$BASE/site/" -d 1 -o out2 -q --save none || rc=$?
+    assert_eq "$rc" 0 "exit status without the broken link"
+}
+
+test_usage_errors() {
+    local rc=0
+    gather crawl 2>err.txt || rc=$?
+    assert_eq "$rc" 2
+    rc=0; gather crawl "ftp://x/" 2>err.txt || rc=$?
+    assert_eq "$rc" 2
+    grep -q 'ftp://x/' err.txt
+    rc=0; gather crawl http://127.0.0.1:1/ --scope planet 2>err.txt || rc=$?
+    assert_eq "$rc" 2
+    rc=0; gather crawl http://127.0.0.1:1/ --include '(' 2>err.txt || rc=$?
+    assert_eq "$rc" 2
+    gather crawl --help | grep -q -- '--scope'
+}
+
+run_tests "$@"

@@ -1,0 +1,457 @@
+/* test_html.c - parse/html.c against tests/data/html/NAME.html + NAME.expected, and stress. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parse/html.h"
+
+#define PAGE_URL "http://example.com/dir/page.html"
+
+/* Every link reported, as "PAGE url\n" / "ASSET url\n" lines, in a growing buffer. */
+struct links {
+    char *text;
+    size_t len, cap;
+    unsigned long count;
+    int keep;  /* 0: only count */
+};
+
+static void on_link(void *arg, const char *url, parse_link_kind_t kind)
+{
+    struct links *l = arg;
+    size_t need;
+
+    l->count++;
+    if (!l->keep)
+        return;
+    need = strlen(url) + 8;
+    if (l->len + need + 1 > l->cap) {
+        l->cap = (l->len + need + 1) * 2;
+        l->text = realloc(l->text, l->cap);
+        assert_non_null(l->text);
+    }
+    l->len += (size_t)sprintf(l->text + l->len, "%s %s\n",
+                              kind == PARSE_LINK_PAGE ? "PAGE" : "ASSET", url);
+}
+
+/* Directory of the test data, found from this file's path (the build runs from the root). */
+static const char *data_dir(void)
+{
+    static char dir[512];
+    const char *env = getenv("GATHER_TEST_DATA");
+    const char *slash;
+
+    if (env) {
+        snprintf(dir, sizeof(dir), "%s/html", env);
+        return dir;
+    }
+    slash = strrchr(__FILE__, '/');
+    if (slash)
+        snprintf(dir, sizeof(dir), "%.*s/../data/html", (int)(slash - __FILE__), __FILE__);
+    else
+        snprintf(dir, sizeof(dir), "../data/html");
+    return dir;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Parse body fed in pieces of `chunk` bytes (0: one piece; -1: pseudo-random sizes). */
+static void run_page(const char *body, size_t len, long chunk, struct links *l,
+                     parse_html_stats_t *stats)
+{
+    unsigned long seed = 12345;
+    parse_html_t *p;
+    size_t off = 0;
+
+    memset(l, 0, sizeof(*l));
+    l->keep = 1;
+    p = parse_html_new(PAGE_URL, on_link, l);
+    assert_non_null(p);
+    while (off < len) {
+        size_t n = len - off;
+        if (chunk > 0 && (size_t)chunk < n)
+            n = (size_t)chunk;
+        if (chunk < 0) {
+            seed = seed * 1103515245 + 12345;
+            if ((seed >> 16) % 64 + 1 < n)
+                n = (seed >> 16) % 64 + 1;
+        }
+        assert_int_equal(parse_html_feed(p, body + off, n), PARSE_OK);
+        off += n;
+    }
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    *stats = *parse_html_stats(p);
+    parse_html_free(p);
+    if (!l->text)
+        l->text = strdup("");
+}
+
+/* Each NAME.html gives exactly the links and counters in NAME.expected, however it is fed. */
+static void test_corpus(void **state)
+{
+    const char *dir = data_dir();
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int files = 0;
+
+    (void)state;
+    if (!d)
+        fail_msg("cannot open %s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        static const long chunks[] = {0, 1, 7, -1, 4096};
+        char path[1024], *body, *expected, *want_links, *stats_line;
+        size_t len, elen, i;
+        size_t nlen = strlen(e->d_name);
+        unsigned long w_links, w_frag, w_scheme, w_invalid;
+
+        if (nlen < 6 || strcmp(e->d_name + nlen - 5, ".html") != 0)
+            continue;
+        files++;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        body = read_file(path, &len);
+        snprintf(path, sizeof(path), "%s/%.*s.expected", dir, (int)(nlen - 5), e->d_name);
+        expected = read_file(path, &elen);
+
+        /* Split the expected file into the link lines and the STATS line; drop comments. */
+        want_links = calloc(1, elen + 1);
+        assert_non_null(want_links);
+        stats_line = NULL;
+        for (char *line = strtok(expected, "\n"); line; line = strtok(NULL, "\n")) {
+            if (line[0] == '#')
+                continue;
+            if (strncmp(line, "STATS ", 6) == 0) {
+                stats_line = line;
+                continue;
+            }
+            strcat(want_links, line);
+            strcat(want_links, "\n");
+        }
+        if (!stats_line || sscanf(stats_line, "STATS links=%lu fragment=%lu scheme=%lu invalid=%lu",
+                                  &w_links, &w_frag, &w_scheme, &w_invalid) != 4)
+            fail_msg("%s: no STATS line", path);
+
+        for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+            struct links l;
+            parse_html_stats_t st;
+            run_page(body, len, chunks[i], &l, &st);
+            if (strcmp(l.text, want_links) != 0)
+                fail_msg("%s (chunk %ld): got\n%s\nwant\n%s", e->d_name, chunks[i], l.text,
+                         want_links);
+            assert_int_equal(st.links, w_links);
+            assert_int_equal(st.dropped_fragment, w_frag);
+            assert_int_equal(st.dropped_scheme, w_scheme);
+            assert_int_equal(st.dropped_invalid, w_invalid);
+            assert_int_equal(st.bytes, len);
+            assert_int_equal(st.truncated, 0);
+            free(l.text);
+        }
+        free(want_links);
+        free(expected);
+        free(body);
+    }
+    closedir(d);
+    assert_true(files >= 12);
+}
+
+/* A growing buffer for generated pages. */
+struct gen {
+    char *s;
+    size_t len, cap;
+};
+
+static void gen_add(struct gen *g, const char *text, size_t times)
+{
+    size_t n = strlen(text), i;
+
+    if (g->len + n * times + 1 > g->cap) {
+        g->cap = (g->len + n * times + 1) * 2;
+        g->s = realloc(g->s, g->cap);
+        assert_non_null(g->s);
+    }
+    for (i = 0; i < times; i++) {
+        memcpy(g->s + g->len, text, n);
+        g->len += n;
+    }
+    g->s[g->len] = '\0';
+}
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse a generated page in 4 KiB pieces and return its links as text. */
+static char *parse_generated(const struct gen *g, parse_html_stats_t *stats)
+{
+    struct links l;
+
+    run_page(g->s, g->len, 4096, &l, stats);
+    return l.text;
+}
+
+/*
+ * 100,000 unclosed elements, then as many stray end tags: libxml2's end-tag search is
+ * linear in the depth, so without the stack trimming in html.c this takes minutes.
+ */
+static void test_deep_nesting(void **state)
+{
+    struct gen g = {0};
+    parse_html_stats_t st;
+    double t0 = now();
+    char *links;
+
+    (void)state;
+    gen_add(&g, "<a href=\"/top\">", 1);
+    gen_add(&g, "<div>", 100000);
+    gen_add(&g, "<a href=\"/deep\">", 1);
+    gen_add(&g, "</span>", 100000);
+    gen_add(&g, "<script>var x = '<a href=\"/in-script\">';</script><img src=\"/after.png\">", 1);
+    gen_add(&g, "</div>", 100000);
+    gen_add(&g, "<a href=\"/end\">", 1);
+    links = parse_generated(&g, &st);
+    assert_string_equal(links, "PAGE http://example.com/top\n"
+                               "PAGE http://example.com/deep\n"
+                               "ASSET http://example.com/after.png\n"
+                               "PAGE http://example.com/end\n");
+    assert_true(now() - t0 < 20.0);
+    free(links);
+    free(g.s);
+}
+
+/* Megabyte attributes: over-long URLs are dropped, the rest of the page is still parsed. */
+static void test_huge_attributes(void **state)
+{
+    struct gen g = {0};
+    parse_html_stats_t st;
+    char *links;
+
+    (void)state;
+    gen_add(&g, "<a href=\"/before\">", 1);
+    gen_add(&g, "<a href=\"/", 1);
+    gen_add(&g, "x", 1024 * 1024);
+    gen_add(&g, "\">", 1);
+    gen_add(&g, "<img title=\"", 1);
+    gen_add(&g, "t", 2 * 1024 * 1024);
+    gen_add(&g, "\" src=\"/titled.png\">", 1);
+    /* A megabyte of blanks around a short URL is trimmed away, as HTML says. */
+    gen_add(&g, "<a href=\"", 1);
+    gen_add(&g, " \n\t", 300000);
+    gen_add(&g, "/padded", 1);
+    gen_add(&g, "\n ", 300000);
+    gen_add(&g, "\">", 1);
+    /* A megabyte srcset: every candidate comes out. */
+    gen_add(&g, "<img srcset=\"", 1);
+    gen_add(&g, "/s.png 1x, ", 100000);
+    gen_add(&g, "/last.png 2x\">", 1);
+    gen_add(&g, "<a href=\"/after\">", 1);
+    links = parse_generated(&g, &st);
+    assert_int_equal(st.dropped_invalid, 1);
+    assert_int_equal(st.links, 1 + 1 + 1 + 100001 + 1);
+    assert_non_null(strstr(links, "PAGE http://example.com/before\n"
+                                  "ASSET http://example.com/titled.png\n"
+                                  "PAGE http://example.com/padded\n"
+                                  "ASSET http://example.com/s.png\n"));
+    assert_non_null(strstr(links, "ASSET http://example.com/s.png\n"
+                                  "ASSET http://example.com/last.png\n"
+                                  "PAGE http://example.com/after\n"));
+    free(links);
+    free(g.s);
+}
+
+/* 100,000 real links through the resolver, counted not stored. */
+static void test_many_links(void **state)
+{
+    struct links l = {0};
+    struct gen g = {0};
+    parse_html_t *p;
+    size_t off;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 100000; i++) {
+        char tag[64];
+        snprintf(tag, sizeof(tag), "<li><a href=\"item/%d\">%d</a>\n", i, i);
+        gen_add(&g, tag, 1);
+    }
+    p = parse_html_new(PAGE_URL, on_link, &l);
+    assert_non_null(p);
+    for (off = 0; off < g.len; off += 65536)
+        assert_int_equal(parse_html_feed(p, g.s + off, g.len - off < 65536 ? g.len - off : 65536),
+                         PARSE_OK);
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    assert_int_equal(parse_html_stats(p)->links, 100000);
+    assert_int_equal(l.count, 100000);
+    parse_html_free(p);
+    free(g.s);
+}
+
+/*
+ * A million elements in a page past PARSE_HTML_MAX_BYTES: what fits is parsed, the rest
+ * ignored, the caller told. Fragment links keep this fast: they are counted, not resolved.
+ */
+static void test_size_cap(void **state)
+{
+    static const char unit[] = "<a href=#abcdef>"; /* 16 bytes: 2^20 fit in 16 MiB exactly */
+    struct links l = {0};
+    struct gen g = {0};
+    parse_html_t *p;
+    const parse_html_stats_t *st;
+
+    (void)state;
+    assert_int_equal(PARSE_HTML_MAX_BYTES % (sizeof(unit) - 1), 0);
+    gen_add(&g, unit, PARSE_HTML_MAX_BYTES / (sizeof(unit) - 1));
+    gen_add(&g, "<a href=\"/past-the-cap\">", 1);
+    p = parse_html_new(PAGE_URL, on_link, &l);
+    assert_non_null(p);
+    assert_int_equal(parse_html_feed(p, g.s, g.len), PARSE_ETOOLONG);
+    assert_int_equal(parse_html_feed(p, "<a href=/more>", 14), PARSE_ETOOLONG);
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    st = parse_html_stats(p);
+    assert_int_equal(st->truncated, 1);
+    assert_int_equal(st->bytes, PARSE_HTML_MAX_BYTES);
+    assert_int_equal(st->dropped_fragment, PARSE_HTML_MAX_BYTES / (sizeof(unit) - 1));
+    assert_int_equal(st->links, 0);
+    assert_int_equal(parse_html_feed(p, "x", 1), PARSE_ESTATE);
+    parse_html_free(p);
+
+    /* The one-shot call parses up to the cap without failing. */
+    assert_int_equal(parse_html_links(g.s, g.len, PAGE_URL, on_link, &l), 0);
+    free(g.s);
+}
+
+static void test_api(void **state)
+{
+    static const char page[] = "<a href=a.html><img src=b.png><a href=#x><a href=mailto:x@y>";
+    struct links l = {0};
+    parse_html_t *p;
+
+    (void)state;
+    l.keep = 1;
+    assert_int_equal(parse_html_links(page, sizeof(page) - 1, PAGE_URL, on_link, &l), 2);
+    assert_string_equal(l.text, "PAGE http://example.com/dir/a.html\n"
+                                "ASSET http://example.com/dir/b.png\n");
+    free(l.text);
+
+    assert_int_equal(parse_html_links(page, sizeof(page) - 1, "ftp://x/", on_link, &l),
+                     PARSE_EINVAL);
+    errno = 0;
+    assert_null(parse_html_new("not a url", on_link, &l));
+    assert_int_equal(errno, EINVAL);
+
+    /* An empty page, and end called twice. */
+    p = parse_html_new("HTTP://Example.COM", on_link, &l);
+    assert_non_null(p);
+    assert_int_equal(parse_html_feed(p, "", 0), PARSE_OK);
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    assert_int_equal(parse_html_stats(p)->links, 0);
+    parse_html_free(p);
+    parse_html_free(NULL);
+
+    /* Links are reported by the feed that completes them, before end. */
+    memset(&l, 0, sizeof(l));
+    p = parse_html_new(PAGE_URL, on_link, &l);
+    assert_non_null(p);
+    {
+        struct gen g = {0};
+        gen_add(&g, "<a href=/first>", 1);
+        gen_add(&g, " ", 9000); /* past the 8 KiB held while the encoding is sniffed */
+        assert_int_equal(parse_html_feed(p, g.s, g.len), PARSE_OK);
+        free(g.s);
+    }
+    assert_int_equal(l.count, 1);
+    assert_int_equal(parse_html_end(p), PARSE_OK);
+    parse_html_free(p);
+}
+
+/*
+ * Found by fuzz_html: a page declaring UTF-7 with bytes iconv rejects. libxml2 stops at the
+ * conversion error (where depends on the chunking) and prints "encoding error" through its
+ * generic error handler, which html.c mutes. Links before the error are still reported.
+ */
+static void test_conversion_error(void **state)
+{
+    static const long chunks[] = {0, 1, 4096};
+    char path[1024], *body, *errpath;
+    size_t len, i;
+    int saved, fd;
+    FILE *ef;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/fuzz-utf7-conversion-error.bin", data_dir());
+    body = read_file(path, &len);
+    errpath = strdup("/tmp/test_html_stderr_XXXXXX");
+    assert_non_null(errpath);
+    fd = mkstemp(errpath);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, 2) >= 0);
+    close(fd);
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        struct links l;
+        parse_html_stats_t st;
+        run_page(body + 1, len - 1, chunks[i], &l, &st);
+        assert_non_null(strstr(l.text, "PAGE http://example.com/dir/x%C3%BF\n"
+                                       "ASSET http://example.com/dir/a\n"
+                                       "ASSET http://example.com/dir/b,c\n"));
+        free(l.text);
+    }
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    ef = fopen(errpath, "r");
+    assert_non_null(ef);
+    assert_int_equal(fgetc(ef), EOF);
+    fclose(ef);
+    unlink(errpath);
+    free(errpath);
+    free(body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_huge_attributes),
+        cmocka_unit_test(test_many_links),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_conversion_error),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
