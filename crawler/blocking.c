@@ -81,6 +81,15 @@ static void pool_put(crawl_easy_pool_t *p, CURL *easy)
     pthread_mutex_unlock(&p->lock);
 }
 
+static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                                curl_off_t ultotal, curl_off_t ulnow)
+{
+    crawl_blocking_t *b = userdata;
+
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    return b->interrupted && *b->interrupted ? 1 : 0;
+}
+
 static size_t blocking_on_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
     crawl_blocking_t *b = userdata;
@@ -97,6 +106,14 @@ static size_t blocking_on_write(char *data, size_t size, size_t nmemb, void *use
         b->req.bytes += len;
         return b->req.bytes > DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
     }
+    if (b->req.body_bytes == 0 && http_check_range(&b->req) < 0)
+        return CURL_WRITEFUNC_ERROR;
+    if (b->max_bytes > 0 && b->req.body_bytes + (curl_off_t)len > b->max_bytes) {
+        b->req.sink_error = -EFBIG;
+        b->req.max_bytes = b->max_bytes;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    b->req.body_bytes += len;
     if (b->discard) {
         b->req.bytes += len;
         return len;
@@ -129,6 +146,7 @@ int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
     b->disk_error = 0;
     memset(&b->req, 0, sizeof(b->req));
     b->req.url = b->url;
+    b->req.max_bytes = b->max_bytes;
     b->req.is_2xx = -1;
     b->req.content_length = -1;
     if (!easy) {
@@ -145,7 +163,10 @@ int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
         curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, &b->req) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, b->req.error) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, pool->opts.headers) != CURLE_OK) {
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, pool->opts.headers) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
         code = CURLE_FAILED_INIT;
     } else {
         code = curl_easy_perform(easy);

@@ -2,6 +2,8 @@
 #ifndef CRAWLER_BLOCKING_H
 #define CRAWLER_BLOCKING_H
 
+#include <signal.h>
+
 #include <curl/curl.h>
 
 #include "net/http.h"
@@ -13,6 +15,8 @@ typedef struct crawl_blocking {
     const char *relpath;
     int do_fsync;
     int discard;                /* read the body and drop it */
+    curl_off_t max_bytes;       /* 0: no cap */
+    volatile sig_atomic_t *interrupted;  /* set by a signal handler: abort the transfer */
     /* out: req holds status, code, bytes, timings as in async mode */
     http_req_t req;
     int disk_error;             /* negative errno from the file system, 0 if none */

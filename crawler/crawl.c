@@ -356,6 +356,8 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
         goto cleanup;
     }
+    if (o->har && crawl_report_har_open(&job->rep, o->har, "gather crawl") < 0)
+        goto cleanup;
     result = crawl_run(job);
     if (result < 0)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
@@ -364,6 +366,8 @@ int crawl_crawl_run(crawl_options_t *o)
     status = result < 0 || job->rep.failed > 0 ? CRAWL_EXIT_FAILURES : CRAWL_EXIT_OK;
 
 cleanup:
+    if (crawl_report_har_close(&job->rep) < 0 && status == CRAWL_EXIT_OK)
+        status = CRAWL_EXIT_FAILURES;
     for (size_t i = 0; i < job->nstarts; i++)
         free(job->starts[i]);
     free(job->starts);

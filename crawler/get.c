@@ -1,7 +1,9 @@
-/* crawl_get: spawner + fetch coroutines over one loop (async, threads) or a plain loop (sync). */
+/* crawl_get: `gather get`: a spawner coroutine over one loop (async, threads) or a plain loop
+ * (sync); signals, the state database and the exit status. */
 #include "crawler/get.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,222 +11,9 @@
 
 #include <uv.h>
 
-#include "crawler/blocking.h"
-#include "crawler/hostmap.h"
-#include "crawler/progress.h"
-#include "crawler/report.h"
-#include "crawler/source.h"
-#include "net/asem.h"
+#include "crawler/get_job.h"
 #include "net/executor.h"
-#include "net/http.h"
-#include "net/task.h"
-#include "parse/url.h"
 #include "storage/file.h"
-#include "storage/path.h"
-#include "storage/seen.h"
-#include "storage/writer.h"
-
-#define GET_PATH_MAX 4096
-
-struct get_job {
-    crawl_options_t *opts;
-    uv_loop_t loop;
-    sched_t sched;
-    http_client_t *http;
-    crawl_easy_pool_t *easies;      /* threads and sync modes */
-    asem_t permits;                 /* -c: one permit per fetch in flight */
-    crawl_hostmap_t *hosts;         /* --per-host, NULL without it */
-    store_names_t *names;
-    store_seen_t *seen;
-    crawl_source_t src;
-    int dirfd;
-    crawl_report_t rep;
-    crawl_progress_t progress;
-    task_t spawner;
-    future_t *spawner_done;
-    long drained;                   /* permits taken back at the end */
-};
-
-struct get_fetch {
-    task_t task;
-    struct get_job *job;
-    char *url;
-    char path[GET_PATH_MAX];
-    crawl_host_t *host;
-    store_writer_t *writer;
-    crawl_blocking_t blocking;      /* threads mode */
-    http_req_t req;                 /* async mode */
-    char reason[512];
-};
-
-/* ---- one URL ------------------------------------------------------------------------------- */
-
-static int get_name(struct get_job *job, const char *url, char *out, char *reason, size_t n)
-{
-    int result = store_path_unique(job->names, url, job->opts->layout, out, GET_PATH_MAX);
-
-    if (result < 0)
-        snprintf(reason, n, "cannot make a safe file name: %s", strerror(-result));
-    return result;
-}
-
-/* The reason a finished transfer failed, or NULL when it succeeded. */
-static const char *get_outcome(struct get_job *job, const http_req_t *req, int disk_error,
-                               const char *path, char *reason, size_t n)
-{
-    if (disk_error < 0 && (req->code == CURLE_OK || req->code == CURLE_WRITE_ERROR)) {
-        snprintf(reason, n, "cannot write %.200s/%.200s: %s", job->opts->outdir, path,
-                 strerror(-disk_error));
-        return reason;
-    }
-    if (http_req_ok(req))
-        return NULL;
-    return http_req_describe(req, &job->opts->http, reason, n);
-}
-
-static int fetch_blocking_job(void *arg)
-{
-    struct get_fetch *f = arg;
-
-    return crawl_blocking_fetch(f->job->easies, &f->blocking);
-}
-
-static void fetch_step(task_t *t)
-{
-    struct get_fetch *f = container_of(t, struct get_fetch, task);
-    struct get_job *job = f->job;
-    const char *reason = NULL;
-    http_req_t *req = NULL;
-
-    CORO_BEGIN(t);
-    if (job->hosts) {
-        char *key = NULL;
-        if (parse_url_hostport(f->url, &key) < 0 || !(f->host = crawl_hostmap_get(job->hosts, key))) {
-            free(key);
-            snprintf(f->reason, sizeof(f->reason), "out of memory");
-            goto report;
-        }
-        free(key);
-        AWAIT(t, asem_acquire(crawl_host_sem(f->host)));
-        if (task_error(t) < 0) {
-            snprintf(f->reason, sizeof(f->reason), "cancelled");
-            crawl_hostmap_put(job->hosts, f->host);
-            f->host = NULL;
-            goto report;
-        }
-    }
-    if (!job->opts->discard && get_name(job, f->url, f->path, f->reason, sizeof(f->reason)) < 0)
-        goto report;
-    job->rep.inflight++;
-    if (job->rep.inflight > job->rep.max_inflight)
-        job->rep.max_inflight = job->rep.inflight;
-
-    if (job->opts->mode == CRAWL_MODE_THREADS) {
-        f->blocking.url = f->url;
-        f->blocking.dirfd = job->dirfd;
-        f->blocking.relpath = f->path;
-        f->blocking.do_fsync = job->opts->do_fsync;
-        f->blocking.discard = job->opts->discard;
-        AWAIT(t, executor_run(&job->sched, fetch_blocking_job, f));
-        job->rep.inflight--;
-        req = &f->blocking.req;
-        if (task_error(t) < 0)
-            snprintf(f->reason, sizeof(f->reason), "could not run: %s", strerror(-task_error(t)));
-        else if ((reason = get_outcome(job, req, f->blocking.disk_error, f->path, f->reason,
-                                       sizeof(f->reason))) == NULL)
-            f->reason[0] = '\0';
-        (void)reason;
-        goto report;
-    }
-
-    if (job->opts->discard) {
-        f->req.url = f->url;           /* no sink: the body is read and dropped */
-        AWAIT(t, http_req_start(job->http, &f->req));
-        job->rep.inflight--;
-        if (task_error(t) < 0)
-            snprintf(f->reason, sizeof(f->reason), "could not start the transfer: %s",
-                     strerror(-task_error(t)));
-        else if (!http_req_ok(&f->req))
-            http_req_describe(&f->req, &job->opts->http, f->reason, sizeof(f->reason));
-        f->path[0] = '\0';
-        goto report;
-    }
-    f->writer = store_writer_new(&job->sched, job->dirfd, f->path, job->opts->do_fsync);
-    if (!f->writer) {
-        job->rep.inflight--;
-        snprintf(f->reason, sizeof(f->reason), "out of memory");
-        goto report;
-    }
-    f->req.url = f->url;
-    f->req.sink = store_writer_sink(f->writer);
-    store_writer_attach(f->writer, &f->req);
-    AWAIT(t, http_req_start(job->http, &f->req));
-    job->rep.inflight--;
-    if (task_error(t) < 0) {
-        snprintf(f->reason, sizeof(f->reason), "could not start the transfer: %s",
-                 strerror(-task_error(t)));
-        AWAIT(t, store_writer_abort(f->writer));
-        goto report;
-    }
-    if (!http_req_ok(&f->req) || store_writer_error(f->writer)) {
-        get_outcome(job, &f->req, store_writer_error(f->writer), f->path, f->reason,
-                    sizeof(f->reason));
-        AWAIT(t, store_writer_abort(f->writer));
-        goto report;
-    }
-    AWAIT(t, store_writer_commit(f->writer));
-    if (task_error(t) < 0)
-        snprintf(f->reason, sizeof(f->reason), "cannot write %.200s/%.200s: %s",
-                 job->opts->outdir, f->path, strerror(-task_error(t)));
-    else
-        f->reason[0] = '\0';
-
-report:
-    req = job->opts->mode == CRAWL_MODE_THREADS ? &f->blocking.req : &f->req;
-    crawl_report_result(&job->rep, f->url, f->path[0] ? f->path : NULL,
-                        req->url ? req : NULL, f->reason[0] ? f->reason : NULL, NULL);
-    if (f->host) {
-        asem_release(crawl_host_sem(f->host));
-        crawl_hostmap_put(job->hosts, f->host);
-        f->host = NULL;
-    }
-    asem_release(&job->permits);
-    CORO_END(t);
-}
-
-static void fetch_free(future_t *done, void *arg)
-{
-    struct get_fetch *f = arg;
-
-    (void)done;
-    store_writer_free(f->writer);
-    http_req_cleanup(&f->req);
-    http_req_cleanup(&f->blocking.req);
-    free(f->url);
-    free(f);
-}
-
-/* Starts a fetch task that owns url and the permit already taken. */
-static void fetch_spawn(struct get_job *job, char *url)
-{
-    struct get_fetch *f = calloc(1, sizeof(*f));
-
-    if (!f)
-        goto oom;
-    f->job = job;
-    f->url = url;
-    if (task_start(&f->task, &job->sched, fetch_step) < 0)
-        goto oom;                     /* nothing was posted */
-    /* The first callback of a new future uses its inline slot: this cannot fail. */
-    future_on_done(task_done(&f->task), fetch_free, f);
-    return;
-
-oom:
-    crawl_report_result(&job->rep, url, NULL, NULL, "out of memory", NULL);
-    free(url);
-    free(f);
-    asem_release(&job->permits);
-}
 
 /* ---- the spawner: one permit, then one URL, then one task ---------------------------------- */
 
@@ -238,6 +27,10 @@ static void spawner_step(task_t *t)
         AWAIT(t, asem_acquire(&job->permits));
         if (task_error(t) < 0)
             break;
+        if (job->stopping) {
+            asem_release(&job->permits);
+            break;
+        }
         while (!crawl_source_has(&job->src) && !job->src.eof) {
             AWAIT(t, executor_run(&job->sched, crawl_source_fill, &job->src));
             if (task_error(t) < 0)
@@ -249,19 +42,71 @@ static void spawner_step(task_t *t)
             break;
         }
         if (store_seen_add(job->seen, url, strlen(url)) == 0) {
-            job->rep.skipped++;            /* a duplicate of an earlier line */
+            job->rep.duplicates++;         /* a duplicate of an earlier line */
             free(url);
             asem_release(&job->permits);
             continue;
         }
         job->rep.queued++;
-        fetch_spawn(job, url);
+        get_fetch_spawn(job, url);
     }
-    job->rep.queued_final = 1;
-    /* Taking back every permit means every fetch has ended. */
-    for (job->drained = 0; job->drained < job->opts->concurrency; job->drained++)
-        AWAIT(t, asem_acquire(&job->permits));
+    job->rep.queued_final = !job->stopping;
+    /* Wait for the fetches still alive, including retries that sleep without a permit. */
+    if (job->active) {
+        job->idle = future_new(&job->sched);
+        AWAIT(t, job->idle ? future_ref(job->idle) : NULL);
+        future_unref(job->idle);
+        job->idle = NULL;
+    }
     CORO_END(t);
+}
+
+/* ---- signals: the first stops cleanly, the second at once ---------------------------------- */
+
+static void get_on_signal(uv_signal_t *h, int signum)
+{
+    struct get_job *job = h->data;
+
+    if (job->interrupted) {
+        /* Files are renamed into place only when complete and the database is transactional,
+         * so leaving now loses work but corrupts nothing. */
+        static const char msg[] = "\ngather: interrupted again: exiting now\n";
+        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+            /* nothing more to do */
+        }
+        _exit(130);
+    }
+    job->interrupted = job->stopping = 1;
+    job->rep.before_print(job->rep.before_print_arg);
+    fprintf(stderr, "gather: %s: stopping; finishing what is in flight (again to quit now)\n",
+            signum == SIGINT ? "interrupt" : "terminated");
+    get_fetch_cancel_all(job);
+}
+
+static int get_signals_start(struct get_job *job)
+{
+    int result;
+
+    if ((result = uv_signal_init(&job->loop, &job->sigint)) < 0 ||
+        (result = uv_signal_init(&job->loop, &job->sigterm)) < 0)
+        return result;
+    job->signals_on = 1;
+    job->sigint.data = job->sigterm.data = job;
+    if ((result = uv_signal_start(&job->sigint, get_on_signal, SIGINT)) < 0 ||
+        (result = uv_signal_start(&job->sigterm, get_on_signal, SIGTERM)) < 0)
+        return result;
+    uv_unref((uv_handle_t *)&job->sigint);
+    uv_unref((uv_handle_t *)&job->sigterm);
+    return 0;
+}
+
+static void get_signals_stop(struct get_job *job)
+{
+    if (!job->signals_on)
+        return;
+    uv_close((uv_handle_t *)&job->sigint, NULL);
+    uv_close((uv_handle_t *)&job->sigterm, NULL);
+    job->signals_on = 0;
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -273,7 +118,9 @@ static void get_clear_progress(void *arg)
 
 static int get_exit_status(struct get_job *job)
 {
-    if (job->rep.failed > 0 || job->src.invalid > 0 || job->src.read_error < 0)
+    if (job->interrupted)
+        return CRAWL_EXIT_INTERRUPTED;
+    if (job->rep.failed > 0 || job->src.invalid > 0 || job->src.read_error < 0 || job->disk_full)
         return CRAWL_EXIT_FAILURES;
     return CRAWL_EXIT_OK;
 }
@@ -292,6 +139,7 @@ static int get_run_loop(struct get_job *job)
     if (result < 0)
         goto cleanup_loop;
     asem_init(&job->permits, &job->sched, o->concurrency);
+    asem_init(&job->retry_slots, &job->sched, o->concurrency);
     if (o->per_host > 0 && !(job->hosts = crawl_hostmap_new(&job->sched, o->per_host, 0)))
         goto oom;
     if (o->mode == CRAWL_MODE_THREADS) {
@@ -301,16 +149,15 @@ static int get_run_loop(struct get_job *job)
         fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
         goto cleanup_sched;
     }
-    result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet);
-    if (result < 0)
+    if ((result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet)) < 0 ||
+        (result = get_signals_start(job)) < 0 ||
+        (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
         goto cleanup_sched;
-    job->rep.before_print = get_clear_progress;
-    job->rep.before_print_arg = &job->progress;
     if (task_start(&job->spawner, &job->sched, spawner_step) < 0)
         goto oom;
     job->spawner_done = future_ref(task_done(&job->spawner));
 
-    result = uv_run(&job->loop, UV_RUN_DEFAULT);
+    uv_run(&job->loop, UV_RUN_DEFAULT);
     /* The loop only stops once nothing can make progress: the spawner must have ended. */
     if (!future_is_done(job->spawner_done))
         fprintf(stderr, "gather: internal error: the loop stopped with work pending\n");
@@ -323,6 +170,9 @@ oom:
     result = -ENOMEM;
 cleanup_sched:
     crawl_progress_stop(&job->progress);
+    get_signals_stop(job);
+    if (job->state)
+        store_state_stop(job->state);
     if (job->http)
         http_client_close(job->http);
     sched_close(&job->sched);
@@ -335,14 +185,26 @@ cleanup_loop:
     return result < 0 ? CRAWL_EXIT_FAILURES : get_exit_status(job);
 }
 
-/* --mode sync: one URL after another on this thread, no loop at all. */
+static volatile sig_atomic_t sync_interrupted;
+
+static void sync_on_signal(int signum)
+{
+    if (sync_interrupted)
+        _exit(130);
+    (void)signum;
+    sync_interrupted = 1;
+}
+
+/* --mode sync: one URL after another on this thread, no loop at all (the seed's requests loop;
+ * no retries or resume: it is the baseline `gather bench` compares against). */
 static int get_run_sync(struct get_job *job)
 {
     crawl_options_t *o = job->opts;
     char *url;
-    char reason[512];
+    char reason[1024];
     crawl_blocking_t *b = calloc(1, sizeof(*b));
     char *path = malloc(GET_PATH_MAX);
+    struct sigaction sa;
 
     if (!b || !path || !(job->easies = crawl_easy_pool_new(&o->http))) {
         fprintf(stderr, "gather: out of memory\n");
@@ -350,33 +212,42 @@ static int get_run_sync(struct get_job *job)
         free(path);
         return CRAWL_EXIT_FAILURES;
     }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sync_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     crawl_progress_start(&job->progress, NULL, &job->rep, o->quiet);
-    job->rep.before_print = get_clear_progress;
-    job->rep.before_print_arg = &job->progress;
     for (;;) {
         const char *why;
 
+        if (sync_interrupted) {
+            job->interrupted = 1;
+            break;
+        }
         crawl_source_fill(&job->src);
         url = crawl_source_next(&job->src);
         if (!url)
             break;
         if (store_seen_add(job->seen, url, strlen(url)) == 0) {
-            job->rep.skipped++;
+            job->rep.duplicates++;
             free(url);
             continue;
         }
         job->rep.queued++;
         path[0] = '\0';
-        if (!o->discard && get_name(job, url, path, reason, sizeof(reason)) < 0) {
-            crawl_report_result(&job->rep, url, NULL, NULL, reason, NULL);
+        if (!o->discard && store_path_unique(job->names, url, o->layout, path, GET_PATH_MAX) < 0) {
+            crawl_report_result(&job->rep, url, NULL, NULL, "cannot make a safe file name for this URL", NULL);
             free(url);
             continue;
         }
+        memset(b, 0, sizeof(*b));
         b->url = url;
         b->dirfd = job->dirfd;
         b->relpath = path;
         b->do_fsync = o->do_fsync;
         b->discard = o->discard;
+        b->max_bytes = o->http.max_filesize;
+        b->interrupted = &sync_interrupted;
         job->rep.inflight = job->rep.max_inflight = 1;
         crawl_blocking_fetch(job->easies, b);
         job->rep.inflight = 0;
@@ -408,6 +279,9 @@ int crawl_get_run(crawl_options_t *o)
     job->opts = o;
     job->dirfd = -1;
     crawl_report_init(&job->rep, crawl_mode_name(o->mode), o->json, o->quiet, o->verbose);
+    job->rep.before_print = get_clear_progress;
+    job->rep.before_print_arg = &job->progress;
+    crawl_retry_init(&job->retry, o->retries, o->retry_delay_ms, o->max_wait_ms);
     if (crawl_source_open(&job->src, o->input, o->urls, o->nurls) < 0) {
         status = CRAWL_EXIT_USAGE;
         goto cleanup;
@@ -417,12 +291,17 @@ int crawl_get_run(crawl_options_t *o)
         fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
         goto cleanup;
     }
+    if (o->har && crawl_report_har_open(&job->rep, o->har, "gather get") < 0)
+        goto cleanup;
     job->names = store_names_new();
     job->seen = store_seen_new(1024);
     if (!job->names || !job->seen) {
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
+    if (!o->discard && o->mode != CRAWL_MODE_SYNC &&
+        store_state_open(o->outdir, &job->state, &job->state_existed) < 0)
+        goto cleanup;
     if (o->mode == CRAWL_MODE_THREADS && !getenv("UV_THREADPOOL_SIZE")) {
         /* One pool thread per transfer in flight: the seed's run_in_executor with N workers. */
         char n[24];
@@ -430,9 +309,15 @@ int crawl_get_run(crawl_options_t *o)
         setenv("UV_THREADPOOL_SIZE", n, 1);
     }
     status = o->mode == CRAWL_MODE_SYNC ? get_run_sync(job) : get_run_loop(job);
+    if (job->disk_full)
+        fprintf(stderr, "gather: the disk is full: stopped starting new downloads\n");
     crawl_report_summary(&job->rep);
 
 cleanup:
+    if (crawl_report_har_close(&job->rep) < 0 && status == CRAWL_EXIT_OK)
+        status = CRAWL_EXIT_FAILURES;
+    if (job->state && store_state_close(job->state) < 0)
+        fprintf(stderr, "gather: could not finish writing %s/%s\n", o->outdir, STORE_STATE_FILE);
     crawl_source_close(&job->src);
     if (job->dirfd >= 0)
         close(job->dirfd);

@@ -4,11 +4,11 @@
 
 #include <curl/curl.h>
 
+#include "crawler/bench.h"
 #include "crawler/crawl.h"
 #include "crawler/get.h"
 #include "crawler/options.h"
-
-#define GATHER_VERSION "0.1.0"
+#include "crawler/version.h"
 
 struct command {
     const char *name;
@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
     { "get", crawl_get_main, "download a list of URLs concurrently" },
     { "crawl", crawl_crawl_main, "follow links breadth-first within a scope and depth" },
+    { "bench", crawl_bench_main, "run one list in sync, threads and async mode and compare" },
 };
 
 static void usage(FILE *out)

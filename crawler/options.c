@@ -16,7 +16,8 @@ enum {
     OPT_HEADER, OPT_MAX_REDIRS, OPT_INSECURE, OPT_JSON, OPT_FSYNC, OPT_DELAY, OPT_SCOPE,
     OPT_INCLUDE, OPT_EXCLUDE, OPT_ACCEPT, OPT_REJECT, OPT_ACCEPT_TYPE, OPT_MAX_PAGES,
     OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
-    OPT_CHART, OPT_HAR
+    OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
+    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING
 };
 
 #define G CRAWL_CMD_GET
@@ -40,6 +41,13 @@ static const struct {
     { { "max-redirs", required_argument, NULL, OPT_MAX_REDIRS }, G | C | B },
     { { "insecure", no_argument, NULL, OPT_INSECURE }, G | C | B },
     { { "fsync", no_argument, NULL, OPT_FSYNC }, G | C },
+    { { "retries", required_argument, NULL, OPT_RETRIES }, G | C },
+    { { "retry-delay", required_argument, NULL, OPT_RETRY_DELAY }, G | C },
+    { { "max-wait", required_argument, NULL, OPT_MAX_WAIT }, G | C },
+    { { "min-speed", required_argument, NULL, OPT_MIN_SPEED }, G | C | B },
+    { { "min-speed-time", required_argument, NULL, OPT_MIN_SPEED_TIME }, G | C | B },
+    { { "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE }, G | C },
+    { { "timestamping", no_argument, NULL, OPT_TIMESTAMPING }, G },
     { { "quiet", no_argument, NULL, 'q' }, G | C | B },
     { { "verbose", no_argument, NULL, 'v' }, G | C | B },
     { { "json", no_argument, NULL, OPT_JSON }, G | C | B },
@@ -76,7 +84,8 @@ static const char usage_get[] =
 "      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
-"      --discard           fetch but write nothing (measure the network alone)\n";
+"      --discard           fetch but write nothing (measure the network alone)\n"
+"      --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n";
 
 static const char usage_crawl[] =
 "usage: gather crawl URL... [options]\n"
@@ -133,16 +142,27 @@ static const char usage_common[] =
 "  -h, --help              this help\n";
 
 static const char usage_files[] =
+"      --retries N         retry a transient failure N times (default 3): connection\n"
+"                          errors, timeouts, HTTP 408, 429 and 5xx; never other 4xx\n"
+"      --retry-delay MS    backoff base: waits are random in [0, MS * 2^try] (default 1000)\n"
+"      --max-wait SEC      cap on one wait, Retry-After included (default 60)\n"
+"      --min-speed B       abort a transfer slower than B bytes/s ...\n"
+"      --min-speed-time SEC  ... for SEC seconds in a row (default 30)\n"
+"      --max-filesize B    fail a body larger than B bytes (K, M, G suffixes)\n"
 "      --fsync             fsync each file before renaming it into place\n"
+"\n"
 "\n"
 "Each body is written to NAME.part and renamed to NAME when complete; a failed\n"
 "download leaves no file under its final name. Failures are reported as\n"
-"'URL: reason' on stderr; bad list lines as 'FILE:LINE: reason'.\n";
+"'URL: reason' on stderr; bad list lines as 'FILE:LINE: reason'.\n"
+"State lives in DIR/.gather.db (SQLite): a re-run skips files already complete and\n"
+"resumes an interrupted one from its NAME.part with Range + If-Range.\n"
+"SIGINT/SIGTERM stop cleanly (exit 130); a second SIGINT exits at once.\n";
 
 static const char usage_exit[] =
 "\n"
 "Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
-"2 usage error.\n";
+"2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
 
 void crawl_usage(crawl_cmd_t cmd, FILE *out)
 {
@@ -165,6 +185,31 @@ static int parse_long(const char *opt, const char *arg, long lo, long hi, long *
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+static int parse_bytes(const char *opt, const char *arg, curl_off_t *out)
+{
+    char *end;
+    double v;
+    double mult = 1;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (end != arg && *end) {
+        switch (*end == 'k' || *end == 'm' || *end == 'g' ? *end - 32 : *end) {
+        case 'K': mult = 1024.0; break;
+        case 'M': mult = 1024.0 * 1024; break;
+        case 'G': mult = 1024.0 * 1024 * 1024; break;
+        default: mult = 0; break;
+        }
+        end++;
+    }
+    if (errno || end == arg || *end || mult == 0 || !isfinite(v) || v < 0 || v * mult > 9e18) {
+        fprintf(stderr, "gather: %s: '%s' is not a size in bytes (K, M, G allowed)\n", opt, arg);
+        return -1;
+    }
+    *out = (curl_off_t)(v * mult);
     return 0;
 }
 
@@ -206,6 +251,10 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->scope = CRAWL_SCOPE_HOST;
     o->modes = "sync,threads,async";
     o->repeat = 1;
+    o->retries = 3;
+    o->retry_delay_ms = 1000;
+    o->max_wait_ms = 60000;
+    o->http.low_speed_time = 30;
     crawl_filter_init(&o->filter);
 }
 
@@ -297,6 +346,19 @@ static int options_apply(crawl_options_t *o, int c, const char *arg)
     case OPT_REPEAT: return parse_long("--repeat", arg, 1, 1000, &o->repeat);
     case OPT_DISCARD: o->discard = 1; return 0;
     case OPT_CHART: o->chart = arg; return 0;
+    case OPT_RETRIES: return parse_long("--retries", arg, 0, 100, &o->retries);
+    case OPT_RETRY_DELAY: return parse_long("--retry-delay", arg, 0, 3600000, &o->retry_delay_ms);
+    case OPT_MAX_WAIT: return parse_seconds("--max-wait", arg, &o->max_wait_ms);
+    case OPT_MIN_SPEED: return parse_long("--min-speed", arg, 0, 1L << 40, &o->http.low_speed_limit);
+    case OPT_MIN_SPEED_TIME: {
+        long ms;
+        if (parse_seconds("--min-speed-time", arg, &ms) < 0)
+            return -1;
+        o->http.low_speed_time = ms < 1000 ? 1 : ms / 1000;
+        return 0;
+    }
+    case OPT_MAX_FILESIZE: return parse_bytes("--max-filesize", arg, &o->http.max_filesize);
+    case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
     }
     return -1;
 }

@@ -23,6 +23,10 @@ typedef struct crawl_options {
     crawl_mode_t mode;
     store_layout_t layout;
     int quiet, verbose, json, do_fsync;
+    long retries;               /* --retries: tries after the first for transient failures */
+    long retry_delay_ms;        /* --retry-delay: backoff base */
+    long max_wait_ms;           /* --max-wait: cap on one wait, Retry-After included */
+    int timestamping;           /* --timestamping: re-check complete files with validators */
     http_opts_t http;
     struct curl_slist *headers; /* owned; freed by crawl_options_free */
     /* crawl */
@@ -44,7 +48,7 @@ typedef struct crawl_options {
 } crawl_options_t;
 
 /* Exit statuses, also documented in --help and README. */
-enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2 };
+enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2, CRAWL_EXIT_INTERRUPTED = 130 };
 
 /* Parses the arguments of one command (argv[0] is its name). Returns 0, or CRAWL_EXIT_USAGE after
  * printing a message naming the bad option or value, or -1 after printing --help (exit 0).

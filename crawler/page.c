@@ -360,7 +360,7 @@ static void page_step(task_t *t)
             job->saved++;
         }
     } else if (p->writer) {
-        AWAIT(t, store_writer_abort(p->writer));
+        AWAIT(t, store_writer_abort(p->writer, 0));
     }
 
 finish:

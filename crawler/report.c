@@ -1,8 +1,10 @@
 /* crawl_report: one line per failure on stderr, JSON lines on stdout, a summary at the end. */
 #include "crawler/report.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <uv.h>
 
@@ -56,6 +58,8 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
             fprintf(stderr, "%s -> %s (%lld bytes)\n", url, path ? path : "-",
                     req ? (long long)req->bytes : 0LL);
     }
+    if (rep->har && req)
+        crawl_har_add(rep->har, rep->har_page, url, req, reason);  /* an error shows at close */
     if (rep->json) {
         json_t *o = json_pack("{s:s, s:b, s:I, s:I}", "url", url, "ok", reason == NULL,
                               "status", (json_int_t)(req ? req->status : 0),
@@ -87,16 +91,53 @@ void crawl_report_summary(crawl_report_t *rep)
 
     if (rep->before_print)
         rep->before_print(rep->before_print_arg);
-    fprintf(stderr, "gather: %llu ok, %llu failed, %.1f MB in %.2f s (%.1f MB/s, %s mode)\n",
-            (unsigned long long)rep->ok, (unsigned long long)rep->failed,
-            (double)rep->bytes / 1e6, secs, rate / 1e6, rep->mode);
+    fprintf(stderr, "gather: %llu ok, %llu failed", (unsigned long long)rep->ok,
+            (unsigned long long)rep->failed);
+    if (rep->skipped)
+        fprintf(stderr, ", %llu already there", (unsigned long long)rep->skipped);
+    fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %s mode)\n", (double)rep->bytes / 1e6, secs,
+            rate / 1e6, rep->mode);
     if (rep->json) {
-        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:f, s:f, s:s, s:I}}", "summary",
+        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s, s:I}}", "summary",
                               "ok", (json_int_t)rep->ok, "failed", (json_int_t)rep->failed,
+                              "skipped", (json_int_t)rep->skipped,
+                              "duplicates", (json_int_t)rep->duplicates,
                               "bytes", (json_int_t)rep->bytes, "seconds", secs,
                               "bytes_per_second", rate, "mode", rep->mode,
                               "max_inflight", (json_int_t)rep->max_inflight);
         crawl_report_json(rep, o);
     }
     fflush(rep->out);
+}
+
+int crawl_report_har_open(crawl_report_t *rep, const char *path, const char *title)
+{
+    struct timeval tv;
+    crawl_har_t *har = crawl_har_open(path, title);
+
+    if (!har) {
+        int e = errno ? errno : ENOMEM;
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", path, strerror(e));
+        return -e;
+    }
+    gettimeofday(&tv, NULL);
+    if (crawl_har_page(har, rep->mode, title, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec) < 0) {
+        crawl_har_close(har);
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", path, strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    rep->har = har;
+    rep->har_page = rep->mode;
+    rep->har_path = path;
+    return 0;
+}
+
+int crawl_report_har_close(crawl_report_t *rep)
+{
+    int result = crawl_har_close(rep->har);
+
+    if (result < 0)
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", rep->har_path, strerror(-result));
+    rep->har = NULL;
+    return result;
 }

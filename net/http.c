@@ -131,6 +131,22 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 /* ---- body ---------------------------------------------------------------------------------- */
 
+/* A 206 must answer a Range we sent, starting where we asked; anything else would splice
+ * the wrong bytes into a file. */
+int http_check_range(http_req_t *r)
+{
+    long status = 0;
+    long long start;
+
+    if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 206)
+        return 0;
+    if (!r->range || sscanf(r->content_range, "bytes %lld-", &start) != 1 || start != r->range_start) {
+        r->sink_error = HTTP_EBADRANGE;
+        return -1;
+    }
+    return 0;
+}
+
 static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
     http_req_t *r = userdata;
@@ -142,10 +158,17 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
         if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
             return CURL_WRITEFUNC_ERROR;
         r->is_2xx = status >= 200 && status < 300;
+        r->status = status;          /* known to the sink from the first byte on */
     }
     if (!r->is_2xx) {
         r->bytes += len;
         return r->bytes > HTTP_DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
+    }
+    if (r->body_bytes == 0 && http_check_range(r) < 0)
+        return CURL_WRITEFUNC_ERROR;
+    if (r->max_bytes > 0 && r->body_bytes + (curl_off_t)len > r->max_bytes) {
+        r->sink_error = -EFBIG;
+        return CURL_WRITEFUNC_ERROR;
     }
     rc = r->sink ? r->sink->write(r->sink, data, len) : HTTP_SINK_OK;
     if (rc == HTTP_SINK_PAUSE) {
@@ -157,6 +180,7 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
         return CURL_WRITEFUNC_ERROR;
     }
     r->bytes += len;
+    r->body_bytes += len;
     return len;
 }
 
@@ -251,7 +275,7 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "could not resolve host");
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        if (o && o->low_speed_limit > 0 && strstr(r->error, "slower than"))
+        if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
             snprintf(buf, n, "too slow: under %ld bytes/s for %ld s", o->low_speed_limit,
                      o->low_speed_time);
         else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
@@ -286,7 +310,15 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "larger than the size limit");
         break;
     case CURLE_WRITE_ERROR:
-        if (r->sink_error)
+        if (r->sink_error == HTTP_EBADRANGE && !r->range)
+            snprintf(buf, n, "206 Partial Content without a Range request");
+        else if (r->sink_error == HTTP_EBADRANGE)
+            snprintf(buf, n, "206 Partial Content at the wrong offset (%s for bytes %lld-)",
+                     r->content_range[0] ? r->content_range : "no Content-Range",
+                     (long long)r->range_start);
+        else if (r->sink_error == -EFBIG)
+            snprintf(buf, n, "larger than the size limit (%lld bytes)", (long long)r->max_bytes);
+        else if (r->sink_error)
             snprintf(buf, n, "write failed: %s", strerror(-r->sink_error));
         else
             snprintf(buf, n, "write failed");
@@ -531,6 +563,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->code = CURLE_OK;
     r->sink_error = 0;
     r->bytes = 0;
+    r->body_bytes = 0;
     r->content_length = -1;
     r->redirects = 0;
     r->error[0] = '\0';

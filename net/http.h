@@ -24,6 +24,9 @@ typedef struct http_opts {
 
 typedef struct http_client http_client_t;
 
+/* Errors a transfer can end with besides curl's: the server broke the protocol. */
+#define HTTP_EBADRANGE (-1001)      /* a 206 nobody asked for, or one at the wrong offset */
+
 /* Body bytes of a 2xx final answer go to a sink, in order. */
 enum { HTTP_SINK_OK = 0, HTTP_SINK_PAUSE = 1 };
 typedef struct http_sink http_sink_t;
@@ -51,6 +54,8 @@ typedef struct http_req {
     const char *url;            /* borrowed until the future settles */
     http_sink_t *sink;
     const char *range;          /* CURLOPT_RANGE, e.g. "1000-"; NULL for the whole body */
+    curl_off_t range_start;     /* with range: the offset a 206 must start at (checked) */
+    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body fails with -EFBIG */
     struct curl_slist *headers; /* request headers (borrowed), instead of the client's */
     long follow;                /* 0: the client's --max-redirs; < 0: do not follow; > 0: at most */
     /* out, valid once the future settles */
@@ -78,6 +83,7 @@ typedef struct http_req {
     future_t *fut;
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
+    curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
 } http_req_t;
 
 /* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
@@ -116,6 +122,10 @@ void http_req_cleanup(http_req_t *r);
 /* Applies the options every gather transfer uses (protocols, redirects, timeouts, TLS,
  * compression) to an easy handle; shared by the async client and the blocking modes. */
 CURLcode http_easy_setup(CURL *easy, const http_opts_t *opts);
+
+/* Checks a 206 against the Range asked for; -1 (and sink_error) if it does not fit. Shared with
+ * the blocking modes. */
+int http_check_range(http_req_t *r);
 
 /* Header callback shared with the blocking modes: records status-dependent headers into r. */
 size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata);

@@ -43,8 +43,6 @@ void task_await_(task_t *t, future_t *f)
         assert(t->awaiting || !"out of memory creating a failed future");
         f = t->awaiting;
     }
-    if (t->cancelled)
-        future_cancel(f);
     if (future_on_done(f, task_wake, t) < 0) {
         /* Out of memory for the callback slot: fall back to failing the task's wait. */
         future_t *failed = future_new_failed(t->sched, -ENOMEM);

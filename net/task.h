@@ -53,9 +53,12 @@ int task_start(task_t *t, sched_t *s, task_step_fn step);
  * Borrowed: take future_ref to keep it past the task's end. */
 static inline future_t *task_done(task_t *t) { return t->done; }
 
-/* Requests cancellation: the future being awaited is cancelled (the coroutine resumes with
- * -ECANCELED) and every later AWAIT fails with -ECANCELED at once. */
+/* Requests cancellation, once, as asyncio does: the future being awaited is cancelled (the
+ * coroutine resumes with -ECANCELED, unless the producer refuses, e.g. a job already running on
+ * the pool). Later AWAITs run normally, so the coroutine can clean up (await a writer's abort);
+ * it can test task_cancelled(t) to stop early. */
 void task_cancel(task_t *t);
+static inline int task_cancelled(const task_t *t) { return t->cancelled; }
 
 static inline int task_error(const task_t *t)
 {

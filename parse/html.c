@@ -12,7 +12,7 @@
 
 #include "parse/url.h"
 
-/* libxml2 gets the input in pieces of at most this size (after UTF-8 repair, up to 3x). */
+/* libxml2 gets the input in blocks of this size (after UTF-8 repair, up to 3x). */
 #define HTML_BLOCK 4096
 
 /*
@@ -21,7 +21,10 @@
  * before their <meta charset>, and a charset found later comes too late for bytes already
  * repaired as UTF-8.
  */
-#define HTML_SNIFF_MAX 8192
+#define HTML_SNIFF_MAX 8192 /* a multiple of HTML_BLOCK, so blocks stay at fixed offsets */
+
+/* Most bytes held back from libxml2 at the end of a piece ("</" and five letters, rounded). */
+#define HTML_HOLD_MAX 8
 
 /* How deep libxml2's stack of open elements may grow, and how much of its bottom is kept. */
 #define HTML_MAX_DEPTH 256
@@ -45,7 +48,16 @@ struct parse_html {
     unsigned char lo, hi;  /* the range the next continuation byte must be in */
     unsigned char carry[4];
     size_t carry_len;
-    unsigned char out[HTML_BLOCK * 3 + 8];
+    unsigned char hold[HTML_HOLD_MAX]; /* the end of the last piece, see html_tail_to_hold */
+    size_t hold_len;
+    unsigned char block[HTML_BLOCK];   /* input collected up to the next whole block */
+    size_t block_len;
+    /*
+     * One piece for libxml2: held bytes, then HTML_BLOCK input bytes repaired. Repair writes
+     * at most 3 bytes per input byte, plus 4 for a sequence begun in the last piece, plus 3
+     * for one left unfinished at the end: 16 bytes of slack cover the extras.
+     */
+    unsigned char out[HTML_HOLD_MAX + 16 + HTML_BLOCK * 3];
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -380,13 +392,14 @@ static void html_start_element(void *ctx, const xmlChar *xname, const xmlChar **
 /* Input: encoding sniffing and UTF-8 repair                                                 */
 
 /*
- * libxml2 2.9 reads a page with no usable encoding information as UTF-8 and, at the first
- * invalid byte, switches the rest of the page to ISO-8859-1 (even under <meta charset=utf-8>),
- * so one stray byte turns every later non-ASCII URL into mojibake. A browser replaces the bad
- * bytes with U+FFFD and keeps decoding UTF-8, and so do we, unless the page says it is not
- * UTF-8: a UTF-16 BOM, or a charset other than UTF-8 named in its first HTML_SNIFF_MAX bytes.
- * Then libxml2 gets the bytes untouched and converts. (A charset named later still switches
- * libxml2, from where it sees it; bytes repaired before that read as mojibake.)
+ * libxml2 2.9 reads a page that names no charset as ISO-8859-1 from its first non-ASCII byte,
+ * and under <meta charset=utf-8> switches the rest of the page to ISO-8859-1 at the first
+ * invalid byte, so one stray byte turns every later non-ASCII URL into mojibake. Today's web
+ * is UTF-8, declared or not, and a browser replaces bad bytes with U+FFFD and goes on. So do
+ * we: libxml2 is told UTF-8 and gets repaired input, unless the page says it is not UTF-8 (a
+ * UTF-16 BOM, or another charset named in its first HTML_SNIFF_MAX bytes); then libxml2 gets
+ * the bytes untouched and converts. (A charset named later still switches libxml2 from where
+ * it sees it; bytes repaired before that read as mojibake.)
  */
 
 static int html_is_utf8_label(const unsigned char *s, size_t n)
@@ -533,34 +546,67 @@ static int html_libxml_converts(const parse_html_t *p)
     return p->ctxt->input && p->ctxt->input->buf && p->ctxt->input->buf->encoder;
 }
 
-/* Hand bytes to libxml2 (repaired first when the page is UTF-8) in bounded pieces. */
+/*
+ * How many bytes at the end of buf[0..len) to hold back from libxml2: a "<" or "</" plus
+ * fewer than six letters. libxml2 2.9's push parser, inside <script> or <style>, checks for
+ * the end tag as soon as "</" and one more byte have arrived; if the buffer then ends in
+ * "</scr" it takes the partial name for text and stays inside the script for the rest of
+ * the page. Held bytes go out in front of the next piece, so libxml2 always sees an end tag
+ * name whole (or one at least six letters long, which is all it compares).
+ */
+static size_t html_tail_to_hold(const unsigned char *buf, size_t len)
+{
+    size_t start = len > HTML_HOLD_MAX ? len - HTML_HOLD_MAX : 0, j = len, i;
+
+    while (j > start && buf[j - 1] != '<')
+        j--;
+    if (j == start)
+        return 0;
+    j--; /* buf[j] == '<' */
+    if (j + 1 == len)
+        return 1;
+    if (buf[j + 1] != '/')
+        return 0;
+    for (i = j + 2; i < len; i++)
+        if (!((buf[i] | 0x20) >= 'a' && (buf[i] | 0x20) <= 'z'))
+            return 0;
+    return len - (j + 2) < 6 ? len - j : 0;
+}
+
+/*
+ * Hand bytes to libxml2 in pieces of at most HTML_BLOCK input bytes, each one preceded by
+ * what the last one held back and repaired first when the page is read as UTF-8.
+ */
 static int html_push(parse_html_t *p, const char *data, size_t len, int terminate)
 {
     const unsigned char *in = (const unsigned char *)data;
 
     for (;;) {
-        size_t n = len < HTML_BLOCK ? len : HTML_BLOCK, out_len;
-        int last = n == len;
-        const char *chunk;
+        size_t n = len < HTML_BLOCK ? len : HTML_BLOCK, o, keep;
+        int last = n == len, end = terminate && last;
 
+        memcpy(p->out, p->hold, p->hold_len);
+        o = p->hold_len;
         if (p->repair && html_libxml_converts(p)) {
             /* A charset declared past the sniffed bytes: libxml2 decodes from now on. */
             p->repair = 0;
-            if (p->carry_len > 0)
-                html_parse_chunk(p, (const char *)p->carry, p->carry_len, 0);
+            memcpy(p->out + o, p->carry, p->carry_len);
+            o += p->carry_len;
             p->need = 0;
             p->carry_len = 0;
         }
         if (p->repair) {
-            out_len = html_repair_utf8(p, in, n, p->out);
-            if (last && terminate)
-                out_len += html_repair_flush(p, p->out + out_len);
-            chunk = (const char *)p->out;
-        } else {
-            out_len = n;
-            chunk = (const char *)in;
+            o += html_repair_utf8(p, in, n, p->out + o);
+            if (end)
+                o += html_repair_flush(p, p->out + o);
+        } else if (n > 0) {
+            memcpy(p->out + o, in, n);
+            o += n;
         }
-        html_parse_chunk(p, chunk, out_len, terminate && last);
+        keep = end ? 0 : html_tail_to_hold(p->out, o);
+        memcpy(p->hold, p->out + o - keep, keep);
+        p->hold_len = keep;
+        html_parse_chunk(p, (const char *)p->out, o - keep, end);
         if (p->nomem || p->ctxt->errNo == XML_ERR_NO_MEMORY) {
             p->nomem = 1;
             return PARSE_ENOMEM;
@@ -595,6 +641,13 @@ static int html_start(parse_html_t *p, int terminate)
     }
     if (enc != XML_CHAR_ENCODING_NONE || html_declares_other_charset(s, n))
         p->repair = 0;
+    /*
+     * Say UTF-8 outright: told nothing, libxml2 2.9 guesses at the first non-ASCII byte, and
+     * without a <meta charset> in its buffer it picks ISO-8859-1. A charset named later still
+     * makes it switch (html_push notices and stops repairing).
+     */
+    if (p->repair)
+        enc = XML_CHAR_ENCODING_UTF8;
 
     /* Only startElement: no characters, no tree; errors go nowhere. */
     memset(&sax, 0, sizeof(sax));
@@ -635,7 +688,7 @@ parse_html_t *parse_html_new(const char *page_url, parse_link_fn fn, void *arg)
 
 int parse_html_feed(parse_html_t *p, const char *data, size_t len)
 {
-    size_t room;
+    size_t room, n;
     int result = PARSE_OK;
 
     if (p->ended)
@@ -651,7 +704,7 @@ int parse_html_feed(parse_html_t *p, const char *data, size_t len)
     }
     p->stats.bytes += len;
     if (!p->ctxt) {
-        size_t n = HTML_SNIFF_MAX - p->sniff_len;
+        n = HTML_SNIFF_MAX - p->sniff_len;
         if (n > len)
             n = len;
         memcpy(p->sniff + p->sniff_len, data, n);
@@ -661,8 +714,30 @@ int parse_html_feed(parse_html_t *p, const char *data, size_t len)
         if (p->sniff_len == HTML_SNIFF_MAX)
             result = html_start(p, 0);
     }
-    if (result == PARSE_OK && len > 0)
-        result = html_push(p, data, len, 0);
+    /*
+     * libxml2 gets whole HTML_BLOCK blocks at fixed offsets of the page, whatever the feeds
+     * were: its push parser has boundary-dependent quirks (a quote open in <!DOCTYPE, where
+     * a conversion error is noticed), and this way they cannot make the links depend on how
+     * the page arrived.
+     */
+    while (result == PARSE_OK && len > 0) {
+        if (p->block_len == 0 && len >= HTML_BLOCK) {
+            n = len - len % HTML_BLOCK;
+            result = html_push(p, data, n, 0);
+        } else {
+            n = HTML_BLOCK - p->block_len;
+            if (n > len)
+                n = len;
+            memcpy(p->block + p->block_len, data, n);
+            p->block_len += n;
+            if (p->block_len == HTML_BLOCK) {
+                p->block_len = 0;
+                result = html_push(p, (const char *)p->block, HTML_BLOCK, 0);
+            }
+        }
+        data += n;
+        len -= n;
+    }
     if (result == PARSE_OK && p->stats.truncated)
         result = PARSE_ETOOLONG;
     return result;
@@ -677,7 +752,7 @@ int parse_html_end(parse_html_t *p)
         return PARSE_ENOMEM;
     if (!p->ctxt)
         return html_start(p, 1);
-    return html_push(p, NULL, 0, 1);
+    return html_push(p, (const char *)p->block, p->block_len, 1);
 }
 
 const parse_html_stats_t *parse_html_stats(const parse_html_t *p)

@@ -44,21 +44,21 @@ typedef struct {
  * ENOMEM, or EINVAL when page_url is not a valid http/https URL. Free with parse_html_free.
  *
  * Encoding: a page is read as UTF-8, with invalid bytes replaced by U+FFFD as a browser does
- * (libxml2 alone would switch the rest of the page to ISO-8859-1 at the first bad byte),
+ * (libxml2 alone reads a page naming no charset as ISO-8859-1 from its first non-ASCII byte,
+ * and even under <meta charset=utf-8> switches to ISO-8859-1 at the first invalid byte),
  * unless it starts with a UTF-16 BOM or names another charset in its first 8 KiB; then
- * libxml2 converts it. A conversion error in such a page stops the parse where libxml2 meets
- * it, which can depend on how the page was cut into feeds. libxml2's error messages never
- * reach stderr. Memory held: about 30 KiB plus libxml2's unparsed input (at most one
+ * libxml2 converts it (and stops at the first conversion error). libxml2's error messages
+ * never reach stderr. Memory held: about 30 KiB plus libxml2's unparsed input (at most one
  * unfinished tag; bounded by PARSE_HTML_MAX_BYTES) and its stack of open elements (at most
  * 256 deep).
  */
 parse_html_t *parse_html_new(const char *page_url, parse_link_fn fn, void *arg);
 
 /*
- * Parse the next `len` bytes of the page. Links are reported as soon as libxml2 has parsed
- * them: the first 8 KiB are held until the encoding is known (see below), so the links in
- * them may wait for a later feed or for parse_html_end. Any chunking of a UTF-8 page gives
- * the same links. Malformed HTML never fails. Returns PARSE_OK;
+ * Parse the next `len` bytes of the page. libxml2 gets the page in 4 KiB blocks, after the
+ * first 8 KiB have been looked at for the encoding (see below), so a link is reported by the
+ * feed that completes its block, or by parse_html_end. The links found do not depend on how
+ * the page is cut into feeds. Malformed HTML never fails. Returns PARSE_OK;
  * PARSE_ETOOLONG once the page passes PARSE_HTML_MAX_BYTES (the part within the cap is
  * parsed, the rest ignored, and later feeds return it again); PARSE_ENOMEM (the parser is
  * then unusable except for free); PARSE_ESTATE after parse_html_end.

@@ -28,12 +28,12 @@
 /* The normalised components of one URL; every string is malloc'd, NULL when absent. */
 struct url_parts {
     int https;
-    int host_mapped;  /* the host came out of IDNA mapping: curl may read it differently */
-    char *userinfo; /* "user" or "user:password", normalised */
-    char *host;     /* lowercase; "[v6]" for IPv6 literals */
-    char *port;     /* NULL for the scheme's default port */
-    char *path;     /* normalised, at least "/" */
-    char *query;    /* normalised, without '?'; NULL when absent or empty */
+    int host_mapped; /* the host came out of IDNA mapping: curl may read it differently */
+    char *userinfo;  /* "user" or "user:password", normalised */
+    char *host;      /* lowercase; "[v6]" for IPv6 literals */
+    char *port;      /* NULL for the scheme's default port */
+    char *path;      /* normalised, at least "/" */
+    char *query;     /* normalised, without '?'; NULL when absent or empty */
 };
 
 static void url_parts_free(struct url_parts *p)
@@ -46,6 +46,7 @@ static void url_parts_free(struct url_parts *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* The parse_error_t for a CURLUcode. */
 static int url_from_curl(CURLUcode uc)
 {
     switch (uc) {
@@ -93,6 +94,7 @@ static int url_scheme_kind(const char *s, size_t n)
     return 0;
 }
 
+/* 1 if the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 static int url_utf8_valid(const unsigned char *s)
 {
     while (*s) {
@@ -187,9 +189,9 @@ static int url_extract_host(CURLU *h, struct url_parts *p)
         if (result == PARSE_OK) {
             src = puny;
             p->host_mapped = 1;
-        }
-        else if (!url_utf8_valid((const unsigned char *)raw))
+        } else if (!url_utf8_valid((const unsigned char *)raw)) {
             goto cleanup;
+        }
     }
     n = strlen(src);
     result = PARSE_EINVAL;
@@ -383,10 +385,6 @@ static int url_build(const struct url_parts *p, char **out)
              p->userinfo ? p->userinfo : "", p->userinfo ? "@" : "", p->host,
              p->port ? ":" : "", p->port ? p->port : "", p->path, p->query ? "?" : "",
              p->query ? p->query : "");
-    if (strlen(s) > PARSE_URL_MAX) {
-        free(s);
-        return PARSE_ETOOLONG;
-    }
     *out = s;
     return PARSE_OK;
 }

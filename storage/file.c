@@ -92,6 +92,11 @@ static int store_part_name(const char *leaf, char *out, size_t outsz)
 
 int store_file_create(int dirfd, const char *relpath, int *fd)
 {
+    return store_file_open_at(dirfd, relpath, 0, fd);
+}
+
+int store_file_open_at(int dirfd, const char *relpath, uint64_t offset, int *fd)
+{
     char part[NAME_MAX + 2];
     const char *leaf;
     int parent = store_file_parent(dirfd, relpath, 1, &leaf);
@@ -102,8 +107,17 @@ int store_file_create(int dirfd, const char *relpath, int *fd)
     result = store_part_name(leaf, part, sizeof(part));
     if (result < 0)
         goto cleanup;
-    *fd = openat(parent, part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    result = *fd < 0 ? -errno : 0;
+    *fd = openat(parent, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (offset ? 0 : O_TRUNC), 0644);
+    if (*fd < 0) {
+        result = -errno;
+        goto cleanup;
+    }
+    result = 0;
+    if (offset && (ftruncate(*fd, (off_t)offset) < 0 || lseek(*fd, (off_t)offset, SEEK_SET) < 0)) {
+        result = -errno;
+        close(*fd);
+        *fd = -1;
+    }
 cleanup:
     if (parent != dirfd)
         close(parent);
@@ -154,6 +168,27 @@ int store_file_commit(int dirfd, const char *relpath, int fd, int do_fsync)
     if (parent != dirfd)
         close(parent);
     return result;
+}
+
+int64_t store_file_size(int dirfd, const char *relpath, int part)
+{
+    char name[NAME_MAX + 2];
+    const char *leaf;
+    struct stat st;
+    int parent = store_file_parent(dirfd, relpath, 0, &leaf);
+    int result;
+
+    if (parent < 0)
+        return parent;
+    result = part ? store_part_name(leaf, name, sizeof(name))
+                  : (snprintf(name, sizeof(name), "%s", leaf) > NAME_MAX ? -ENAMETOOLONG : 0);
+    if (result == 0 && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        result = -errno;
+    else if (result == 0 && !S_ISREG(st.st_mode))
+        result = -EEXIST;
+    if (parent != dirfd)
+        close(parent);
+    return result < 0 ? result : (int64_t)st.st_size;
 }
 
 void store_file_discard(int dirfd, const char *relpath, int fd)

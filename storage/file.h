@@ -3,6 +3,7 @@
 #define STORAGE_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define STORE_PART_SUFFIX ".part"
 
@@ -14,6 +15,13 @@ int store_dir_open(const char *dir, int *dirfd);
  * redirect a write outside it. Returns 0 and *fd, or -errno (nothing is created on failure
  * except parent folders). */
 int store_file_create(int dirfd, const char *relpath, int *fd);
+
+/* Like store_file_create, but keeps the first `offset` bytes of an existing relpath.part (a
+ * resume): the file is cut to offset and *fd positioned there. offset 0 truncates. */
+int store_file_open_at(int dirfd, const char *relpath, uint64_t offset, int *fd);
+
+/* Size of relpath (part = 0) or relpath.part (part = 1); -errno if absent. */
+int64_t store_file_size(int dirfd, const char *relpath, int part);
 
 /* Writes all of buf (retrying short writes and EINTR). Returns 0 or -errno. */
 int store_file_write(int fd, const void *buf, size_t len);

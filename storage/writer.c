@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <unistd.h>
+
 #include "net/executor.h"
 #include "storage/file.h"
 
@@ -33,11 +36,15 @@ struct store_writer {
     size_t nchunks;
     int busy;                    /* a pool job is running */
     int touched;                 /* a job has run: the disk may hold a .part */
+    int keep_part;               /* abort keeps the .part (it can be resumed) */
     int paused;
     int error;                   /* first disk error */
     enum writer_end end;
     future_t *final;             /* the commit/abort future */
     uint64_t written;
+    uint64_t offset;             /* resume after this many bytes of an existing .part */
+    EVP_MD_CTX *sha;             /* touched only by pool jobs */
+    char sha256[65];
     /* the job in flight: owned by the pool thread while busy */
     struct {
         enum writer_op op;
@@ -60,13 +67,46 @@ static void chunks_free(struct chunk *c)
 
 /* ---- pool side ----------------------------------------------------------------------------- */
 
+/* Feeds the first `offset` bytes of the open .part to the hash (a resume). */
+static int writer_hash_prefix(store_writer_t *w)
+{
+    char buf[65536];
+    uint64_t left = w->offset;
+    off_t pos = 0;
+
+    while (left > 0) {
+        ssize_t n = pread(w->fd, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf), pos);
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;                 /* the .part is shorter than the resume point */
+        if (EVP_DigestUpdate(w->sha, buf, (size_t)n) != 1)
+            return -ENOMEM;
+        left -= (uint64_t)n;
+        pos += n;
+    }
+    return 0;
+}
+
+static int writer_hash_final(store_writer_t *w)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (EVP_DigestFinal_ex(w->sha, md, &len) != 1 || len != 32)
+        return -EIO;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(w->sha256 + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
 static int writer_job_run(void *arg)
 {
     store_writer_t *w = arg;
     int result = 0;
 
     w->job.bytes = 0;
-    if (w->job.op == OP_ABORT) {
+    if (w->job.op == OP_ABORT && !w->keep_part) {
         if (w->fd >= 0 || w->written > 0)
             store_file_discard(w->dirfd, w->relpath, w->fd);
         w->fd = -1;
@@ -74,7 +114,14 @@ static int writer_job_run(void *arg)
         return 0;
     }
     if (w->fd < 0) {
-        result = store_file_create(w->dirfd, w->relpath, &w->fd);
+        result = store_file_open_at(w->dirfd, w->relpath, w->offset, &w->fd);
+        if (result < 0)
+            goto done;
+        if (!(w->sha = EVP_MD_CTX_new()) || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+            result = -ENOMEM;
+            goto done;
+        }
+        result = writer_hash_prefix(w);
         if (result < 0)
             goto done;
     }
@@ -82,9 +129,25 @@ static int writer_job_run(void *arg)
         result = store_file_write(w->fd, c->data, c->len);
         if (result < 0)
             goto done;
+        if (EVP_DigestUpdate(w->sha, c->data, c->len) != 1) {
+            result = -ENOMEM;
+            goto done;
+        }
         w->job.bytes += c->len;
     }
+    if (w->job.op == OP_ABORT) {
+        /* keep_part: what arrived is on disk now; the .part stays for a resume */
+        if (close(w->fd) < 0)
+            result = -errno;
+        w->fd = -1;
+        if (result < 0)
+            store_file_discard(w->dirfd, w->relpath, -1);
+        goto done;
+    }
     if (w->job.op == OP_COMMIT) {
+        result = writer_hash_final(w);
+        if (result < 0)
+            goto done;
         result = store_file_commit(w->dirfd, w->relpath, w->fd, w->do_fsync);
         w->fd = -1;
     }
@@ -133,8 +196,8 @@ static void writer_submit(store_writer_t *w, enum writer_op op)
     future_t *f;
 
     w->job.op = op;
-    w->job.chunks = op == OP_ABORT ? NULL : w->head;
-    if (op == OP_ABORT)
+    w->job.chunks = op == OP_ABORT && !w->keep_part ? NULL : w->head;
+    if (op == OP_ABORT && !w->keep_part)
         chunks_free(w->head);
     w->head = w->tail = NULL;
     w->queued = 0;
@@ -166,7 +229,8 @@ static void writer_kick(store_writer_t *w)
 {
     if (w->busy)
         return;
-    if (w->end != END_NONE && (w->end == END_ABORT || w->error) && !w->touched) {
+    if (w->end != END_NONE && (w->end == END_ABORT || w->error) && !w->touched &&
+        !(w->keep_part && w->head && !w->error)) {
         /* Nothing ever reached the disk (an error answer, a refused connection): no job needed. */
         chunks_free(w->head);
         w->head = w->tail = NULL;
@@ -254,6 +318,14 @@ void store_writer_attach(store_writer_t *w, http_req_t *req)
     w->req = req;
 }
 
+/* The end of a writer cannot be cancelled: a pool job may be using it. */
+static int writer_refuse_cancel(future_t *f, void *arg)
+{
+    (void)f;
+    (void)arg;
+    return -EBUSY;
+}
+
 static future_t *writer_end(store_writer_t *w, enum writer_end end)
 {
     if (w->final)
@@ -261,6 +333,7 @@ static future_t *writer_end(store_writer_t *w, enum writer_end end)
     w->final = future_new(w->sched);
     if (!w->final)
         return NULL;
+    future_set_cancel(w->final, writer_refuse_cancel, NULL);
     w->end = end;
     w->req = NULL;               /* the transfer is over: never resume it again */
     writer_kick(w);
@@ -272,9 +345,25 @@ future_t *store_writer_commit(store_writer_t *w)
     return writer_end(w, END_COMMIT);
 }
 
-future_t *store_writer_abort(store_writer_t *w)
+future_t *store_writer_abort(store_writer_t *w, int keep_part)
 {
+    w->keep_part = keep_part;
     return writer_end(w, END_ABORT);
+}
+
+void store_writer_resume(store_writer_t *w, uint64_t offset)
+{
+    w->offset = offset;
+}
+
+uint64_t store_writer_offset(const store_writer_t *w)
+{
+    return w->offset;
+}
+
+const char *store_writer_sha256(const store_writer_t *w)
+{
+    return w->sha256;
 }
 
 uint64_t store_writer_written(const store_writer_t *w)
@@ -293,6 +382,7 @@ void store_writer_free(store_writer_t *w)
         return;
     chunks_free(w->head);
     future_unref(w->final);
+    EVP_MD_CTX_free(w->sha);
     free(w->relpath);
     free(w);
 }

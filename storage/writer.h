@@ -16,6 +16,14 @@ typedef struct store_writer store_writer_t;
  * bytes or the commit. dirfd is borrowed and must stay open until the writer is freed. */
 store_writer_t *store_writer_new(sched_t *s, int dirfd, const char *relpath, int do_fsync);
 
+/* Continue an existing NAME.part after its first `offset` bytes (they are re-read to hash them)
+ * instead of starting empty. Call before any byte is written; offset 0 means start afresh. */
+void store_writer_resume(store_writer_t *w, uint64_t offset);
+uint64_t store_writer_offset(const store_writer_t *w);
+
+/* The SHA-256 of the whole file as 64 hex digits, valid once the commit resolved. */
+const char *store_writer_sha256(const store_writer_t *w);
+
 /* The sink to give the transfer; req is told to resume when a paused queue drains. */
 http_sink_t *store_writer_sink(store_writer_t *w);
 void store_writer_attach(store_writer_t *w, http_req_t *req);
@@ -25,10 +33,12 @@ void store_writer_attach(store_writer_t *w, http_req_t *req);
  * together with abort. The caller owns the returned reference. */
 future_t *store_writer_commit(store_writer_t *w);
 
-/* Drops what is queued, waits for a write in progress, closes and removes NAME.part. */
-future_t *store_writer_abort(store_writer_t *w);
+/* Drops what is queued, waits for a write in progress, closes and removes NAME.part — or, with
+ * keep_part, leaves the bytes written so far in NAME.part for a later resume. */
+future_t *store_writer_abort(store_writer_t *w, int keep_part);
 
-/* Bytes written to disk so far; the first disk error (0 if none). */
+/* Bytes written to disk so far by this writer (a resumed prefix not counted); the first disk
+ * error (0 if none). */
 uint64_t store_writer_written(const store_writer_t *w);
 int store_writer_error(const store_writer_t *w);
 

@@ -54,6 +54,12 @@ assert_eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1' ${3:-}"; retu
 assert_le() { [ "$1" -le "$2" ] || { echo "# expected $1 <= $2 ${3:-}"; return 1; }; }
 assert_ge() { [ "$1" -ge "$2" ] || { echo "# expected $1 >= $2 ${3:-}"; return 1; }; }
 
+# count_files DIR: downloaded files under DIR (the state database is not one).
+count_files() { find "$1" -type f ! -name '.gather.db*' | wc -l; }
+
+# count_final DIR: files under their final names (no .part, no state database).
+count_final() { find "$1" -type f ! -name '.gather.db*' ! -name '*.part' | wc -l; }
+
 # no_partial DIR: no .part file is left anywhere under DIR.
 no_partial() {
     local n
@@ -91,6 +97,8 @@ run_tests() {
             echo "not ok $total - $name (exit $rc)"
             sed 's/^/#   /' "$TMP/.out" | tail -30
         fi
+        # a test that failed half-way may leave a tmpfs of its own mounted
+        grep -o " $TMP/[^ ]*" /proc/mounts 2>/dev/null | xargs -r -n1 umount 2>/dev/null
         rm -rf "$TMP"
     done
     return 0

@@ -65,8 +65,8 @@ test_accept_jpg_saves_exactly_the_images() {
     expected images 2 > want
     jq -r 'select(.ok and .path) | .url' out.json | sed "s|^http://127.0.0.1:$PORT||" | sort > got
     diff want got
-    assert_eq "$(find out -type f | wc -l)" "$(wc -l < want)" "files saved"
-    assert_eq "$(find out -type f ! -name '*.jpg' | wc -l)" 0 "non-jpg files"
+    assert_eq "$(count_files out)" "$(wc -l < want)" "files saved"
+    assert_eq "$(find out -type f ! -name '*.jpg' ! -name '.gather.db*' | wc -l)" 0 "non-jpg files"
     # every saved image is byte-identical to what the server serves
     jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json | while read -r path url; do
         expect_same "out/$path" "${url#http://127.0.0.1:$PORT}"

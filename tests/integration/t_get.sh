@@ -11,7 +11,7 @@ img_list() {
 # check_images DIR N QUERY: DIR holds exactly 1.jpg..N.jpg, each byte-identical to the server's.
 check_images() {
     local i n
-    n=$(find "$1" -type f | wc -l)
+    n=$(count_files "$1")
     assert_eq "$n" "$2" "files in $1"
     for i in $(seq 1 "$2"); do expect_same "$1/$i.jpg" "/img/$i.jpg${3:-}"; done
     no_partial "$1"
@@ -58,7 +58,7 @@ test_per_host_limit_holds_per_server() {
     BASE=$b; local mb; mb=$(server_stat max_inflight)
     assert_le "$ma" 4 "host a"; assert_ge "$ma" 3 "host a"
     assert_le "$mb" 4 "host b"; assert_ge "$mb" 3 "host b"
-    assert_eq "$(find out -type f | wc -l)" 120 "files"
+    assert_eq "$(count_files out)" 120 "files"
     # tree layout: host_port/path, the query folded into the name
     local f; f=$(find "out/127.0.0.1_$pa/img" -name '7-*.jpg')
     expect_same "$f" "/img/7.jpg?delay=100"
@@ -75,13 +75,13 @@ test_failures_leave_no_file_and_spare_the_rest() {
         echo "$BASE/img/4.jpg?size=300000"
         echo "http://127.0.0.1:1/img/5.jpg"
     } > list.txt
-    gather get -q -i list.txt -o out -c 8 --timeout 2 2>err.txt || rc=$?
+    gather get -q -i list.txt -o out -c 8 --timeout 2 --retries 0 2>err.txt || rc=$?
     cat err.txt
     assert_eq "$rc" 1 "exit status"
     expect_same out/1.jpg /img/1.jpg
     expect_same out/4.jpg "/img/4.jpg?size=300000"
     [ ! -e out/404 ] && [ ! -e out/2 ] && [ ! -e out/3 ] && [ ! -e out/5.jpg ]
-    no_partial out
+    assert_eq "$(count_final out)" 2 "files under a final name"
     grep -q "^$BASE/status/404: HTTP 404$" err.txt
     grep -q "^$BASE/reset-mid/2: connection closed after" err.txt
     grep -q "^$BASE/slow/3?size=50000: timed out after 2 s$" err.txt
@@ -115,9 +115,9 @@ test_same_name_gets_a_deterministic_suffix() {
     { echo "$BASE/img/1.jpg"; echo "$BASE/img/1.jpg?size=100"; } > list.txt
     gather get -q -i list.txt -o out
     gather get -q -i list.txt -o out2 --mode sync
-    assert_eq "$(find out -type f | wc -l)" 2 "files"
+    assert_eq "$(count_files out)" 2 "files"
     expect_same out/1.jpg /img/1.jpg
-    diff -r out out2
+    diff -r -x '.gather.db*' out out2
 }
 
 test_redirects_are_followed() {
@@ -136,7 +136,7 @@ test_json_lines_and_summary() {
     local rc=0
     server_start
     { img_list 5; echo "$BASE/status/500"; } > list.txt
-    gather get -q -i list.txt -o out --json > out.json || rc=$?
+    gather get -q -i list.txt -o out --json --retries 0 > out.json || rc=$?
     assert_eq "$rc" 1
     assert_eq "$(jq -s '[.[] | select(.url and .ok)] | length' out.json)" 5
     assert_eq "$(jq -r 'select(.url and (.ok|not)) | .error' out.json)" "HTTP 500"
@@ -155,8 +155,8 @@ test_three_modes_make_identical_files_and_reports() {
         assert_eq "$rc" 1 "$m exit"
         jq -c 'select(.url) | {url, ok, status, bytes, path, error}' "$m.json" | sort > "$m.norm"
     done
-    diff -r out-async out-threads
-    diff -r out-async out-sync
+    diff -r -x '.gather.db*' out-async out-threads
+    diff -r -x '.gather.db*' out-async out-sync
     diff async.norm threads.norm
     diff async.norm sync.norm
 }

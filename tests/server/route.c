@@ -137,6 +137,13 @@ static void route_status(const struct route_ctx *c, struct reply *r)
     reply_text(r, (unsigned)code, "status %u\n", (unsigned)code);
 }
 
+/* /name/<anything>: 200 for any path at all, so tests can feed hostile file names (dots,
+ * encoded slashes, control bytes, very long segments) to a client's naming. */
+static void route_name(const struct route_ctx *c, struct reply *r)
+{
+    reply_text(r, 200, "a body for a hostile name (%zu bytes of path)\n", strlen(c->path));
+}
+
 /* /flaky/<k>/<i>, /flaky-date/<k>/<i>, /flaky429/<k>/<i>: the first k hits of each (route, k, i)
  * fail with `status` and a Retry-After; later hits get the /img/<i>.jpg body. */
 static void answer_flaky(const struct route_ctx *c, struct reply *r, const char *name,
@@ -441,6 +448,7 @@ static const struct route routes[] = {
     { "/lie/endless", true, false, route_lie_endless },
     { "/lie/206/", false, false, route_lie_206 },
     { "/range-ignored/", false, false, route_range_ignored },
+    { "/name/", false, false, route_name },
     { "/robots.txt", true, false, route_robots },
     { "/sitemap.xml", true, false, route_sitemap_index },
     { "/sitemap-pages.xml", true, false, route_sitemap_pages },

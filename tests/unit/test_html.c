@@ -10,10 +10,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "parse/html.h"
+
+/* malloc for test data: the tests assume memory does not run out, so abort if it does. */
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (!p)
+        abort();
+    return p;
+}
+
+static void *xrealloc(void *old, size_t n)
+{
+    void *p = realloc(old, n);
+
+    if (!p)
+        abort();
+    return p;
+}
 
 #define PAGE_URL "http://example.com/dir/page.html"
 
@@ -36,29 +56,42 @@ static void on_link(void *arg, const char *url, parse_link_kind_t kind)
     need = strlen(url) + 8;
     if (l->len + need + 1 > l->cap) {
         l->cap = (l->len + need + 1) * 2;
-        l->text = realloc(l->text, l->cap);
+        l->text = xrealloc(l->text, l->cap);
         assert_non_null(l->text);
     }
     l->len += (size_t)sprintf(l->text + l->len, "%s %s\n",
                               kind == PARSE_LINK_PAGE ? "PAGE" : "ASSET", url);
 }
 
-/* Directory of the test data, found from this file's path (the build runs from the root). */
+/*
+ * Directory of the HTML test data: $GATHER_TEST_DATA/html, else found from this file's path
+ * (relative to the repository root, where the build runs) or from a build directory below it.
+ */
 static const char *data_dir(void)
 {
     static char dir[512];
     const char *env = getenv("GATHER_TEST_DATA");
-    const char *slash;
+    const char *slash = strrchr(__FILE__, '/');
+    const char *const tries[] = {"%.*s/../data/html", "../../%.*s/../data/html",
+                                 "../../../%.*s/../data/html"};
+    size_t i;
 
     if (env) {
         snprintf(dir, sizeof(dir), "%s/html", env);
         return dir;
     }
-    slash = strrchr(__FILE__, '/');
-    if (slash)
-        snprintf(dir, sizeof(dir), "%.*s/../data/html", (int)(slash - __FILE__), __FILE__);
-    else
-        snprintf(dir, sizeof(dir), "../data/html");
+    for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+        DIR *d;
+        snprintf(dir, sizeof(dir), tries[i], slash ? (int)(slash - __FILE__) : 1,
+                 slash ? __FILE__ : ".");
+        d = opendir(dir);
+        if (d) {
+            closedir(d);
+            return dir;
+        }
+    }
+    snprintf(dir, sizeof(dir), "%.*s/../data/html", slash ? (int)(slash - __FILE__) : 1,
+             slash ? __FILE__ : ".");
     return dir;
 }
 
@@ -74,8 +107,7 @@ static char *read_file(const char *path, size_t *len)
     n = ftell(f);
     assert_true(n >= 0);
     rewind(f);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
+    buf = xmalloc((size_t)n + 1);
     assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
     buf[n] = '\0';
     fclose(f);
@@ -114,7 +146,26 @@ static void run_page(const char *body, size_t len, long chunk, struct links *l,
         l->text = strdup("");
 }
 
-/* Each NAME.html gives exactly the links and counters in NAME.expected, however it is fed. */
+/* 1 if the page starts with a UTF-16 BOM or names a charset other than UTF-8. */
+static int names_other_charset(const char *body, size_t len)
+{
+    const char *s = body;
+
+    if (len >= 2 && (unsigned char)body[0] == 0xFF && (unsigned char)body[1] == 0xFE)
+        return 1;
+    while ((s = strcasestr(s, "charset=")) != NULL) {
+        s += 8;
+        if (strncasecmp(s, "utf-8", 5) != 0 && strncasecmp(s, "\"utf-8", 6) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Each NAME.html gives exactly the links and counters in NAME.expected, however it is fed,
+ * and (for UTF-8 pages) also when 8 KiB of blanks in front push the whole page past the
+ * bytes held for encoding sniffing, so that it is parsed as it streams in.
+ */
 static void test_corpus(void **state)
 {
     const char *dir = data_dir();
@@ -158,18 +209,30 @@ static void test_corpus(void **state)
                                   &w_links, &w_frag, &w_scheme, &w_invalid) != 4)
             fail_msg("%s: no STATS line", path);
 
-        for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        for (i = 0; i < 2 * sizeof(chunks) / sizeof(chunks[0]); i++) {
+            size_t nchunks = sizeof(chunks) / sizeof(chunks[0]), pad = 0;
             struct links l;
             parse_html_stats_t st;
-            run_page(body, len, chunks[i], &l, &st);
+            char *page = body;
+            if (i >= nchunks) {
+                if (names_other_charset(body, len))
+                    break;
+                pad = 8192 + 100;
+                page = xmalloc(pad + len);
+                memset(page, ' ', pad);
+                memcpy(page + pad, body, len);
+            }
+            run_page(page, pad + len, chunks[i % nchunks], &l, &st);
+            if (page != body)
+                free(page);
             if (strcmp(l.text, want_links) != 0)
-                fail_msg("%s (chunk %ld): got\n%s\nwant\n%s", e->d_name, chunks[i], l.text,
-                         want_links);
+                fail_msg("%s (chunk %ld, pad %zu): got\n%s\nwant\n%s", e->d_name,
+                         chunks[i % nchunks], pad, l.text, want_links);
             assert_int_equal(st.links, w_links);
             assert_int_equal(st.dropped_fragment, w_frag);
             assert_int_equal(st.dropped_scheme, w_scheme);
             assert_int_equal(st.dropped_invalid, w_invalid);
-            assert_int_equal(st.bytes, len);
+            assert_int_equal(st.bytes, pad + len);
             assert_int_equal(st.truncated, 0);
             free(l.text);
         }
@@ -193,7 +256,7 @@ static void gen_add(struct gen *g, const char *text, size_t times)
 
     if (g->len + n * times + 1 > g->cap) {
         g->cap = (g->len + n * times + 1) * 2;
-        g->s = realloc(g->s, g->cap);
+        g->s = xrealloc(g->s, g->cap);
         assert_non_null(g->s);
     }
     for (i = 0; i < times; i++) {
@@ -396,23 +459,101 @@ static void test_api(void **state)
 }
 
 /*
- * Found by fuzz_html: a page declaring UTF-7 with bytes iconv rejects. libxml2 stops at the
- * conversion error (where depends on the chunking) and prints "encoding error" through its
- * generic error handler, which html.c mutes. Links before the error are still reported.
+ * Found by the padded corpus run: libxml2 2.9's push parser, given "</scr" at the end of its
+ * input inside <script>, takes it for script text and never leaves the script. html.c holds
+ * such tails back; here every split point of the end tag is tried, streaming (past the 8 KiB
+ * held for sniffing).
+ */
+static void test_raw_text_end_tag_split(void **state)
+{
+    static const char *const tails[] = {
+        "<script>var s = '</b>'; if (a < b) {}</script><a href=\"/after-script\">x</a>",
+        "<STYLE>p { color: red }</STYLE ><a href=\"/after-style\">x</a>",
+        "<script>x</scriptx></script><a href=\"/after-scriptx\">x</a>",
+    };
+    static const char *const want[] = {
+        "PAGE http://example.com/after-script\n",
+        "PAGE http://example.com/after-style\n",
+        "PAGE http://example.com/after-scriptx\n",
+    };
+    size_t t, split;
+
+    (void)state;
+    for (t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+        struct gen g = {0};
+        size_t start;
+        gen_add(&g, " ", 8300);
+        start = g.len;
+        gen_add(&g, tails[t], 1);
+        for (split = start; split < g.len; split++) {
+            struct links l = {0};
+            parse_html_t *p = parse_html_new(PAGE_URL, on_link, &l);
+            assert_non_null(p);
+            l.keep = 1;
+            assert_int_equal(parse_html_feed(p, g.s, split), PARSE_OK);
+            assert_int_equal(parse_html_feed(p, g.s + split, g.len - split), PARSE_OK);
+            assert_int_equal(parse_html_end(p), PARSE_OK);
+            parse_html_free(p);
+            if (!l.text || strcmp(l.text, want[t]) != 0)
+                fail_msg("tail %zu split at %zu: got \"%s\"", t, split - start,
+                         l.text ? l.text : "");
+            free(l.text);
+        }
+        free(g.s);
+    }
+}
+
+/*
+ * Found by fuzz_html: a quote left open in <!DOCTYPE made libxml2's push parser see the
+ * following <source> or not depending on where the input was cut. html.c now hands libxml2
+ * fixed blocks, so the cut made by the feeds no longer matters.
+ */
+static void test_doctype_open_quote(void **state)
+{
+    static const long chunks[] = {0, 1, 6, 7, 4096};
+    struct gen g = {0};
+    char *first = NULL;
+    size_t i;
+
+    (void)state;
+    gen_add(&g, " ", 8300);
+    gen_add(&g, "\xff\xff<!DOCTYPE htmlkin[of l+ 1x,\xe0\xd0\x96\x92ter-pype=\"image/web"
+                "<source srcset=\"relative/small.we:::\"><a href=\"/after\">", 1);
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        struct links l;
+        parse_html_stats_t st;
+        run_page(g.s, g.len, chunks[i], &l, &st);
+        if (!first)
+            first = l.text;
+        else {
+            assert_string_equal(l.text, first);
+            free(l.text);
+        }
+    }
+    free(first);
+    free(g.s);
+}
+
+/*
+ * Found by fuzz_html: a page declaring UTF-7 with bytes iconv rejects. libxml2 prints
+ * "encoding error" through its generic error handler, which html.c mutes, and the links are
+ * the same however the page is fed (the conversion error is met in the same block).
  */
 static void test_conversion_error(void **state)
 {
-    static const long chunks[] = {0, 1, 4096};
+    static const long chunks[] = {0, 1, 7, 4096};
+    char *texts[sizeof(chunks) / sizeof(chunks[0])];
     char path[1024], *body, *errpath;
     size_t len, i;
-    int saved, fd;
+    int saved, fd, c;
     FILE *ef;
 
     (void)state;
     snprintf(path, sizeof(path), "%s/fuzz-utf7-conversion-error.bin", data_dir());
     body = read_file(path, &len);
     errpath = strdup("/tmp/test_html_stderr_XXXXXX");
-    assert_non_null(errpath);
+    if (!errpath)
+        abort();
     fd = mkstemp(errpath);
     assert_true(fd >= 0);
     fflush(stderr);
@@ -424,20 +565,26 @@ static void test_conversion_error(void **state)
         struct links l;
         parse_html_stats_t st;
         run_page(body + 1, len - 1, chunks[i], &l, &st);
-        assert_non_null(strstr(l.text, "PAGE http://example.com/dir/x%C3%BF\n"
-                                       "ASSET http://example.com/dir/a\n"
-                                       "ASSET http://example.com/dir/b,c\n"));
-        free(l.text);
+        texts[i] = l.text;
     }
     fflush(stderr);
     assert_true(dup2(saved, 2) >= 0);
     close(saved);
     ef = fopen(errpath, "r");
     assert_non_null(ef);
-    assert_int_equal(fgetc(ef), EOF);
+    c = fgetc(ef);
     fclose(ef);
     unlink(errpath);
     free(errpath);
+    assert_int_equal(c, EOF);
+    assert_true(strncmp(texts[0], "PAGE http://example.com/dir/x%C3%BF\n"
+                                  "ASSET http://example.com/dir/a\n"
+                                  "ASSET http://example.com/dir/b,c\n", 95) == 0);
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        assert_string_equal(texts[i], texts[0]);
+    }
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++)
+        free(texts[i]);
     free(body);
 }
 
@@ -451,6 +598,8 @@ int main(void)
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_conversion_error),
+        cmocka_unit_test(test_raw_text_end_tag_split),
+        cmocka_unit_test(test_doctype_open_quote),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,16 @@
 
 #include "parse/robots.h"
 
+/* malloc for test data: the tests assume memory does not run out, so abort if it does. */
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (!p)
+        abort();
+    return p;
+}
+
 struct path_case {
     const char *path;
     int allowed;
@@ -474,11 +484,10 @@ static void test_allow_disallow_all(void **state)
 static void test_size_cap(void **state)
 {
     size_t size = PARSE_ROBOTS_MAX_BYTES + 4096, n;
-    char *body = malloc(size + 1);
+    char *body = xmalloc(size + 1);
     parse_robots_t *r;
 
     (void)state;
-    assert_non_null(body);
     n = (size_t)sprintf(body, "User-agent: *\nDisallow: /early\n");
     while (n < PARSE_ROBOTS_MAX_BYTES - 40)
         n += (size_t)sprintf(body + n, "# padding padding padding padding\n");
@@ -501,18 +510,16 @@ static void test_size_cap(void **state)
 static void test_many_rules(void **state)
 {
     size_t size = PARSE_ROBOTS_MAX_BYTES, n = 0, i;
-    char *body = malloc(size + 64), *path;
+    char *body = xmalloc(size + 64), *path;
     parse_robots_t *r;
 
     (void)state;
-    assert_non_null(body);
     n += (size_t)sprintf(body, "User-agent: *\n");
     while (n < size - 64)
         n += (size_t)sprintf(body + n, "Disallow: /*a*a*a*a*a*a*a*a*a*a*b$\n");
     r = parse_robots_new(body, n, "gather");
     assert_non_null(r);
-    path = malloc(8193);
-    assert_non_null(path);
+    path = xmalloc(8193);
     path[0] = '/';
     for (i = 1; i < 8192; i++)
         path[i] = 'a';

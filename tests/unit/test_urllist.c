@@ -14,6 +14,16 @@
 
 #include "parse/urllist.h"
 
+/* malloc for test data: the tests assume memory does not run out, so abort if it does. */
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (!p)
+        abort();
+    return p;
+}
+
 #define MAX_EVENTS 64
 
 /* One thing the reader produced: a URL (bad == 0) or a bad-line report. */
@@ -211,8 +221,7 @@ static void test_long_lines(void **state)
     char reason[64];
 
     (void)state;
-    data = malloc(big + 256 + PARSE_URL_MAX * 2);
-    assert_non_null(data);
+    data = xmalloc(big + 256 + PARSE_URL_MAX * 2);
     p = data;
     p += sprintf(p, "http://example.com/before\n");
     memcpy(p, "http://example.com/", 19);
@@ -394,11 +403,15 @@ static void test_many_lines(void **state)
     int result;
 
     (void)state;
-    data = malloc(lines * 40);
-    assert_non_null(data);
+    data = xmalloc(lines * 40);
     p = data;
-    for (i = 1; i <= lines; i++)
-        p += sprintf(p, i % 10 == 0 ? "# %lu\n" : "http://example.com/%lu\n", i);
+    for (i = 1; i <= lines; i++) {
+        char entry[40];
+        int w = snprintf(entry, sizeof(entry), i % 10 == 0 ? "# %lu\n" : "http://example.com/%lu\n", i);
+        assert_true(w > 0 && (size_t)w < sizeof(entry));
+        memcpy(p, entry, (size_t)w);
+        p += w;
+    }
     path = write_temp(data, (size_t)(p - data));
     free(data);
     r = parse_urllist_open(path, NULL, NULL);

@@ -1,0 +1,541 @@
+/* store_state: rows queued on the loop thread, written in one transaction per batch on the pool. */
+#include "storage/state.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/executor.h"
+
+#define STATE_BATCH 512              /* queued operations that start a write at once */
+#define STATE_FLUSH_MS 500           /* otherwise at most this late */
+
+static const char state_schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS urls ("
+    "  url TEXT PRIMARY KEY,"
+    "  status TEXT NOT NULL,"          /* pending, done, failed, skipped */
+    "  http_code INTEGER,"
+    "  bytes INTEGER,"
+    "  sha256 TEXT,"
+    "  path TEXT,"                     /* relative to the output folder */
+    "  etag TEXT,"
+    "  last_modified TEXT,"
+    "  error TEXT,"
+    "  depth INTEGER,"                 /* crawl depth; NULL for get */
+    "  parent TEXT,"                   /* the page the URL was found on */
+    "  updated_at INTEGER NOT NULL"    /* unix time */
+    ");"
+    "CREATE TABLE IF NOT EXISTS frontier ("
+    "  url TEXT PRIMARY KEY,"
+    "  depth INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"         /* 0 page, 1 asset */
+    "  hops INTEGER NOT NULL"
+    ");";
+
+static const char *const status_names[] = { "pending", "done", "failed", "skipped" };
+
+enum state_op_kind { OP_URL, OP_FRONTIER_ADD, OP_FRONTIER_DEL };
+
+struct state_op {
+    struct state_op *next;
+    enum state_op_kind kind;
+    int status, depth, fkind, hops;
+    long http_code;
+    int64_t bytes;
+    char *url, *sha256, *path, *etag, *last_modified, *error, *parent;
+};
+
+struct state_waiter {
+    struct state_waiter *next;
+    future_t *fut;
+};
+
+struct store_state {
+    pthread_mutex_t read_lock;       /* lookups come from several pool threads */
+    sqlite3 *writer, *reader;
+    sqlite3_stmt *put_url, *add_frontier, *del_frontier, *get_url;
+    sched_t *sched;
+    uv_timer_t timer;
+    int timer_on;
+    struct state_op *head, *tail;    /* queued on the loop thread */
+    size_t queued;
+    int busy;                        /* a batch is being written on the pool */
+    struct {
+        struct state_op *ops;
+        struct state_waiter *waiters;
+        int result;
+    } job;
+    struct state_waiter *waiters;    /* flushes asked for since the running batch started */
+    int failed_once;
+    char *path;
+};
+
+static void state_op_free(struct state_op *op)
+{
+    while (op) {
+        struct state_op *next = op->next;
+        free(op->url);
+        free(op->sha256);
+        free(op->path);
+        free(op->etag);
+        free(op->last_modified);
+        free(op->error);
+        free(op->parent);
+        free(op);
+        op = next;
+    }
+}
+
+/* ---- the database ---------------------------------------------------------------------------- */
+
+static int state_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int state_connect(const char *path, sqlite3 **db)
+{
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK)
+        return -EIO;
+    if (sqlite3_busy_timeout(*db, 10000) != SQLITE_OK)
+        return -EIO;
+    return 0;
+}
+
+int store_state_open(const char *dir, store_state_t **out, int *existed)
+{
+    store_state_t *st = calloc(1, sizeof(*st));
+    char *errmsg = NULL;
+    FILE *probe;
+    int result = -ENOMEM;
+
+    *out = NULL;
+    if (!st || asprintf(&st->path, "%s/%s", dir, STORE_STATE_FILE) < 0) {
+        free(st);
+        return -ENOMEM;
+    }
+    if (pthread_mutex_init(&st->read_lock, NULL) != 0) {
+        free(st->path);
+        free(st);
+        return -ENOMEM;
+    }
+    probe = fopen(st->path, "rb");
+    *existed = probe != NULL;
+    if (probe)
+        fclose(probe);
+    result = -EIO;
+    if (state_connect(st->path, &st->writer) < 0 ||
+        sqlite3_exec(st->writer, state_schema, NULL, NULL, &errmsg) != SQLITE_OK ||
+        state_connect(st->path, &st->reader) < 0)
+        goto error;
+    if (state_prepare(st->writer,
+                      "INSERT INTO urls (url, status, http_code, bytes, sha256, path, etag,"
+                      " last_modified, error, depth, parent, updated_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                      " ON CONFLICT(url) DO UPDATE SET status = ?2, http_code = ?3, bytes = ?4,"
+                      " sha256 = ?5, path = COALESCE(?6, path), etag = COALESCE(?7, etag),"
+                      " last_modified = COALESCE(?8, last_modified), error = ?9,"
+                      " depth = COALESCE(?10, depth), parent = COALESCE(?11, parent),"
+                      " updated_at = ?12",
+                      &st->put_url) < 0 ||
+        state_prepare(st->writer,
+                      "INSERT OR REPLACE INTO frontier (url, depth, kind, hops) VALUES (?1, ?2, ?3, ?4)",
+                      &st->add_frontier) < 0 ||
+        state_prepare(st->writer, "DELETE FROM frontier WHERE url = ?1", &st->del_frontier) < 0 ||
+        state_prepare(st->reader,
+                      "SELECT status, http_code, bytes, sha256, path, etag, last_modified, depth"
+                      " FROM urls WHERE url = ?1",
+                      &st->get_url) < 0)
+        goto error;
+    *out = st;
+    return 0;
+
+error:
+    fprintf(stderr, "gather: cannot use the state database %s: %s\n", st->path,
+            errmsg ? errmsg : st->writer ? sqlite3_errmsg(st->writer) : "cannot open");
+    sqlite3_free(errmsg);
+    *existed = 0;
+    st->head = NULL;
+    store_state_close(st);
+    return result;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static int state_exec_op(store_state_t *st, const struct state_op *op, long long now)
+{
+    sqlite3_stmt *s;
+
+    switch (op->kind) {
+    case OP_URL:
+        s = st->put_url;
+        bind_text(s, 1, op->url);
+        bind_text(s, 2, status_names[op->status]);
+        sqlite3_bind_int64(s, 3, op->http_code);
+        sqlite3_bind_int64(s, 4, op->bytes);
+        bind_text(s, 5, op->sha256);
+        bind_text(s, 6, op->path);
+        bind_text(s, 7, op->etag);
+        bind_text(s, 8, op->last_modified);
+        bind_text(s, 9, op->error);
+        if (op->depth >= 0)
+            sqlite3_bind_int(s, 10, op->depth);
+        else
+            sqlite3_bind_null(s, 10);
+        bind_text(s, 11, op->parent);
+        sqlite3_bind_int64(s, 12, now);
+        break;
+    case OP_FRONTIER_ADD:
+        s = st->add_frontier;
+        bind_text(s, 1, op->url);
+        sqlite3_bind_int(s, 2, op->depth);
+        sqlite3_bind_int(s, 3, op->fkind);
+        sqlite3_bind_int(s, 4, op->hops);
+        break;
+    default:
+        s = st->del_frontier;
+        bind_text(s, 1, op->url);
+        break;
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Writes ops in one transaction. Blocking. */
+static int state_write(store_state_t *st, const struct state_op *ops)
+{
+    long long now = (long long)time(NULL);
+    int result = 0;
+
+    if (!ops)
+        return 0;
+    if (sqlite3_exec(st->writer, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -EIO;
+    for (const struct state_op *op = ops; op && result == 0; op = op->next)
+        result = state_exec_op(st, op, now);
+    if (result == 0 && sqlite3_exec(st->writer, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        result = -EIO;
+    if (result < 0)
+        sqlite3_exec(st->writer, "ROLLBACK", NULL, NULL, NULL);
+    return result;
+}
+
+/* ---- batches on the pool --------------------------------------------------------------------- */
+
+static void state_kick(store_state_t *st);
+
+static int state_job_run(void *arg)
+{
+    store_state_t *st = arg;
+
+    st->job.result = state_write(st, st->job.ops);
+    return 0;
+}
+
+static void state_job_done(future_t *f, void *arg)
+{
+    store_state_t *st = arg;
+    struct state_waiter *w = st->job.waiters;
+
+    (void)f;
+    if (st->job.result < 0 && !st->failed_once) {
+        st->failed_once = 1;
+        fprintf(stderr, "gather: cannot write the state database %s: %s\n", st->path,
+                sqlite3_errmsg(st->writer));
+    }
+    state_op_free(st->job.ops);
+    st->job.ops = NULL;
+    st->job.waiters = NULL;
+    st->busy = 0;
+    while (w) {
+        struct state_waiter *next = w->next;
+        future_resolve(w->fut, NULL);
+        future_unref(w->fut);
+        free(w);
+        w = next;
+    }
+    state_kick(st);
+}
+
+static void state_start_batch(store_state_t *st)
+{
+    future_t *f;
+
+    st->job.ops = st->head;
+    st->job.waiters = st->waiters;
+    st->head = st->tail = NULL;
+    st->queued = 0;
+    st->waiters = NULL;
+    st->busy = 1;
+    f = executor_run(st->sched, state_job_run, st);
+    if (!f) {
+        /* Could not queue the job: write here rather than lose the rows. */
+        state_job_run(st);
+        state_job_done(NULL, st);
+        return;
+    }
+    future_on_done(f, state_job_done, st);   /* a new future's first callback cannot fail */
+    future_unref(f);
+}
+
+static void state_kick(store_state_t *st)
+{
+    if (!st->busy && st->sched && (st->head || st->waiters))
+        state_start_batch(st);
+}
+
+static int state_queue(store_state_t *st, struct state_op *op)
+{
+    if (st->tail)
+        st->tail->next = op;
+    else
+        st->head = op;
+    st->tail = op;
+    if (++st->queued >= STATE_BATCH)
+        state_kick(st);
+    return 0;
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+    char *d;
+
+    if (!s)
+        return NULL;
+    d = strdup(s);
+    if (!d)
+        *bad = 1;
+    return d;
+}
+
+int store_state_put(store_state_t *st, const store_record_t *rec)
+{
+    struct state_op *op = calloc(1, sizeof(*op));
+    int bad = 0;
+
+    if (!op)
+        return -ENOMEM;
+    op->kind = OP_URL;
+    op->status = rec->status;
+    op->http_code = rec->http_code;
+    op->bytes = rec->bytes;
+    op->depth = rec->depth;
+    op->url = dup_or_null(rec->url, &bad);
+    op->sha256 = dup_or_null(rec->sha256 && rec->sha256[0] ? rec->sha256 : NULL, &bad);
+    op->path = dup_or_null(rec->path, &bad);
+    op->etag = dup_or_null(rec->etag && rec->etag[0] ? rec->etag : NULL, &bad);
+    op->last_modified = dup_or_null(rec->last_modified && rec->last_modified[0] ? rec->last_modified : NULL, &bad);
+    op->error = dup_or_null(rec->error, &bad);
+    op->parent = dup_or_null(rec->parent, &bad);
+    if (bad || !op->url) {
+        state_op_free(op);
+        return -ENOMEM;
+    }
+    return state_queue(st, op);
+}
+
+static int state_frontier(store_state_t *st, enum state_op_kind kind, const char *url, int depth,
+                          int fkind, int hops)
+{
+    struct state_op *op = calloc(1, sizeof(*op));
+
+    if (!op || !(op->url = strdup(url))) {
+        free(op);
+        return -ENOMEM;
+    }
+    op->kind = kind;
+    op->depth = depth;
+    op->fkind = fkind;
+    op->hops = hops;
+    return state_queue(st, op);
+}
+
+int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops)
+{
+    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops);
+}
+
+int store_state_frontier_del(store_state_t *st, const char *url)
+{
+    return state_frontier(st, OP_FRONTIER_DEL, url, 0, 0, 0);
+}
+
+future_t *store_state_flush(store_state_t *st)
+{
+    struct state_waiter *w = calloc(1, sizeof(*w));
+    future_t *f = future_new(st->sched);
+
+    if (!w || !f) {
+        free(w);
+        future_unref(f);
+        return NULL;
+    }
+    w->fut = future_ref(f);
+    w->next = st->waiters;
+    st->waiters = w;
+    state_kick(st);
+    return f;
+}
+
+static void state_on_timer(uv_timer_t *t)
+{
+    store_state_t *st = t->data;
+
+    if (st->head)
+        state_kick(st);
+}
+
+int store_state_start(store_state_t *st, sched_t *s)
+{
+    int result;
+
+    st->sched = s;
+    result = uv_timer_init(s->loop, &st->timer);
+    if (result < 0)
+        return result;
+    st->timer.data = st;
+    st->timer_on = 1;
+    result = uv_timer_start(&st->timer, state_on_timer, STATE_FLUSH_MS, STATE_FLUSH_MS);
+    if (result < 0)
+        return result;
+    uv_unref((uv_handle_t *)&st->timer);
+    return 0;
+}
+
+void store_state_stop(store_state_t *st)
+{
+    if (st->timer_on) {
+        uv_timer_stop(&st->timer);
+        uv_close((uv_handle_t *)&st->timer, NULL);
+        st->timer_on = 0;
+    }
+    st->sched = NULL;
+}
+
+/* ---- reading --------------------------------------------------------------------------------- */
+
+static char *column_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    return t ? strdup((const char *)t) : NULL;
+}
+
+int store_state_get(store_state_t *st, const char *url, store_row_t *row)
+{
+    sqlite3_stmt *s = st->get_url;
+    int rc, result = 0;
+
+    memset(row, 0, sizeof(*row));
+    pthread_mutex_lock(&st->read_lock);
+    bind_text(s, 1, url);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(s, 0);
+        row->status = STORE_URL_FAILED;
+        for (int i = 0; status && i < 4; i++)
+            if (!strcmp(status, status_names[i]))
+                row->status = i;
+        row->http_code = (long)sqlite3_column_int64(s, 1);
+        row->bytes = sqlite3_column_int64(s, 2);
+        row->sha256 = column_dup(s, 3);
+        row->path = column_dup(s, 4);
+        row->etag = column_dup(s, 5);
+        row->last_modified = column_dup(s, 6);
+        row->depth = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 7);
+        result = 1;
+    } else if (rc != SQLITE_DONE) {
+        result = -EIO;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    pthread_mutex_unlock(&st->read_lock);
+    return result;
+}
+
+void store_row_clear(store_row_t *row)
+{
+    free(row->sha256);
+    free(row->path);
+    free(row->etag);
+    free(row->last_modified);
+    memset(row, 0, sizeof(*row));
+}
+
+int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
+                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops),
+                     void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (state_prepare(st->reader, "SELECT url, status FROM urls", &s) < 0)
+        return -EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(s, 1);
+        int code = STORE_URL_FAILED;
+        for (int i = 0; status && i < 4; i++)
+            if (!strcmp(status, status_names[i]))
+                code = i;
+        seen(arg, (const char *)sqlite3_column_text(s, 0), code);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return -EIO;
+    if (state_prepare(st->reader, "SELECT url, depth, kind, hops FROM frontier ORDER BY depth", &s) < 0)
+        return -EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        pending(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1),
+                sqlite3_column_int(s, 2), sqlite3_column_int(s, 3));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_state_close(store_state_t *st)
+{
+    int result = 0;
+
+    if (!st)
+        return 0;
+    if (st->head && st->writer)
+        result = state_write(st, st->head);
+    state_op_free(st->head);
+    while (st->waiters) {
+        struct state_waiter *w = st->waiters;
+        st->waiters = w->next;
+        future_resolve(w->fut, NULL);
+        future_unref(w->fut);
+        free(w);
+    }
+    sqlite3_finalize(st->put_url);
+    sqlite3_finalize(st->add_frontier);
+    sqlite3_finalize(st->del_frontier);
+    sqlite3_finalize(st->get_url);
+    if (st->reader)
+        sqlite3_close(st->reader);
+    if (st->writer) {
+        /* Fold the WAL back so the folder holds one plain database file afterwards. */
+        sqlite3_exec(st->writer, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        if (sqlite3_close(st->writer) != SQLITE_OK)
+            result = -EIO;
+    }
+    pthread_mutex_destroy(&st->read_lock);
+    free(st->path);
+    free(st);
+    return result;
+}

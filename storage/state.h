@@ -1,0 +1,79 @@
+/* store_state: the output folder's SQLite database (DIR/.gather.db): what happened to each URL and
+ * the crawl's pending frontier, so a re-run can skip, resume and continue. */
+#ifndef STORAGE_STATE_H
+#define STORAGE_STATE_H
+
+#include <stdint.h>
+
+#include "net/future.h"
+
+#define STORE_STATE_FILE ".gather.db"
+
+typedef enum {
+    STORE_URL_PENDING = 0,    /* started: headers seen, body (maybe partly) in NAME.part */
+    STORE_URL_DONE = 1,       /* complete under its final name */
+    STORE_URL_FAILED = 2,
+    STORE_URL_SKIPPED = 3     /* not fetched (robots, filter) */
+} store_url_status_t;
+
+/* One row of the urls table. Strings may be NULL. */
+typedef struct store_record {
+    const char *url;
+    int status;
+    long http_code;
+    int64_t bytes;
+    const char *sha256;
+    const char *path;
+    const char *etag;
+    const char *last_modified;
+    const char *error;
+    int depth;                /* -1 for `get` */
+    const char *parent;       /* the page the URL was found on */
+} store_record_t;
+
+/* A record read back: the same fields, owned (free with store_record_clear). */
+typedef struct store_row {
+    int status;
+    long http_code;
+    int64_t bytes;
+    char *sha256, *path, *etag, *last_modified;
+    int depth;
+} store_row_t;
+
+typedef struct store_state store_state_t;
+
+/* Opens DIR/.gather.db (creating it and its schema), WAL mode. Blocking: call before the loop
+ * runs. Returns 0 or -errno after printing a message naming the file. *existed says whether the
+ * database was there before (a re-run). */
+int store_state_open(const char *dir, store_state_t **out, int *existed);
+
+/* Starts the periodic flush (every 500 ms) on s's loop. */
+int store_state_start(store_state_t *st, sched_t *s);
+
+/* Blocking lookup (its own connection: call from one pool thread at a time, or before the loop).
+ * Returns 1 and fills row, 0 if the URL is unknown, -errno on error. */
+int store_state_get(store_state_t *st, const char *url, store_row_t *row);
+void store_row_clear(store_row_t *row);
+
+/* Queue a row (copied) for the next batch; loop thread only. -ENOMEM on failure. */
+int store_state_put(store_state_t *st, const store_record_t *rec);
+/* Queue a crawl frontier entry to remember (pending) or to forget (done). */
+int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops);
+int store_state_frontier_del(store_state_t *st, const char *url);
+
+/* A future resolved when everything queued so far is committed (NULL when out of memory). */
+future_t *store_state_flush(store_state_t *st);
+
+/* Stops the timer; the loop must run once more. Queued rows are written by store_state_close. */
+void store_state_stop(store_state_t *st);
+
+/* Writes what is still queued (blocking), closes the database and frees st. 0 or -errno. */
+int store_state_close(store_state_t *st);
+
+/* Blocking, before the loop: calls seen(url) for every URL of the urls table and pending(...) for
+ * every frontier entry, in depth order. */
+int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
+                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops),
+                     void *arg);
+
+#endif
