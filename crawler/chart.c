@@ -39,8 +39,8 @@ struct crawl_chart_panel {
     int64_t origin_us;
     double wall_s;
     uint64_t expected, offered;
-    crawl_chart_bar_t *bars;    /* at most CRAWL_CHART_MAX_BARS */
-    size_t nbars;
+    crawl_chart_bar_t *bars;    /* the sample, then failures it missed */
+    size_t nbars, nsampled, nextra;
     struct crawl_chart_panel *next;
 };
 
@@ -113,14 +113,17 @@ void crawl_chart_panel_set_origin(crawl_chart_panel_t *p, int64_t origin_us)
 int crawl_chart_offer(crawl_chart_panel_t *p, const crawl_chart_bar_t *bar)
 {
     uint64_t i = p->offered++;
-
-    /* Keep request i when i * MAX / expected steps to a new integer: MAX evenly spaced ones. */
+    /* Request i is in the sample when i * MAX / expected steps to a new integer: MAX evenly
+     * spaced ones. A failure the sample misses is drawn too, from a reserve of its own: it is
+     * what the eye looks for. */
     int sampled = p->expected <= CRAWL_CHART_MAX_BARS ||
                   (i * CRAWL_CHART_MAX_BARS) % p->expected < CRAWL_CHART_MAX_BARS;
 
-    /* A failure is always drawn (in a reserve of its own): it is what the eye looks for. */
-    if (!(sampled && p->nbars < CRAWL_CHART_MAX_BARS) &&
-        !(bar->failed && p->nbars < CRAWL_CHART_MAX_BARS + CHART_FAILED_RESERVE))
+    if (sampled && p->nsampled < CRAWL_CHART_MAX_BARS)
+        p->nsampled++;
+    else if (bar->failed && p->nextra < CHART_FAILED_RESERVE)
+        p->nextra++;
+    else
         return 0;
     if (!p->bars &&
         !(p->bars = malloc((CRAWL_CHART_MAX_BARS + CHART_FAILED_RESERVE) * sizeof(*p->bars))))
@@ -258,9 +261,10 @@ static void chart_phase_rects(FILE *f, const crawl_chart_panel_t *p, int phase, 
         if (total < 1)
             seg[3] += 1 - total;        /* every request stays visible */
         if (b->failed) {
+            /* At least 2 px square, even among bars thinner than a pixel. */
             if (phase == PHASE_FAILED)
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.2f\" width=\"%.1f\" height=\"%.2f\"/>", x,
-                        top + (double)i * pitch, total < 1 ? 1 : total, bar_h);
+                        top + (double)i * pitch, total < 2 ? 2 : total, bar_h < 2 ? 2 : bar_h);
             continue;
         }
         if (phase == PHASE_FAILED)

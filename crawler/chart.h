@@ -6,8 +6,9 @@
 
 #include <jansson.h>
 
-/* Bars drawn per panel at most: beyond it the requests are sampled evenly, so a run of a million
- * URLs still makes a file of a few MiB that a browser draws at once. */
+/* Bars drawn per panel at most: beyond it the requests are sampled evenly (plus up to 200
+ * failures the sample missed), so a run of a million URLs still makes a file of a few hundred
+ * KiB that a browser draws at once. */
 #define CRAWL_CHART_MAX_BARS 2000
 
 /* One request: when it started and how long each phase lasted. */

@@ -3,6 +3,7 @@
 #include "crawler/crawl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,16 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
             job->skipped_filter++;
         return 0;
     }
-    return crawl_frontier_push(&job->frontier, url, depth, kind, hops);
+    return crawl_job_queue(job, url, depth, kind, hops);
+}
+
+int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops)
+{
+    int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops);
+
+    if (result == 1 && job->state && store_state_frontier_add(job->state, url, depth, kind, hops) < 0)
+        return -ENOMEM;
+    return result;
 }
 
 /* ---- sitemaps ------------------------------------------------------------------------------ */
@@ -175,6 +185,10 @@ static void dispatcher_step(task_t *t)
         AWAIT(t, asem_acquire(&job->permits));
         if (task_error(t) < 0)
             break;
+        if (job->stopping) {
+            asem_release(&job->permits);
+            break;
+        }
         item = crawl_frontier_pop(&job->frontier);
         if (item) {
             if (item->kind == CRAWL_KIND_PAGE && job->opts->max_pages > 0 &&
@@ -197,12 +211,14 @@ static void dispatcher_step(task_t *t)
             AWAIT(t, asem_acquire(&job->permits));
         for (long i = 0; i < job->opts->concurrency; i++)
             asem_release(&job->permits);
+        if (job->stopping)
+            break;
         if (job->frontier.cur_head)
             continue;
         if (!crawl_frontier_advance(&job->frontier))
             break;
     }
-    job->rep.queued_final = 1;
+    job->rep.queued_final = !job->stopping;
     CORO_END(t);
 }
 
@@ -270,8 +286,89 @@ static int crawl_seed(crawl_job_t *job)
         return -EINVAL;
     }
     for (size_t i = 0; i < job->nstarts; i++)
-        if (crawl_frontier_push(&job->frontier, job->starts[i], 0, CRAWL_KIND_PAGE, 0) < 0)
+        if (crawl_job_queue(job, job->starts[i], job->frontier.depth, CRAWL_KIND_PAGE, 0) < 0)
             return -ENOMEM;
+    return 0;
+}
+
+/* ---- resuming from the state database ------------------------------------------------------ */
+
+static void crawl_resume_seen(void *arg, const char *url, int status)
+{
+    crawl_job_t *job = arg;
+
+    (void)status;
+    crawl_frontier_mark(&job->frontier, url);
+}
+
+static void crawl_resume_pending(void *arg, const char *url, int depth, int kind, int hops)
+{
+    crawl_job_t *job = arg;
+    crawl_frontier_t *f = &job->frontier;
+
+    /* Rows come in depth order: the first sets the level; BFS keeps at most two levels alive. */
+    if (job->resumed == 0)
+        f->depth = depth;
+    if (depth < f->depth)
+        depth = f->depth;
+    if (depth > f->depth + 1)
+        depth = f->depth + 1;
+    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops) == 1)
+        job->resumed++;
+}
+
+/* A re-run on the same folder continues where the last one stopped: URLs already handled are
+ * seen, the pending frontier comes back at its depths. */
+static int crawl_resume(crawl_job_t *job)
+{
+    int result;
+
+    result = store_state_open(job->opts->outdir, &job->state, &job->state_existed);
+    if (result < 0 || !job->state_existed)
+        return result;
+    result = store_state_load(job->state, crawl_resume_seen, crawl_resume_pending, job);
+    if (result < 0) {
+        fprintf(stderr, "gather: cannot read %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
+        return result;
+    }
+    if (job->resumed > 0)
+        fprintf(stderr, "gather: resuming the crawl in %s: %lu URLs still to fetch, from depth %d\n",
+                job->opts->outdir, job->resumed, job->frontier.depth);
+    return 0;
+}
+
+static void crawl_on_signal(uv_signal_t *h, int signum)
+{
+    crawl_job_t *job = h->data;
+
+    if (job->interrupted) {
+        static const char msg[] = "\ngather: interrupted again: exiting now\n";
+        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+            /* nothing more to do */
+        }
+        _exit(130);
+    }
+    job->interrupted = job->stopping = 1;
+    job->rep.before_print(job->rep.before_print_arg);
+    fprintf(stderr, "gather: %s: stopping; the crawl can be resumed by running it again\n",
+            signum == SIGINT ? "interrupt" : "terminated");
+    crawl_page_cancel_all(job);
+}
+
+static int crawl_signals_start(crawl_job_t *job)
+{
+    int result;
+
+    if ((result = uv_signal_init(&job->loop, &job->sigint)) < 0 ||
+        (result = uv_signal_init(&job->loop, &job->sigterm)) < 0)
+        return result;
+    job->signals_on = 1;
+    job->sigint.data = job->sigterm.data = job;
+    if ((result = uv_signal_start(&job->sigint, crawl_on_signal, SIGINT)) < 0 ||
+        (result = uv_signal_start(&job->sigterm, crawl_on_signal, SIGTERM)) < 0)
+        return result;
+    uv_unref((uv_handle_t *)&job->sigint);
+    uv_unref((uv_handle_t *)&job->sigterm);
     return 0;
 }
 
@@ -298,7 +395,8 @@ static int crawl_run(crawl_job_t *job)
     if (!job->http)
         goto cleanup_sched;
     result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet);
-    if (result < 0)
+    if (result < 0 || (result = crawl_signals_start(job)) < 0 ||
+        (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
         goto cleanup_sched;
     job->rep.before_print = crawl_clear_progress;
     job->rep.before_print_arg = &job->progress;
@@ -315,6 +413,13 @@ static int crawl_run(crawl_job_t *job)
 
 cleanup_sched:
     crawl_progress_stop(&job->progress);
+    if (job->signals_on) {
+        uv_close((uv_handle_t *)&job->sigint, NULL);
+        uv_close((uv_handle_t *)&job->sigterm, NULL);
+        job->signals_on = 0;
+    }
+    if (job->state)
+        store_state_stop(job->state);
     if (job->http)
         http_client_close(job->http);
     if (job->hosts)
@@ -346,14 +451,16 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
-    result = crawl_seed(job);
-    if (result < 0) {
-        status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
-        goto cleanup;
-    }
     result = store_dir_open(o->outdir, &job->dirfd);
     if (result < 0) {
         fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
+        goto cleanup;
+    }
+    if (crawl_resume(job) < 0)
+        goto cleanup;
+    result = crawl_seed(job);
+    if (result < 0) {
+        status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
         goto cleanup;
     }
     if (o->har && crawl_report_har_open(&job->rep, o->har, "gather crawl") < 0)
@@ -363,7 +470,8 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
     crawl_report_summary(&job->rep);
     crawl_summary(job);
-    status = result < 0 || job->rep.failed > 0 ? CRAWL_EXIT_FAILURES : CRAWL_EXIT_OK;
+    status = job->interrupted ? CRAWL_EXIT_INTERRUPTED
+           : result < 0 || job->rep.failed > 0 ? CRAWL_EXIT_FAILURES : CRAWL_EXIT_OK;
 
 cleanup:
     if (crawl_report_har_close(&job->rep) < 0 && status == CRAWL_EXIT_OK)
@@ -371,6 +479,8 @@ cleanup:
     for (size_t i = 0; i < job->nstarts; i++)
         free(job->starts[i]);
     free(job->starts);
+    if (job->state && store_state_close(job->state) < 0)
+        fprintf(stderr, "gather: could not finish writing %s/%s\n", o->outdir, STORE_STATE_FILE);
     crawl_scope_free(&job->scope);
     crawl_frontier_free(&job->frontier);
     store_seen_free(job->refused);

@@ -15,6 +15,7 @@
 #include "net/http.h"
 #include "net/task.h"
 #include "storage/path.h"
+#include "storage/state.h"
 
 #define CRAWL_DEPTH_STATS 64
 #define CRAWL_ROBOTS_MAX (500 * 1024)        /* RFC 9309: parse at least 500 KiB */
@@ -46,7 +47,20 @@ typedef struct crawl_job {
     unsigned long skipped_scope, skipped_robots, skipped_filter, skipped_max_pages;
     unsigned long started_pages;
     unsigned long sitemap_urls;
+    unsigned long resumed;           /* pending URLs taken back from the state database */
+    store_state_t *state;            /* DIR/.gather.db */
+    int state_existed;
+    struct crawl_page *active;       /* page tasks alive, for an interrupt */
+    uv_signal_t sigint, sigterm;
+    int signals_on;
+    int stopping, interrupted;
 } crawl_job_t;
+
+/* Queues url in the frontier and remembers it in the state database (the crawl can resume). */
+int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops);
+
+/* Cancels every page task in flight (an interrupt). */
+void crawl_page_cancel_all(crawl_job_t *job);
 
 /* Offers a URL found at `depth` (a link, a redirect target, a sitemap entry) to the frontier,
  * applying depth, scope, --include/--exclude, --accept/--reject and --save. Returns 1 queued,

@@ -19,6 +19,7 @@
 struct crawl_page {
     task_t task;
     crawl_job_t *job;
+    struct crawl_page *prev, *next;  /* job->active */
     crawl_item_t *item;
     crawl_host_t *host;
     int holds_host;              /* the host semaphore is ours */
@@ -212,7 +213,8 @@ static json_t *page_json(struct crawl_page *p)
     return o;
 }
 
-enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED };
+enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
+                    PAGE_INTERRUPTED };
 
 /* Classifies a finished transfer; fills p->reason for a failure. */
 static enum page_outcome page_classify(struct crawl_page *p)
@@ -280,6 +282,7 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
                                                "depth", it->depth));
         break;
     case PAGE_REQUEUED:
+    case PAGE_INTERRUPTED:
         break;
     case PAGE_OK:
     case PAGE_FAILED:
@@ -288,6 +291,27 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
                             page_json(p));
         break;
     }
+}
+
+/* Remembers the outcome in the state database; a URL that was handled leaves the stored
+ * frontier (an interrupted or requeued one stays, so a re-run fetches it). */
+static void page_record(struct crawl_page *p, enum page_outcome outcome)
+{
+    crawl_job_t *job = p->job;
+    store_record_t rec = {
+        .url = p->item->url, .http_code = p->req.status, .bytes = p->req.body_bytes,
+        .path = p->writer && outcome == PAGE_OK ? p->path : NULL,
+        .sha256 = p->writer && outcome == PAGE_OK ? store_writer_sha256(p->writer) : NULL,
+        .etag = p->req.etag, .last_modified = p->req.last_modified,
+        .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
+    };
+
+    if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)
+        return;
+    rec.status = outcome == PAGE_OK || outcome == PAGE_REDIRECTED ? STORE_URL_DONE
+               : outcome == PAGE_SKIPPED ? STORE_URL_SKIPPED : STORE_URL_FAILED;
+    if (store_state_put(job->state, &rec) < 0 || store_state_frontier_del(job->state, rec.url) < 0)
+        fprintf(stderr, "gather: out of memory recording %s\n", rec.url);
 }
 
 static void page_step(task_t *t)
@@ -328,6 +352,10 @@ static void page_step(task_t *t)
     wait = page_reserve_slot(p->host);
     if (wait > 0)
         AWAIT(t, net_sleep(&job->sched, wait));
+    if (task_cancelled(t)) {
+        p->outcome = PAGE_INTERRUPTED;
+        goto finish;
+    }
 
     p->sink.write = page_sink_write;
     p->req.url = it->url;
@@ -339,7 +367,9 @@ static void page_step(task_t *t)
     AWAIT(t, http_req_start(job->http, &p->req));
     job->rep.inflight--;
     page_release_host(p);
-    if (task_error(t) < 0) {
+    if (task_error(t) == -ECANCELED) {
+        p->outcome = PAGE_INTERRUPTED;
+    } else if (task_error(t) < 0) {
         snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s",
                  strerror(-task_error(t)));
         p->outcome = PAGE_FAILED;
@@ -365,6 +395,7 @@ static void page_step(task_t *t)
 
 finish:
     page_report(p, p->outcome);
+    page_record(p, p->outcome);
     if (p->outcome == PAGE_REQUEUED) {
         crawl_frontier_requeue(&job->frontier, p->item);
         p->item = NULL;
@@ -380,8 +411,15 @@ finish:
 static void page_free(future_t *done, void *arg)
 {
     struct crawl_page *p = arg;
+    crawl_job_t *job = p->job;
 
     (void)done;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        job->active = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
     store_writer_free(p->writer);
     parse_html_free(p->html);
     http_req_cleanup(&p->req);
@@ -400,6 +438,10 @@ void crawl_page_spawn(crawl_job_t *job, crawl_item_t *item)
     if (task_start(&p->task, &job->sched, page_step) < 0)
         goto oom;
     future_on_done(task_done(&p->task), page_free, p);   /* the inline slot: cannot fail */
+    p->next = job->active;
+    if (job->active)
+        job->active->prev = p;
+    job->active = p;
     return;
 
 oom:
@@ -407,4 +449,10 @@ oom:
     free(item);
     free(p);
     asem_release(&job->permits);
+}
+
+void crawl_page_cancel_all(crawl_job_t *job)
+{
+    for (struct crawl_page *p = job->active; p; p = p->next)
+        task_cancel(&p->task);
 }

@@ -114,6 +114,14 @@ static char *robots_url(const char *url)
     return out;
 }
 
+/* Many pages wait on one robots_ready: cancelling one of them must not cancel it for all. */
+static int robots_refuse_cancel(future_t *f, void *arg)
+{
+    (void)f;
+    (void)arg;
+    return -EBUSY;
+}
+
 void crawl_robots_start(crawl_job_t *job, crawl_host_t *h, const char *url)
 {
     struct robots_fetch *r;
@@ -122,6 +130,8 @@ void crawl_robots_start(crawl_job_t *job, crawl_host_t *h, const char *url)
         return;
     h->robots_state = 1;
     h->robots_ready = future_new(&job->sched);
+    if (h->robots_ready)
+        future_set_cancel(h->robots_ready, robots_refuse_cancel, NULL);
     r = calloc(1, sizeof(*r));
     if (!h->robots_ready || !r || !(r->url = robots_url(url)) ||
         task_start(&r->task, &job->sched, robots_step) < 0) {

@@ -147,6 +147,43 @@ test_broken_link_is_reported_and_fails_the_run() {
     assert_eq "$rc" 0 "exit status without the broken link"
 }
 
+test_interrupted_crawl_resumes_without_refetching() {
+    server_start --delay 150
+    local rc=0
+    "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err.txt & local pid=$!
+    sleep 1.2
+    kill -INT $pid
+    wait $pid || rc=$?
+    cat err.txt
+    assert_eq "$rc" 130 "exit status after SIGINT"
+    assert_eq "$(sqlite3 out/.gather.db 'PRAGMA integrity_check')" ok
+    sqlite3 out/.gather.db "SELECT url FROM urls WHERE status = 'done'" | sed "s|^$BASE||" | sort > done1
+    assert_ge "$(wc -l < done1)" 3 "URLs done before the interrupt"
+    assert_ge "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 1 "pending URLs kept"
+    rc=0
+    "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err2.txt || rc=$?
+    cat err2.txt
+    [ "$rc" -le 1 ]
+    grep -q 'resuming the crawl' err2.txt
+    # nothing finished in the first run was fetched again
+    while read -r u; do assert_eq "$(stats | jq -r --arg k "$u" '.hits[$k]')" 1 "$u"; done < done1
+    # and the two runs together fetched exactly the whole graph
+    { expected pages 9; expected redirects 9; expected broken 9; } | sort > want
+    requested /site/ | sort -u > got
+    grep -v '\.css$\|\.js$' got > got_pages || true
+    diff want got_pages
+    assert_eq "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 0 "frontier left"
+    no_partial out
+}
+
+test_rerun_of_a_finished_crawl_fetches_nothing() {
+    server_start
+    crawl "$BASE/site/" -d 2 -o out -q
+    server_reset
+    crawl "$BASE/site/" -d 2 -o out -q
+    assert_eq "$(server_stat requests)" 0 "requests on the re-run"
+}
+
 test_usage_errors() {
     local rc=0
     gather crawl 2>err.txt || rc=$?

@@ -541,6 +541,9 @@ static void test_doctype_open_quote(void **state)
  */
 static void test_conversion_error(void **state)
 {
+    static const char first_links[] = "PAGE http://example.com/dir/x%C3%BF\n"
+                                      "ASSET http://example.com/dir/a\n"
+                                      "ASSET http://example.com/dir/b,c\n";
     static const long chunks[] = {0, 1, 7, 4096};
     char *texts[sizeof(chunks) / sizeof(chunks[0])];
     char path[1024], *body, *errpath;
@@ -577,9 +580,7 @@ static void test_conversion_error(void **state)
     unlink(errpath);
     free(errpath);
     assert_int_equal(c, EOF);
-    assert_true(strncmp(texts[0], "PAGE http://example.com/dir/x%C3%BF\n"
-                                  "ASSET http://example.com/dir/a\n"
-                                  "ASSET http://example.com/dir/b,c\n", 95) == 0);
+    assert_true(strncmp(texts[0], first_links, strlen(first_links)) == 0);
     for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
         assert_string_equal(texts[i], texts[0]);
     }
