@@ -7,6 +7,7 @@
 #   make install         install to $(PREFIX)/bin (PREFIX=/usr/local)
 #   make clean
 
+SHELL   := /bin/bash
 PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto
@@ -47,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SERVER_SRC := $(sort $(wildcard tests/server/*.c))
 SERVER_BIN := $(BUILD)/fixture-server
 
-.PHONY: all deps test unit integration run install clean fuzz asan
+.PHONY: all deps test unit integration run install clean fuzz asan valgrind
 all: $(BUILD)/gather
 
 $(BUILD)/obj/%.o: %.c
@@ -98,6 +99,45 @@ asan:
 run: deps
 	@$(MAKE) --no-print-directory all $(SERVER_BIN)
 	@BUILD=$(BUILD) tests/server/demo
+
+# libFuzzer targets (clang): each runs FUZZ_SECONDS on its seed corpus in tests/fuzz/NAME/.
+# Crashing inputs are written to build/fuzz/NAME/; keep them as regression seeds.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_SRC := $(wildcard parse/*.c) storage/path.c storage/hash.c
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+
+fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/$$t.corpus build/fuzz/$$t.crashes; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build/fuzz/$$t.crashes/ -print_final_stats=1 \
+	    build/fuzz/$$t.corpus tests/fuzz/$$t 2>&1 | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' ; \
+	  status=$${PIPESTATUS[0]}; \
+	  if [ $$status -ne 0 ]; then echo "fuzz $$t: FAILED (exit $$status), input in build/fuzz/$$t.crashes/"; exit 1; fi; \
+	done; echo "fuzz: every target ran clean"
+
+# The integration suite again with every gather run under valgrind memcheck (errors and
+# definite leaks fail the run); a subset keeps it within minutes.
+VALGRIND_TESTS ?= tests/integration/t_get.sh:test_failures_leave_no_file_and_spare_the_rest \
+                  tests/integration/t_get.sh:test_three_modes_make_identical_files_and_reports \
+                  tests/integration/t_get.sh:test_json_lines_and_summary \
+                  tests/integration/t_faults.sh:test_reset_mid_body_resumes_with_range \
+                  tests/integration/t_faults.sh:test_lying_servers_never_leave_a_wrong_file \
+                  tests/integration/t_faults.sh:test_interrupted_download_resumes_from_its_part \
+                  tests/integration/t_crawl.sh:test_depth_9_fetches_the_whole_graph \
+                  tests/integration/t_crawl.sh:test_accept_jpg_saves_exactly_the_images \
+                  tests/integration/t_crawl.sh:test_robots_5xx_disallows_the_host
+valgrind: deps
+	@$(MAKE) --no-print-directory all $(SERVER_BIN)
+	@command -v valgrind >/dev/null || { echo "valgrind missing: apt-get install -y valgrind"; exit 1; }
+	@GATHER_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  TEST_TIMEOUT=600 BUILD=$(BUILD) tests/run-some $(VALGRIND_TESTS)
 
 install: $(BUILD)/gather
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -622,10 +622,12 @@ static void bench_table(const struct bench *b, FILE *out, json_t *modes_json)
     size_t width[NCOLS];
     struct bench_stats st[BENCH_MODES_MAX];
     double sync_wall = 0;
-    int has_sync = 0;
+    int has_sync = 0, dec = 2;
 
     for (int m = 0; m < b->nmodes; m++) {
         bench_mode_stats(b, m, &st[m]);
+        if (st[m].runs > 0 && st[m].wall_min < 1)
+            dec = 3;                    /* milliseconds stay visible when a run is fast */
         if (b->modes[m] == CRAWL_MODE_SYNC && st[m].runs > 0) {
             has_sync = 1;
             sync_wall = st[m].wall;
@@ -646,9 +648,10 @@ static void bench_table(const struct bench *b, FILE *out, json_t *modes_json)
         } else {
             snprintf(row[COL_REQS], 48, "%.0f", s->reqs);
             if (b->opts->repeat > 1)
-                snprintf(row[COL_WALL], 48, "%.2f (%.2f-%.2f)", s->wall, s->wall_min, s->wall_max);
+                snprintf(row[COL_WALL], 48, "%.*f (%.*f-%.*f)", dec, s->wall, dec, s->wall_min,
+                         dec, s->wall_max);
             else
-                snprintf(row[COL_WALL], 48, "%.2f", s->wall);
+                snprintf(row[COL_WALL], 48, "%.*f", dec, s->wall);
             snprintf(row[COL_RPS], 48, "%.1f", s->rps);
             snprintf(row[COL_MBPS], 48, "%.2f", s->mbps);
             snprintf(row[COL_INFLIGHT], 48, "%.0f", s->inflight);

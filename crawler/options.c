@@ -119,14 +119,19 @@ static const char usage_bench[] =
 "usage: gather bench [-i FILE | URL ...] [options]\n"
 "\n"
 "Run one workload once per mode (sync, threads, async) and compare wall time,\n"
-"requests/s, MB/s, concurrency, CPU time and memory.\n"
+"requests/s, MB/s, concurrency, CPU time and memory. Each run is a child\n"
+"'gather get --retries 0' into a temporary folder, removed afterwards; one untimed\n"
+"warm-up request per host:port comes first. Prints one table (with --json: the\n"
+"table as one JSON object on stdout, the text table on stderr).\n"
 "\n"
 "  -i, --input FILE        URL list (default urls.txt)\n"
 "  -c, --concurrency N     transfers in flight at most in threads and async mode (default 16)\n"
 "      --modes LIST        modes to run, comma-separated (default sync,threads,async)\n"
-"      --repeat N          runs per mode; the table shows the median and min-max\n"
+"      --repeat N          runs per mode, interleaved; the table shows medians, and the\n"
+"                          min-max of wall time\n"
 "      --discard           do not write bodies (measure the network alone)\n"
-"      --chart FILE.svg    draw a waterfall of every request per mode\n";
+"      --chart FILE.svg    draw a waterfall of every request (sampled beyond 2000), one\n"
+"                          panel per mode on a shared time axis\n";
 
 static const char usage_common[] =
 "      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
@@ -136,6 +141,7 @@ static const char usage_common[] =
 "      --header 'K: V'     extra request header (repeatable)\n"
 "      --insecure          do not verify TLS certificates (says so on stderr)\n"
 "      --har FILE          write every request with its timings as HTTP Archive 1.2\n"
+"                          (browser devtools import it; bench: one page per run)\n"
 "  -q, --quiet             no progress line, no per-file messages\n"
 "  -v, --verbose           a line per file\n"
 "      --json              JSON lines on stdout: one per URL, then a summary\n"

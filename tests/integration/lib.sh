@@ -40,7 +40,9 @@ server_stat() { stats | jq -r ".$1"; }
 server_reset() { curl -s -m 10 "$BASE/reset" >/dev/null; }
 
 # gather ARGS...: runs the binary under a watchdog; its exit status is returned.
-gather() { timeout 240 "$GATHER" "$@"; }
+# GATHER_WRAP (e.g. valgrind) runs in front of the binary when set.
+GATHER_WRAP=${GATHER_WRAP:-}
+gather() { timeout 600 $GATHER_WRAP "$GATHER" "$@"; }
 
 # expect_same FILE TARGET: FILE holds exactly what the server serves for TARGET.
 expect_same() {

@@ -150,7 +150,7 @@ test_broken_link_is_reported_and_fails_the_run() {
 test_interrupted_crawl_resumes_without_refetching() {
     server_start --delay 150
     local rc=0
-    "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err.txt & local pid=$!
+    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err.txt & local pid=$!
     sleep 1.2
     kill -INT $pid
     wait $pid || rc=$?
@@ -161,7 +161,7 @@ test_interrupted_crawl_resumes_without_refetching() {
     assert_ge "$(wc -l < done1)" 3 "URLs done before the interrupt"
     assert_ge "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 1 "pending URLs kept"
     rc=0
-    "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err2.txt || rc=$?
+    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err2.txt || rc=$?
     cat err2.txt
     [ "$rc" -le 1 ]
     grep -q 'resuming the crawl' err2.txt

@@ -151,7 +151,7 @@ test_sigint_stops_cleanly_and_a_rerun_completes() {
     server_start
     local i rc=0
     for i in $(seq 1 200); do echo "$BASE/img/$i.jpg?delay=200&size=50000"; done > list.txt
-    "$GATHER" get -q -i list.txt -o out -c 10 2>err.txt & local pid=$!
+    $GATHER_WRAP "$GATHER" get -q -i list.txt -o out -c 10 2>err.txt & local pid=$!
     sleep 1.5
     kill -INT $pid
     wait $pid || rc=$?
@@ -175,7 +175,7 @@ test_second_sigint_exits_at_once_without_corruption() {
     server_start
     local i rc=0
     for i in $(seq 1 100); do echo "$BASE/img/$i.jpg?delay=300&size=100000"; done > list.txt
-    "$GATHER" get -q -i list.txt -o out -c 20 2>err.txt & local pid=$!
+    $GATHER_WRAP "$GATHER" get -q -i list.txt -o out -c 20 2>err.txt & local pid=$!
     sleep 1
     kill -INT $pid; sleep 0.05; kill -INT $pid 2>/dev/null || true   # it may be gone already
     wait $pid || rc=$?
