@@ -30,7 +30,7 @@ server_stop() {
     local pid
     for pid in "${SERVER_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true   # a server killed by TERM is not a failure
     done
     SERVER_PIDS=()
 }
@@ -80,7 +80,7 @@ run_tests() {
         TMP=$(mktemp -d /tmp/gather-test.XXXXXX)
         (
             set -e
-            trap server_stop EXIT
+            trap 'rc=$?; server_stop; exit $rc' EXIT
             cd "$TMP"
             "$name"
         ) >"$TMP/.out" 2>&1 &

@@ -278,10 +278,26 @@ test_hostile_names_stay_inside_the_output_folder() {
     assert_eq "$(find /tmp -maxdepth 2 -newer list.txt -name 'escaped*' 2>/dev/null | wc -l)" 0
 }
 
-test_insecure_says_so() {
-    server_start
-    gather get -q -o out --insecure "$BASE/img/1.jpg" 2>err.txt
+test_tls_is_verified_unless_insecure() {
+    command -v openssl >/dev/null || { echo "# skip: no openssl"; return 0; }
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
+        -subj /CN=gather-test 2>/dev/null
+    local port rc=0 i
+    for i in $(seq 1 20); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert cert.pem -key key.pem \
+            >/dev/null 2>&1 &
+        SERVER_PIDS+=($!)
+        sleep 0.3
+        kill -0 $! 2>/dev/null && break
+    done
+    gather get -q -o out --retries 0 "https://127.0.0.1:$port/" 2>err.txt || rc=$?
+    cat err.txt
+    assert_eq "$rc" 1 "a self-signed certificate is refused"
+    grep -q "https://127.0.0.1:$port/: TLS error" err.txt
+    gather get -q -o out --insecure "https://127.0.0.1:$port/" 2>err.txt
     grep -q 'insecure: TLS certificates are not verified' err.txt
+    grep -q 's_server' out/index.html
 }
 
 run_tests "$@"
