@@ -337,39 +337,12 @@ static int crawl_resume(crawl_job_t *job)
     return 0;
 }
 
-static void crawl_on_signal(uv_signal_t *h, int signum)
+static void crawl_stop(void *arg)
 {
-    crawl_job_t *job = h->data;
+    crawl_job_t *job = arg;
 
-    if (job->interrupted) {
-        static const char msg[] = "\ngather: interrupted again: exiting now\n";
-        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-            /* nothing more to do */
-        }
-        _exit(130);
-    }
     job->interrupted = job->stopping = 1;
-    job->rep.before_print(job->rep.before_print_arg);
-    fprintf(stderr, "gather: %s: stopping; the crawl can be resumed by running it again\n",
-            signum == SIGINT ? "interrupt" : "terminated");
     crawl_page_cancel_all(job);
-}
-
-static int crawl_signals_start(crawl_job_t *job)
-{
-    int result;
-
-    if ((result = uv_signal_init(&job->loop, &job->sigint)) < 0 ||
-        (result = uv_signal_init(&job->loop, &job->sigterm)) < 0)
-        return result;
-    job->signals_on = 1;
-    job->sigint.data = job->sigterm.data = job;
-    if ((result = uv_signal_start(&job->sigint, crawl_on_signal, SIGINT)) < 0 ||
-        (result = uv_signal_start(&job->sigterm, crawl_on_signal, SIGTERM)) < 0)
-        return result;
-    uv_unref((uv_handle_t *)&job->sigint);
-    uv_unref((uv_handle_t *)&job->sigterm);
-    return 0;
 }
 
 static int crawl_run(crawl_job_t *job)
@@ -395,7 +368,9 @@ static int crawl_run(crawl_job_t *job)
     if (!job->http)
         goto cleanup_sched;
     result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet);
-    if (result < 0 || (result = crawl_signals_start(job)) < 0 ||
+    if (result < 0 ||
+        (result = crawl_signals_start(&job->signals, &job->loop, crawl_stop, job, &job->rep,
+                                      "run the same crawl again to resume")) < 0 ||
         (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
         goto cleanup_sched;
     job->rep.before_print = crawl_clear_progress;
@@ -413,11 +388,7 @@ static int crawl_run(crawl_job_t *job)
 
 cleanup_sched:
     crawl_progress_stop(&job->progress);
-    if (job->signals_on) {
-        uv_close((uv_handle_t *)&job->sigint, NULL);
-        uv_close((uv_handle_t *)&job->sigterm, NULL);
-        job->signals_on = 0;
-    }
+    crawl_signals_stop(&job->signals);
     if (job->state)
         store_state_stop(job->state);
     if (job->http)

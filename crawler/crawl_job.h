@@ -11,6 +11,7 @@
 #include "crawler/progress.h"
 #include "crawler/report.h"
 #include "crawler/scope.h"
+#include "crawler/signals.h"
 #include "net/asem.h"
 #include "net/http.h"
 #include "net/task.h"
@@ -51,8 +52,7 @@ typedef struct crawl_job {
     store_state_t *state;            /* DIR/.gather.db */
     int state_existed;
     struct crawl_page *active;       /* page tasks alive, for an interrupt */
-    uv_signal_t sigint, sigterm;
-    int signals_on;
+    crawl_signals_t signals;
     int stopping, interrupted;
 } crawl_job_t;
 

@@ -61,52 +61,14 @@ static void spawner_step(task_t *t)
     CORO_END(t);
 }
 
-/* ---- signals: the first stops cleanly, the second at once ---------------------------------- */
+/* ---- signals ------------------------------------------------------------------------------ */
 
-static void get_on_signal(uv_signal_t *h, int signum)
+static void get_stop(void *arg)
 {
-    struct get_job *job = h->data;
+    struct get_job *job = arg;
 
-    if (job->interrupted) {
-        /* Files are renamed into place only when complete and the database is transactional,
-         * so leaving now loses work but corrupts nothing. */
-        static const char msg[] = "\ngather: interrupted again: exiting now\n";
-        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-            /* nothing more to do */
-        }
-        _exit(130);
-    }
     job->interrupted = job->stopping = 1;
-    job->rep.before_print(job->rep.before_print_arg);
-    fprintf(stderr, "gather: %s: stopping; finishing what is in flight (again to quit now)\n",
-            signum == SIGINT ? "interrupt" : "terminated");
     get_fetch_cancel_all(job);
-}
-
-static int get_signals_start(struct get_job *job)
-{
-    int result;
-
-    if ((result = uv_signal_init(&job->loop, &job->sigint)) < 0 ||
-        (result = uv_signal_init(&job->loop, &job->sigterm)) < 0)
-        return result;
-    job->signals_on = 1;
-    job->sigint.data = job->sigterm.data = job;
-    if ((result = uv_signal_start(&job->sigint, get_on_signal, SIGINT)) < 0 ||
-        (result = uv_signal_start(&job->sigterm, get_on_signal, SIGTERM)) < 0)
-        return result;
-    uv_unref((uv_handle_t *)&job->sigint);
-    uv_unref((uv_handle_t *)&job->sigterm);
-    return 0;
-}
-
-static void get_signals_stop(struct get_job *job)
-{
-    if (!job->signals_on)
-        return;
-    uv_close((uv_handle_t *)&job->sigint, NULL);
-    uv_close((uv_handle_t *)&job->sigterm, NULL);
-    job->signals_on = 0;
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -150,7 +112,8 @@ static int get_run_loop(struct get_job *job)
         goto cleanup_sched;
     }
     if ((result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet)) < 0 ||
-        (result = get_signals_start(job)) < 0 ||
+        (result = crawl_signals_start(&job->signals, &job->loop, get_stop, job, &job->rep,
+                                      "finishing what is in flight")) < 0 ||
         (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
         goto cleanup_sched;
     if (task_start(&job->spawner, &job->sched, spawner_step) < 0)
@@ -170,7 +133,7 @@ oom:
     result = -ENOMEM;
 cleanup_sched:
     crawl_progress_stop(&job->progress);
-    get_signals_stop(job);
+    crawl_signals_stop(&job->signals);
     if (job->state)
         store_state_stop(job->state);
     if (job->http)

@@ -11,6 +11,7 @@
 #include "crawler/progress.h"
 #include "crawler/report.h"
 #include "crawler/retry.h"
+#include "crawler/signals.h"
 #include "crawler/source.h"
 #include "net/asem.h"
 #include "net/http.h"
@@ -45,8 +46,7 @@ struct get_job {
     future_t *spawner_done;
     struct get_fetch *active;       /* every fetch task alive (interrupts, the end) */
     future_t *idle;                 /* resolved when the last fetch has ended */
-    uv_signal_t sigint, sigterm;
-    int signals_on;
+    crawl_signals_t signals;
     int stopping;                   /* interrupted, or the disk is full: start nothing new */
     int interrupted;
     int disk_full;

@@ -8,7 +8,7 @@
 #include "net/http.h"
 
 /* Bytes queued for the disk per transfer before the transfer is paused. */
-#define STORE_WRITER_QUEUE_MAX (4 * 1024 * 1024)
+#define STORE_WRITER_QUEUE_MAX (1024 * 1024)
 
 typedef struct store_writer store_writer_t;
 
