@@ -18,7 +18,7 @@ struct get_fetch {
     struct get_job *job;
     struct get_fetch *prev, *next;  /* job->active */
     char *url;
-    char path[GET_PATH_MAX];
+    char path[STORE_PATH_SIZE];
     crawl_host_t *host;
     int holds_host, holds_permit, holds_retry_slot;
     int attempt;
@@ -34,14 +34,14 @@ struct get_fetch {
     char range[32];
     uint64_t resume_from;
     int started;
-    crawl_blocking_t blocking;      /* threads mode */
+    crawl_blocking_t *blocking;     /* threads mode only (allocated there) */
     /* validators of the body in NAME.part, for a resume */
     char etag[HTTP_HEADER_VALUE_MAX];
     char last_modified[HTTP_HEADER_VALUE_MAX];
     const char *skipped;            /* "complete", "not modified" */
     int interrupted;
     int keep_part;                  /* this attempt's .part is kept for a resume */
-    char reason[1024];
+    char reason[512];
 };
 
 /* ---- outcomes ------------------------------------------------------------------------------ */
@@ -50,7 +50,7 @@ const char *get_outcome(struct get_job *job, const http_req_t *req, int disk_err
                         const char *path, char *reason, size_t n)
 {
     if (disk_error < 0 && (req->code == CURLE_OK || req->code == CURLE_WRITE_ERROR)) {
-        snprintf(reason, n, "cannot write %.200s/%.300s: %s", job->opts->outdir, path,
+        snprintf(reason, n, "cannot write %.150s/%.250s: %s", job->opts->outdir, path,
                  strerror(-disk_error));
         return reason;
     }
@@ -182,7 +182,7 @@ static int fetch_blocking_job(void *arg)
 {
     struct get_fetch *f = arg;
 
-    return crawl_blocking_fetch(f->job->easies, &f->blocking);
+    return crawl_blocking_fetch(f->job->easies, f->blocking);
 }
 
 /* ---- permits ------------------------------------------------------------------------------- */
@@ -219,7 +219,7 @@ static void fetch_release_all(struct get_fetch *f)
 static void fetch_report(struct get_fetch *f)
 {
     struct get_job *job = f->job;
-    const http_req_t *req = job->opts->mode == CRAWL_MODE_THREADS ? &f->blocking.req : &f->req;
+    const http_req_t *req = f->blocking ? &f->blocking->req : &f->req;
 
     if (f->skipped) {
         job->rep.skipped++;
@@ -288,25 +288,30 @@ static void fetch_step(task_t *t)
             job->rep.max_inflight = job->rep.inflight;
 
         if (o->mode == CRAWL_MODE_THREADS) {
-            http_req_cleanup(&f->blocking.req);
-            f->blocking.url = f->url;
-            f->blocking.dirfd = job->dirfd;
-            f->blocking.relpath = f->path;
-            f->blocking.do_fsync = o->do_fsync;
-            f->blocking.discard = o->discard;
-            f->blocking.max_bytes = o->http.max_filesize;
+            if (!f->blocking && !(f->blocking = calloc(1, sizeof(*f->blocking)))) {
+                job->rep.inflight--;
+                snprintf(f->reason, sizeof(f->reason), "out of memory");
+                break;
+            }
+            http_req_cleanup(&f->blocking->req);
+            f->blocking->url = f->url;
+            f->blocking->dirfd = job->dirfd;
+            f->blocking->relpath = f->path;
+            f->blocking->do_fsync = o->do_fsync;
+            f->blocking->discard = o->discard;
+            f->blocking->max_bytes = o->http.max_filesize;
             AWAIT(t, executor_run(&job->sched, fetch_blocking_job, f));
             job->rep.inflight--;
-            req = &f->blocking.req;
+            req = &f->blocking->req;
             if (task_error(t) < 0) {
                 snprintf(f->reason, sizeof(f->reason), "could not run: %s", strerror(-task_error(t)));
                 break;
             }
-            if (!get_outcome(job, req, f->blocking.disk_error, f->path, f->reason, sizeof(f->reason))) {
+            if (!get_outcome(job, req, f->blocking->disk_error, f->path, f->reason, sizeof(f->reason))) {
                 fetch_record(f, STORE_URL_DONE, NULL, req->bytes, NULL);
                 break;
             }
-            if (fetch_disk_full(f->blocking.disk_error))
+            if (fetch_disk_full(f->blocking->disk_error))
                 job->stopping = job->disk_full = 1;
         } else {
             if (fetch_setup(f) < 0) {
@@ -331,7 +336,7 @@ static void fetch_step(task_t *t)
                     break;                 /* --discard */
                 AWAIT(t, store_writer_commit(f->writer));
                 if (task_error(t) < 0) {
-                    snprintf(f->reason, sizeof(f->reason), "cannot write %.200s/%.300s: %s",
+                    snprintf(f->reason, sizeof(f->reason), "cannot write %.150s/%.250s: %s",
                              o->outdir, f->path, strerror(-task_error(t)));
                     if (fetch_disk_full(task_error(t)))
                         job->stopping = job->disk_full = 1;
@@ -364,7 +369,7 @@ static void fetch_step(task_t *t)
 
         /* A failure: try again later if it may pass, without holding a permit meanwhile.
          * (Locals do not survive an AWAIT: find the request again.) */
-        req = o->mode == CRAWL_MODE_THREADS ? &f->blocking.req : &f->req;
+        req = f->blocking ? &f->blocking->req : &f->req;
         if (!crawl_retry_wanted(req) || f->attempt > o->retries || job->stopping)
             break;
         delay = crawl_retry_delay_ms(&job->retry, req, f->attempt, (long long)time(NULL));
@@ -426,7 +431,10 @@ static void fetch_free(future_t *done, void *arg)
         f->next->prev = f->prev;
     store_writer_free(f->writer);
     http_req_cleanup(&f->req);
-    http_req_cleanup(&f->blocking.req);
+    if (f->blocking) {
+        http_req_cleanup(&f->blocking->req);
+        free(f->blocking);
+    }
     curl_slist_free_all(f->headers);
     store_row_clear(&f->row);
     free(f->url);
