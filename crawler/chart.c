@@ -15,7 +15,7 @@
 #define CHART_LEFT 170          /* the margin holding each panel's name and totals */
 #define CHART_RIGHT 30
 #define CHART_TOP 84            /* title and legend */
-#define CHART_PANEL_MAX 300     /* bars area of a panel at most */
+#define CHART_PANEL_MAX 220     /* bars area of a panel at most: three panels fit 900 px */
 #define CHART_PANEL_MIN 60
 #define CHART_PITCH_MAX 5.0     /* a bar and its gap, at most */
 #define CHART_PANEL_GAP 46      /* the tick labels under a panel and the space to the next */
