@@ -277,6 +277,8 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
         crawl_report_json(&job->rep, json_pack("{s:s, s:s}", "url", it->url, "skipped", p->skipped));
         break;
     case PAGE_REDIRECTED:
+        if (job->rep.har)
+            crawl_har_add(job->rep.har, job->rep.har_page, it->url, &p->req, NULL);
         crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:i, s:i}", "url", it->url, "redirect",
                                                p->req.redirect_url, "status", (int)p->req.status,
                                                "depth", it->depth));

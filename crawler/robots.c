@@ -69,6 +69,8 @@ static void robots_step(task_t *t)
     AWAIT(t, http_req_start(r->job->http, &r->req));
     if (task_error(t) < 0)
         r->req.code = CURLE_FAILED_INIT;
+    if (r->job->rep.har && task_error(t) == 0)
+        crawl_har_add(r->job->rep.har, r->job->rep.har_page, r->url, &r->req, NULL);
     rules = robots_decide(r, &why);
     if (!rules) {
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);

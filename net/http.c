@@ -59,7 +59,6 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_MAXREDIRS, o->max_redirs >= 0 ? o->max_redirs : 0L);
     SETOPT(easy, CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(easy, CURLOPT_BUFFERSIZE, (long)HTTP_BUFFER_SIZE);
-    SETOPT(easy, CURLOPT_PIPEWAIT, 1L);
     SETOPT(easy, CURLOPT_TCP_NODELAY, 1L);
     SETOPT(easy, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
     SETOPT(easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
@@ -583,6 +582,9 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
+        /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with
+         * ALPN); on plain HTTP/1.1 it would queue transfers behind one pending connection. */
+        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, follow > 0 ? 1L : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_MAXREDIRS, follow > 0 ? follow : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, r->headers ? r->headers : c->opts.headers) != CURLE_OK)
