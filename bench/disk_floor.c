@@ -193,7 +193,6 @@ static int load_list(const char *list, struct bodies *b)
         fprintf(stderr, "disk_floor: open %s: %s\n", list, strerror(errno));
         goto cleanup;
     }
-    errno = 0;
     while ((n = getline(&line, &line_cap, f)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
@@ -201,9 +200,9 @@ static int load_list(const char *list, struct bodies *b)
             continue;
         if (bodies_add(b, line) != 0)
             goto cleanup;
-        errno = 0;
     }
-    if (ferror(f) || errno != 0) {
+    /* getline returns -1 at the end of the file and on an error: tell them apart. */
+    if (ferror(f)) {
         fprintf(stderr, "disk_floor: read %s: %s\n", list, strerror(errno != 0 ? errno : EIO));
         goto cleanup;
     }
