@@ -102,6 +102,7 @@ static int get_run_loop(struct get_job *job)
         goto cleanup_loop;
     asem_init(&job->permits, &job->sched, o->concurrency);
     asem_init(&job->retry_slots, &job->sched, o->concurrency);
+    asem_init(&job->commit_slots, &job->sched, o->concurrency);
     if (o->per_host > 0 && !(job->hosts = crawl_hostmap_new(&job->sched, o->per_host, 0)))
         goto oom;
     if (o->mode == CRAWL_MODE_THREADS) {

@@ -32,6 +32,7 @@ struct get_job {
     crawl_easy_pool_t *easies;      /* threads and sync modes */
     asem_t permits;                 /* -c: one permit per fetch in flight */
     asem_t retry_slots;             /* fetches waiting to retry without holding a permit */
+    asem_t commit_slots;            /* fetches writing their last bytes without a permit */
     crawl_hostmap_t *hosts;         /* --per-host, NULL without it */
     store_names_t *names;
     store_seen_t *seen;

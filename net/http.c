@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -28,6 +29,8 @@ struct http_client {
     long active;
     CURL **idle;                /* easy handles kept for reuse */
     size_t nidle, capidle;
+    struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
+    size_t nsocks;
     int closing;
 };
 
@@ -158,6 +161,8 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
             return CURL_WRITEFUNC_ERROR;
         r->is_2xx = status >= 200 && status < 300;
         r->status = status;          /* known to the sink from the first byte on */
+        if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length) != CURLE_OK)
+            r->content_length = -1;
     }
     if (!r->is_2xx) {
         r->bytes += len;
@@ -398,6 +403,44 @@ static void http_on_poll(uv_poll_t *p, int status, int events)
     http_drain(c);
 }
 
+/* A connection goes back to curl's cache (CURL_POLL_REMOVE) after every transfer and comes out
+ * again for the next one. Closing and re-creating its uv_poll_t each time cost an ioctl and
+ * several epoll_ctl calls per request, so the context stays in c->socks, stopped, until curl
+ * closes the socket itself (http_on_closesocket). */
+static struct http_sock *http_sock_get(http_client_t *c, curl_socket_t s)
+{
+    struct http_sock *hs;
+
+    if (s < 0)
+        return NULL;
+    if ((size_t)s >= c->nsocks) {
+        size_t n = c->nsocks ? c->nsocks : 64;
+        struct http_sock **socks;
+        while (n <= (size_t)s)
+            n *= 2;
+        socks = realloc(c->socks, n * sizeof(*socks));
+        if (!socks)
+            return NULL;
+        memset(socks + c->nsocks, 0, (n - c->nsocks) * sizeof(*socks));
+        c->socks = socks;
+        c->nsocks = n;
+    }
+    if (c->socks[s])
+        return c->socks[s];
+    hs = calloc(1, sizeof(*hs));
+    if (!hs)
+        return NULL;
+    if (uv_poll_init_socket(c->loop, &hs->poll, s) < 0) {
+        free(hs);
+        return NULL;
+    }
+    hs->poll.data = hs;
+    hs->fd = s;
+    hs->client = c;
+    c->socks[s] = hs;
+    return hs;
+}
+
 static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     http_client_t *c = userp;
@@ -406,35 +449,34 @@ static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (hs) {
-            uv_poll_stop(&hs->poll);
-            if (curl_multi_assign(c->multi, s, NULL) != CURLM_OK)
-                fprintf(stderr, "gather: curl_multi_assign failed\n");
-            uv_close((uv_handle_t *)&hs->poll, http_sock_on_close);
-        }
+        if (hs)
+            uv_poll_stop(&hs->poll);      /* kept for the connection's next transfer */
         return 0;
     }
     if (!hs) {
-        hs = calloc(1, sizeof(*hs));
-        if (!hs)
+        hs = http_sock_get(c, s);
+        if (!hs || curl_multi_assign(c->multi, s, hs) != CURLM_OK)
             return -1;
-        if (uv_poll_init_socket(c->loop, &hs->poll, s) < 0) {
-            free(hs);
-            return -1;
-        }
-        hs->poll.data = hs;
-        hs->fd = s;
-        hs->client = c;
-        if (curl_multi_assign(c->multi, s, hs) != CURLM_OK) {
-            uv_close((uv_handle_t *)&hs->poll, http_sock_on_close);
-            return -1;
-        }
     }
     if (what & CURL_POLL_IN)
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
     return uv_poll_start(&hs->poll, events, http_on_poll) < 0 ? -1 : 0;
+}
+
+/* curl closes a socket for good: stop watching it, close it, free its context. */
+static int http_on_closesocket(void *clientp, curl_socket_t s)
+{
+    http_client_t *c = clientp;
+
+    if (s >= 0 && (size_t)s < c->nsocks && c->socks[s]) {
+        struct http_sock *hs = c->socks[s];
+        c->socks[s] = NULL;
+        uv_poll_stop(&hs->poll);
+        uv_close((uv_handle_t *)&hs->poll, http_sock_on_close);
+    }
+    return close(s);
 }
 
 static void http_on_timeout(uv_timer_t *t)
@@ -473,7 +515,9 @@ static CURL *http_easy_get(http_client_t *c)
     if (http_easy_setup(easy, &c->opts) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SHARE, c->share) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header) != CURLE_OK) {
+        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c) != CURLE_OK) {
         curl_easy_cleanup(easy);
         return NULL;
     }
@@ -690,6 +734,15 @@ void http_client_close(http_client_t *c)
         fprintf(stderr, "gather: curl_multi_cleanup: %s\n", curl_multi_strerror(mc));
     if (curl_share_cleanup(c->share) != CURLSHE_OK)
         fprintf(stderr, "gather: curl_share_cleanup failed\n");
+    /* Sockets curl never closed through us (none expected): stop watching them anyway. */
+    for (size_t i = 0; i < c->nsocks; i++) {
+        if (c->socks[i]) {
+            uv_poll_stop(&c->socks[i]->poll);
+            uv_close((uv_handle_t *)&c->socks[i]->poll, http_sock_on_close);
+        }
+    }
+    free(c->socks);
+    c->socks = NULL;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, http_client_on_close);
 }

@@ -63,7 +63,7 @@ typedef struct http_req {
     CURLcode code;
     int sink_error;             /* the sink's negative errno when it aborted the transfer */
     curl_off_t bytes;           /* body bytes received (including discarded non-2xx bodies) */
-    curl_off_t content_length;  /* of the final answer, -1 if unknown */
+    curl_off_t content_length;  /* of the final answer, -1 if unknown (known from its first byte) */
     long redirects;
     long os_errno;              /* errno of the last failed connect or socket call */
     char error[CURL_ERROR_SIZE];
