@@ -464,13 +464,5 @@ cleanup:
 
 int crawl_crawl_main(int argc, char **argv)
 {
-    crawl_options_t o;
-    int result = crawl_options_parse(&o, CRAWL_CMD_CRAWL, argc, argv);
-
-    if (result == 0)
-        result = crawl_crawl_run(&o);
-    else if (result < 0)
-        result = CRAWL_EXIT_OK;
-    crawl_options_free(&o);
-    return result;
+    return crawl_options_main(CRAWL_CMD_CRAWL, argc, argv, crawl_crawl_run);
 }

@@ -293,13 +293,5 @@ cleanup:
 
 int crawl_get_main(int argc, char **argv)
 {
-    crawl_options_t o;
-    int result = crawl_options_parse(&o, CRAWL_CMD_GET, argc, argv);
-
-    if (result == 0)
-        result = crawl_get_run(&o);
-    else if (result < 0)
-        result = CRAWL_EXIT_OK;     /* --help */
-    crawl_options_free(&o);
-    return result;
+    return crawl_options_main(CRAWL_CMD_GET, argc, argv, crawl_get_run);
 }

@@ -435,3 +435,16 @@ void crawl_options_free(crawl_options_t *o)
     o->headers = NULL;
     crawl_filter_free(&o->filter);
 }
+
+int crawl_options_main(crawl_cmd_t cmd, int argc, char **argv, int (*run)(crawl_options_t *o))
+{
+    crawl_options_t o;
+    int result = crawl_options_parse(&o, cmd, argc, argv);
+
+    if (result == 0)
+        result = run(&o);
+    else if (result < 0)
+        result = CRAWL_EXIT_OK;     /* --help */
+    crawl_options_free(&o);
+    return result;
+}

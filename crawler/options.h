@@ -55,6 +55,11 @@ enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2, CRAWL_E
  * Always call crawl_options_free afterwards. */
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv);
 void crawl_options_free(crawl_options_t *o);
+
+/* A command's main: parses argv for cmd, runs run(o) when the options are good, frees them, and
+ * returns the exit status (0 after --help, 2 for a usage error, else what run returned). */
+int crawl_options_main(crawl_cmd_t cmd, int argc, char **argv, int (*run)(crawl_options_t *o));
+
 const char *crawl_mode_name(crawl_mode_t m);
 
 void crawl_usage(crawl_cmd_t cmd, FILE *out);
