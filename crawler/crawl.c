@@ -417,6 +417,7 @@ int crawl_crawl_run(crawl_options_t *o)
     job->opts = o;
     job->dirfd = -1;
     crawl_report_init(&job->rep, "async", o->json, o->quiet, o->verbose);
+    crawl_retry_init(&job->retry, o->retries, o->retry_delay_ms, o->max_wait_ms);
     if (crawl_frontier_init(&job->frontier) < 0 || !(job->refused = store_seen_new(256)) ||
         !(job->names = store_names_new())) {
         fprintf(stderr, "gather: out of memory\n");

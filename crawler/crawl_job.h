@@ -10,6 +10,7 @@
 #include "crawler/options.h"
 #include "crawler/progress.h"
 #include "crawler/report.h"
+#include "crawler/retry.h"
 #include "crawler/scope.h"
 #include "crawler/signals.h"
 #include "net/asem.h"
@@ -20,8 +21,6 @@
 
 #define CRAWL_DEPTH_STATS 64
 #define CRAWL_ROBOTS_MAX (500 * 1024)        /* RFC 9309: parse at least 500 KiB */
-#define CRAWL_RETRIES 3                      /* for 429/503 answers */
-#define CRAWL_MAX_WAIT_MS 60000              /* cap on a Retry-After pause */
 
 typedef struct crawl_job {
     crawl_options_t *opts;
@@ -36,6 +35,7 @@ typedef struct crawl_job {
     store_names_t *names;
     int dirfd;
     crawl_report_t rep;
+    crawl_retry_t retry;             /* --retries, --retry-delay, --max-wait (shared with get) */
     crawl_progress_t progress;
     task_t dispatcher;
     future_t *dispatcher_done;

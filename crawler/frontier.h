@@ -12,7 +12,7 @@ typedef struct crawl_item {
     struct crawl_item *next;
     int depth;
     int hops;                 /* redirects followed to reach this URL */
-    int attempts;             /* fetches already tried (429/503 put an item back) */
+    int attempts;             /* retries so far (a transient failure puts an item back) */
     crawl_kind_t kind;
     char url[];
 } crawl_item_t;

@@ -155,15 +155,11 @@ static uint64_t page_reserve_slot(crawl_host_t *h)
     return (start - now) / 1000000ULL;
 }
 
+/* No request to h starts in the next ms (already capped by --max-wait). */
 static void page_pause_host(crawl_host_t *h, long ms)
 {
-    uint64_t until;
+    uint64_t until = uv_hrtime() + (uint64_t)ms * 1000000ULL;
 
-    if (ms < 0)
-        ms = 1000;
-    if (ms > CRAWL_MAX_WAIT_MS)
-        ms = CRAWL_MAX_WAIT_MS;
-    until = uv_hrtime() + (uint64_t)ms * 1000000ULL;
     if (until > h->next_ok_ns)
         h->next_ok_ns = until;
 }
@@ -210,6 +206,8 @@ static json_t *page_json(struct crawl_page *p)
         json_object_set_new(o, "links", json_integer((json_int_t)p->links));
     if (o && p->capped)
         json_object_set_new(o, "parsed", json_string("truncated at --max-page-size"));
+    if (o && p->item->attempts > 0)
+        json_object_set_new(o, "attempts", json_integer(p->item->attempts + 1));
     return o;
 }
 
@@ -227,12 +225,14 @@ static enum page_outcome page_classify(struct crawl_page *p)
         page_redirect(p);
         return p->reason[0] ? PAGE_FAILED : PAGE_REDIRECTED;
     }
-    if (p->req.code == CURLE_OK && (status == 429 || status == 503)) {
-        /* Pause the host for Retry-After and put the URL back: the retry holds no permit while
-         * the pause lasts, it waits in the frontier. */
-        page_pause_host(p->host, http_retry_after_ms(&p->req, (long long)time(NULL)));
-        if (++it->attempts <= CRAWL_RETRIES)
-            return PAGE_REQUEUED;
+    if (crawl_retry_wanted(&p->req) && it->attempts < job->opts->retries && !job->stopping) {
+        /* The same policy as get (crawler/retry.c): pause the host for Retry-After or the
+         * backoff, and put the URL back. The retry holds no permit while the pause lasts: it
+         * waits in the frontier, and the host's next request waits for the pause. */
+        it->attempts++;
+        page_pause_host(p->host, crawl_retry_delay_ms(&job->retry, &p->req, it->attempts,
+                                                      (long long)time(NULL)));
+        return PAGE_REQUEUED;
     }
     if (p->unwanted) {
         job->skipped_filter++;

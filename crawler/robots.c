@@ -79,7 +79,7 @@ static void robots_step(task_t *t)
     h->robots = rules;
     delay = rules ? parse_robots_crawl_delay_ms(rules) : -1;
     if (delay > h->delay_ms)
-        h->delay_ms = delay > CRAWL_MAX_WAIT_MS ? CRAWL_MAX_WAIT_MS : delay;
+        h->delay_ms = delay > r->job->opts->max_wait_ms ? r->job->opts->max_wait_ms : delay;
     if (r->job->opts->verbose) {
         r->job->rep.before_print(r->job->rep.before_print_arg);
         fprintf(stderr, "%s: %s (HTTP %ld)%s\n", r->url, why, r->req.status,

@@ -184,6 +184,31 @@ test_rerun_of_a_finished_crawl_fetches_nothing() {
     assert_eq "$(server_stat requests)" 0 "requests on the re-run"
 }
 
+test_crawl_retries_follow_the_retry_options() {
+    local rc=0
+    hit() { stats | jq -r --arg k "$1" '.hits[$k] // 0'; }
+    server_start
+    # a 503 with Retry-After twice, then the body: the third try succeeds
+    crawl "$BASE/flaky/2/5" -d 0 -o out -q --retry-delay 10 --json > out.json
+    assert_eq "$(hit /flaky/2/5)" 3 "tries of /flaky/2/5"
+    expect_same "out/$(jq -r 'select(.ok and .path) | .path' out.json)" /img/5.jpg
+    assert_eq "$(jq -r 'select(.url and .ok) | .attempts' out.json)" 3
+    # a 502 gets --retries 2 more tries, then fails; --retries 0 means one try
+    gather crawl "$BASE/status/502" -d 0 -o out2 -q --retries 2 --retry-delay 10 2>err.txt || rc=$?
+    assert_eq "$rc" 1
+    assert_eq "$(hit /status/502)" 3 "502: 1 + 2 retries"
+    grep -q "/status/502: HTTP 502$" err.txt
+    server_reset
+    rc=0
+    gather crawl "$BASE/status/502" -d 0 -o out3 -q --retries 0 2>/dev/null || rc=$?
+    assert_eq "$rc" 1
+    assert_eq "$(hit /status/502)" 1 "502 with --retries 0"
+    # a 404 is final
+    server_reset
+    gather crawl "$BASE/status/404" -d 0 -o out4 -q --retry-delay 10 2>/dev/null || true
+    assert_eq "$(hit /status/404)" 1 "404 is not retried"
+}
+
 test_usage_errors() {
     local rc=0
     gather crawl 2>err.txt || rc=$?
