@@ -9,9 +9,9 @@
 
 #include <uv.h>
 
+#include "net/task.h"          /* container_of */
 #include "storage/file.h"
 
-#define DISCARD_MAX (1024 * 1024)
 
 struct crawl_easy_pool {
     pthread_mutex_t lock;
@@ -90,34 +90,14 @@ static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t d
     return b->interrupted && *b->interrupted ? 1 : 0;
 }
 
-static size_t blocking_on_write(char *data, size_t size, size_t nmemb, void *userdata)
+/* The body of a 2xx answer, already checked by http.c: into relpath.part, created lazily. */
+static int blocking_sink_write(http_sink_t *sink, const char *data, size_t len)
 {
-    crawl_blocking_t *b = userdata;
-    size_t len = size * nmemb;
+    crawl_blocking_t *b = container_of(sink, crawl_blocking_t, sink);
     int result;
 
-    if (b->req.is_2xx < 0) {
-        long status = 0;
-        if (curl_easy_getinfo(b->req.easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-            return CURL_WRITEFUNC_ERROR;
-        b->req.is_2xx = status >= 200 && status < 300;
-    }
-    if (!b->req.is_2xx) {
-        b->req.bytes += len;
-        return b->req.bytes > DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
-    }
-    if (b->req.body_bytes == 0 && http_check_range(&b->req) < 0)
-        return CURL_WRITEFUNC_ERROR;
-    if (b->max_bytes > 0 && b->req.body_bytes + (curl_off_t)len > b->max_bytes) {
-        b->req.sink_error = -EFBIG;
-        b->req.max_bytes = b->max_bytes;
-        return CURL_WRITEFUNC_ERROR;
-    }
-    b->req.body_bytes += len;
-    if (b->discard) {
-        b->req.bytes += len;
-        return len;
-    }
+    if (b->discard)
+        return HTTP_SINK_OK;
     if (!b->created) {
         result = store_file_create(b->dirfd, b->relpath, &b->fd);
         if (result < 0)
@@ -127,12 +107,10 @@ static size_t blocking_on_write(char *data, size_t size, size_t nmemb, void *use
     result = store_file_write(b->fd, data, len);
     if (result < 0)
         goto fail;
-    b->req.bytes += len;
-    return len;
+    return HTTP_SINK_OK;
 fail:
     b->disk_error = result;
-    b->req.sink_error = result;
-    return CURL_WRITEFUNC_ERROR;
+    return result;
 }
 
 int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
@@ -153,16 +131,13 @@ int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
         b->req.code = CURLE_OUT_OF_MEMORY;
         return 0;
     }
-    b->req.easy = easy;
     b->req.timing.start_ns = uv_hrtime();
     gettimeofday(&tv, NULL);
     b->req.timing.start_wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    b->sink.write = blocking_sink_write;
+    b->req.sink = &b->sink;
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, blocking_on_write) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_WRITEDATA, b) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HEADERDATA, &b->req) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, b->req.error) != CURLE_OK ||
+        http_req_attach(&b->req, easy) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, pool->opts.headers) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||

@@ -21,6 +21,7 @@ typedef struct crawl_blocking {
     http_req_t req;
     int disk_error;             /* negative errno from the file system, 0 if none */
     /* private */
+    http_sink_t sink;           /* the file: http.c's write callback checks, then calls this */
     int fd;
     int created;
 } crawl_blocking_t;

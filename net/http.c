@@ -188,6 +188,21 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     return len;
 }
 
+CURLcode http_req_attach(http_req_t *r, CURL *easy)
+{
+    CURLcode result;
+
+    r->easy = easy;
+    SETOPT(easy, CURLOPT_WRITEFUNCTION, http_on_write);
+    SETOPT(easy, CURLOPT_WRITEDATA, r);
+    SETOPT(easy, CURLOPT_HEADERFUNCTION, http_on_header);
+    SETOPT(easy, CURLOPT_HEADERDATA, r);
+    SETOPT(easy, CURLOPT_ERRORBUFFER, r->error);
+    result = CURLE_OK;
+cleanup:
+    return result;
+}
+
 /* ---- results ------------------------------------------------------------------------------- */
 
 static char *http_strdup_info(CURL *easy, CURLINFO info)

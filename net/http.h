@@ -127,6 +127,10 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *opts);
  * the blocking modes. */
 int http_check_range(http_req_t *r);
 
+/* Points easy's body and header callbacks at r (status checks, error bodies discarded, Range and
+ * size checks, then r->sink), for a caller that runs the handle itself (the blocking modes). */
+CURLcode http_req_attach(http_req_t *r, CURL *easy);
+
 /* Header callback shared with the blocking modes: records status-dependent headers into r. */
 size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata);
 
