@@ -38,11 +38,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
-# Every .c in the four code folders is part of the library except the program's entry point;
-# adding a module is adding a file.
-LIB_SRC  := $(sort $(wildcard net/*.c parse/*.c storage/*.c) $(filter-out crawler/main.c,$(wildcard crawler/*.c)))
+# Every .c in the four code folders (one level of subfolders by concern: net/async, net/http,
+# crawler/get, ...) is part of the library except the program's entry point; adding a module is
+# adding a file.
+LIB_SRC  := $(sort $(wildcard net/*/*.c parse/*.c storage/*.c) $(filter-out crawler/cli/main.c,$(wildcard crawler/*/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/crawler/main.o
+MAIN_OBJ := $(BUILD)/obj/crawler/cli/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SERVER_SRC := $(sort $(wildcard tests/server/*.c))

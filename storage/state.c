@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "net/executor.h"
+#include "net/async/executor.h"
 
 #define STATE_BATCH 512              /* queued operations that start a write at once */
 #define STATE_FLUSH_MS 500           /* otherwise at most this late */

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "net/future.h"
+#include "net/async/future.h"
 
 #define STORE_STATE_FILE ".gather.db"
 

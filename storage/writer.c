@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-#include "net/executor.h"
+#include "net/async/executor.h"
 #include "storage/file.h"
 
 #define CHUNK_FIRST (64 * 1024)      /* small bodies need one small buffer */

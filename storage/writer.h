@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "net/future.h"
-#include "net/http.h"
+#include "net/async/future.h"
+#include "net/http/http.h"
 
 /* Bytes queued for the disk per transfer before the transfer is paused. */
 #define STORE_WRITER_QUEUE_MAX (1024 * 1024)

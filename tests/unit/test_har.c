@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crawler/chart.h"
-#include "crawler/har.h"
+#include "crawler/report/chart.h"
+#include "crawler/report/har.h"
 
 /* ---- timestamps ---------------------------------------------------------------------------- */
 

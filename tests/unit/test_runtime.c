@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/asem.h"
-#include "net/executor.h"
-#include "net/future.h"
-#include "net/sleep.h"
-#include "net/task.h"
+#include "net/async/asem.h"
+#include "net/async/executor.h"
+#include "net/async/future.h"
+#include "net/async/sleep.h"
+#include "net/async/task.h"
 
 struct env {
     uv_loop_t loop;

@@ -1,0 +1,66 @@
+/* gather: the command line entry point; dispatches to the get, crawl and bench jobs. */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "crawler/bench/bench.h"
+#include "crawler/crawl/crawl.h"
+#include "crawler/get/get.h"
+#include "crawler/cli/options.h"
+#include "crawler/cli/version.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "get", crawl_get_main, "download a list of URLs concurrently" },
+    { "crawl", crawl_crawl_main, "follow links breadth-first within a scope and depth" },
+    { "bench", crawl_bench_main, "run one list in sync, threads and async mode and compare" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: gather COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'gather COMMAND --help' describes a command.\n"
+                 "Exit status: 0 success, 1 some URLs failed, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    int status;
+    CURLcode rc;
+
+    if (argc < 2) {
+        usage(stderr);
+        return CRAWL_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CRAWL_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("gather %s (%s)\n", GATHER_VERSION, curl_version());
+        return CRAWL_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK) {
+            fprintf(stderr, "gather: curl_global_init: %s\n", curl_easy_strerror(rc));
+            return CRAWL_EXIT_FAILURES;
+        }
+        status = commands[i].run(argc - 1, argv + 1);
+        curl_global_cleanup();
+        return status;
+    }
+    fprintf(stderr, "gather: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CRAWL_EXIT_USAGE;
+}

@@ -1,0 +1,450 @@
+/* crawl_options: one getopt_long table for every command, each option marked with the commands
+ * that accept it, and a clear message for every bad value. */
+#include "crawler/cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GATHER_USER_AGENT "gather/0.1"
+
+enum {
+    OPT_PER_HOST = 256, OPT_MODE, OPT_LAYOUT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_USER_AGENT,
+    OPT_HEADER, OPT_MAX_REDIRS, OPT_INSECURE, OPT_JSON, OPT_FSYNC, OPT_DELAY, OPT_SCOPE,
+    OPT_INCLUDE, OPT_EXCLUDE, OPT_ACCEPT, OPT_REJECT, OPT_ACCEPT_TYPE, OPT_MAX_PAGES,
+    OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
+    OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
+    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING
+};
+
+#define G CRAWL_CMD_GET
+#define C CRAWL_CMD_CRAWL
+#define B CRAWL_CMD_BENCH
+
+static const struct {
+    struct option opt;
+    int cmds;
+} table[] = {
+    { { "input", required_argument, NULL, 'i' }, G | B },
+    { { "output", required_argument, NULL, 'o' }, G | C },
+    { { "concurrency", required_argument, NULL, 'c' }, G | C | B },
+    { { "per-host", required_argument, NULL, OPT_PER_HOST }, G | C | B },
+    { { "mode", required_argument, NULL, OPT_MODE }, G },
+    { { "layout", required_argument, NULL, OPT_LAYOUT }, G | C },
+    { { "timeout", required_argument, NULL, OPT_TIMEOUT }, G | C | B },
+    { { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, G | C | B },
+    { { "user-agent", required_argument, NULL, OPT_USER_AGENT }, G | C | B },
+    { { "header", required_argument, NULL, OPT_HEADER }, G | C | B },
+    { { "max-redirs", required_argument, NULL, OPT_MAX_REDIRS }, G | C | B },
+    { { "insecure", no_argument, NULL, OPT_INSECURE }, G | C | B },
+    { { "fsync", no_argument, NULL, OPT_FSYNC }, G | C },
+    { { "retries", required_argument, NULL, OPT_RETRIES }, G | C },
+    { { "retry-delay", required_argument, NULL, OPT_RETRY_DELAY }, G | C },
+    { { "max-wait", required_argument, NULL, OPT_MAX_WAIT }, G | C },
+    { { "min-speed", required_argument, NULL, OPT_MIN_SPEED }, G | C | B },
+    { { "min-speed-time", required_argument, NULL, OPT_MIN_SPEED_TIME }, G | C | B },
+    { { "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE }, G | C },
+    { { "timestamping", no_argument, NULL, OPT_TIMESTAMPING }, G },
+    { { "quiet", no_argument, NULL, 'q' }, G | C | B },
+    { { "verbose", no_argument, NULL, 'v' }, G | C | B },
+    { { "json", no_argument, NULL, OPT_JSON }, G | C | B },
+    { { "har", required_argument, NULL, OPT_HAR }, G | C | B },
+    { { "depth", required_argument, NULL, 'd' }, C },
+    { { "delay", required_argument, NULL, OPT_DELAY }, C },
+    { { "scope", required_argument, NULL, OPT_SCOPE }, C },
+    { { "include", required_argument, NULL, OPT_INCLUDE }, C },
+    { { "exclude", required_argument, NULL, OPT_EXCLUDE }, C },
+    { { "accept", required_argument, NULL, OPT_ACCEPT }, C },
+    { { "reject", required_argument, NULL, OPT_REJECT }, C },
+    { { "accept-type", required_argument, NULL, OPT_ACCEPT_TYPE }, C },
+    { { "max-pages", required_argument, NULL, OPT_MAX_PAGES }, C },
+    { { "max-page-size", required_argument, NULL, OPT_MAX_PAGE_SIZE }, C },
+    { { "no-robots", no_argument, NULL, OPT_NO_ROBOTS }, C },
+    { { "sitemap", no_argument, NULL, OPT_SITEMAP }, C },
+    { { "save", required_argument, NULL, OPT_SAVE }, C },
+    { { "modes", required_argument, NULL, OPT_MODES }, B },
+    { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
+    { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
+    { { "chart", required_argument, NULL, OPT_CHART }, B },
+    { { "help", no_argument, NULL, 'h' }, G | C | B },
+};
+
+static const char usage_get[] =
+"usage: gather get [-i FILE | -] [URL ...] [options]\n"
+"\n"
+"Download every URL of a list concurrently, streaming each body to a file.\n"
+"With no -i and no URL, reads urls.txt in the current folder.\n"
+"\n"
+"  -i, --input FILE        URL list, one per line ('-' = stdin); '#' starts a comment\n"
+"  -o, --output DIR        where files go (default ./downloads)\n"
+"  -c, --concurrency N     transfers in flight at most (default 16)\n"
+"      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
+"      --mode MODE         async (default), threads or sync\n"
+"      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
+"      --discard           fetch but write nothing (measure the network alone)\n"
+"      --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n";
+
+static const char usage_crawl[] =
+"usage: gather crawl URL... [options]\n"
+"\n"
+"Crawl breadth-first from the start URLs, following links found in HTML pages, within a\n"
+"scope and depth, obeying robots.txt; save pages and/or the assets they use.\n"
+"\n"
+"  -d, --depth N           levels of links to follow; 0 = the start pages only (default 2)\n"
+"  -o, --output DIR        where files go (default ./downloads)\n"
+"  -c, --concurrency N     transfers in flight at most (default 16)\n"
+"      --per-host N        transfers in flight per host at most (default 4)\n"
+"      --delay MS          wait between requests to one host (default 0; robots.txt\n"
+"                          Crawl-delay raises it for that host)\n"
+"      --scope SCOPE       host (default): the start hosts; domain: their registrable\n"
+"                          domains (Public Suffix List); prefix: under the start URL's\n"
+"                          folder; any: everywhere\n"
+"      --include REGEX     only URLs matching REGEX (POSIX extended)\n"
+"      --exclude REGEX     no URL matching REGEX\n"
+"      --accept EXT,...    save only files with these extensions (pages are still\n"
+"                          fetched to find links)\n"
+"      --reject EXT,...    never save files with these extensions\n"
+"      --accept-type T,... save only these MIME types (image/ matches every image)\n"
+"      --save WHAT         all (default), pages, assets or none\n"
+"      --max-pages N       stop after N pages\n"
+"      --max-page-size B   parse at most B bytes of a page (default 10485760)\n"
+"      --no-robots         ignore robots.txt\n"
+"      --sitemap           also start from /sitemap.xml of each start host\n"
+"      --layout LAYOUT     tree (host/path, default) or flat\n";
+
+static const char usage_bench[] =
+"usage: gather bench [-i FILE | URL ...] [options]\n"
+"\n"
+"Run one workload once per mode (sync, threads, async) and compare wall time,\n"
+"requests/s, MB/s, concurrency, CPU time and memory. Each run is a child\n"
+"'gather get --retries 0' into a temporary folder, removed afterwards; one untimed\n"
+"warm-up request per host:port comes first. Prints one table (with --json: the\n"
+"table as one JSON object on stdout, the text table on stderr).\n"
+"\n"
+"  -i, --input FILE        URL list (default urls.txt)\n"
+"  -c, --concurrency N     transfers in flight at most in threads and async mode (default 16)\n"
+"      --modes LIST        modes to run, comma-separated (default sync,threads,async)\n"
+"      --repeat N          runs per mode, interleaved; the table shows medians, and the\n"
+"                          min-max of wall time\n"
+"      --discard           do not write bodies (measure the network alone)\n"
+"      --chart FILE.svg    draw a waterfall of every request (sampled beyond 2000), one\n"
+"                          panel per mode on a shared time axis\n";
+
+static const char usage_common[] =
+"      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
+"      --connect-timeout SEC  give up connecting after SEC seconds (default 30)\n"
+"      --max-redirs N      follow at most N redirects (default 10; -1: none)\n"
+"      --user-agent S      User-Agent header (default gather/0.1)\n"
+"      --header 'K: V'     extra request header (repeatable)\n"
+"      --insecure          do not verify TLS certificates (says so on stderr)\n"
+"      --har FILE          write every request with its timings as HTTP Archive 1.2\n"
+"                          (browser devtools import it; bench: one page per run)\n"
+"  -q, --quiet             no progress line, no per-file messages\n"
+"  -v, --verbose           a line per file\n"
+"      --json              JSON lines on stdout: one per URL, then a summary\n"
+"  -h, --help              this help\n";
+
+static const char usage_files[] =
+"      --retries N         retry a transient failure N times (default 3): connection\n"
+"                          errors, timeouts, HTTP 408, 429 and 5xx; never other 4xx\n"
+"      --retry-delay MS    backoff base: waits are random in [0, MS * 2^try] (default 1000)\n"
+"      --max-wait SEC      cap on one wait, Retry-After included (default 60)\n"
+"      --min-speed B       abort a transfer slower than B bytes/s ...\n"
+"      --min-speed-time SEC  ... for SEC seconds in a row (default 30)\n"
+"      --max-filesize B    fail a body larger than B bytes (K, M, G suffixes)\n"
+"      --fsync             fsync each file before renaming it into place\n"
+"\n"
+"\n"
+"Each body is written to NAME.part and renamed to NAME when complete; a failed\n"
+"download leaves no file under its final name. Failures are reported as\n"
+"'URL: reason' on stderr; bad list lines as 'FILE:LINE: reason'.\n"
+"State lives in DIR/.gather.db (SQLite): a re-run skips files already complete and\n"
+"resumes an interrupted one from its NAME.part with Range + If-Range.\n"
+"SIGINT/SIGTERM stop cleanly (exit 130); a second SIGINT exits at once.\n";
+
+static const char usage_exit[] =
+"\n"
+"Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
+"2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
+
+void crawl_usage(crawl_cmd_t cmd, FILE *out)
+{
+    fputs(cmd == CRAWL_CMD_GET ? usage_get : cmd == CRAWL_CMD_CRAWL ? usage_crawl : usage_bench, out);
+    fputs(usage_common, out);
+    if (cmd != CRAWL_CMD_BENCH)
+        fputs(usage_files, out);
+    fputs(usage_exit, out);
+}
+
+static int parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < lo || v > hi) {
+        fprintf(stderr, "gather: %s: '%s' is not a whole number from %ld to %ld\n", opt, arg, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_bytes(const char *opt, const char *arg, curl_off_t *out)
+{
+    char *end;
+    double v;
+    double mult = 1;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (end != arg && *end) {
+        switch (*end == 'k' || *end == 'm' || *end == 'g' ? *end - 32 : *end) {
+        case 'K': mult = 1024.0; break;
+        case 'M': mult = 1024.0 * 1024; break;
+        case 'G': mult = 1024.0 * 1024 * 1024; break;
+        default: mult = 0; break;
+        }
+        end++;
+    }
+    if (errno || end == arg || *end || mult == 0 || !isfinite(v) || v < 0 || v * mult > 9e18) {
+        fprintf(stderr, "gather: %s: '%s' is not a size in bytes (K, M, G allowed)\n", opt, arg);
+        return -1;
+    }
+    *out = (curl_off_t)(v * mult);
+    return 0;
+}
+
+static int parse_seconds(const char *opt, const char *arg, long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v) || v < 0 || v > 86400 * 7) {
+        fprintf(stderr, "gather: %s: '%s' is not a number of seconds\n", opt, arg);
+        return -1;
+    }
+    *ms = (long)(v * 1000.0 + 0.5);
+    return 0;
+}
+
+const char *crawl_mode_name(crawl_mode_t m)
+{
+    return m == CRAWL_MODE_SYNC ? "sync" : m == CRAWL_MODE_THREADS ? "threads" : "async";
+}
+
+static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
+{
+    memset(o, 0, sizeof(*o));
+    o->outdir = "downloads";
+    o->concurrency = 16;
+    o->mode = CRAWL_MODE_ASYNC;
+    o->layout = cmd == CRAWL_CMD_CRAWL ? STORE_LAYOUT_TREE : STORE_LAYOUT_FLAT;
+    o->http.connect_timeout_ms = 30000;
+    o->http.max_redirs = 10;
+    o->http.user_agent = GATHER_USER_AGENT;
+    o->depth = 2;
+    o->per_host = cmd == CRAWL_CMD_CRAWL ? 4 : 0;
+    o->max_page_bytes = 10L * 1024 * 1024;
+    o->robots = 1;
+    o->save = CRAWL_SAVE_ALL;
+    o->scope = CRAWL_SCOPE_HOST;
+    o->modes = "sync,threads,async";
+    o->repeat = 1;
+    o->retries = 3;
+    o->retry_delay_ms = 1000;
+    o->max_wait_ms = 60000;
+    o->http.low_speed_time = 30;
+    crawl_filter_init(&o->filter);
+}
+
+static const char *cmd_name(crawl_cmd_t cmd)
+{
+    return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" : "bench";
+}
+
+static int options_apply(crawl_options_t *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'i': o->input = arg; return 0;
+    case 'o':
+        if (!*arg) {
+            fprintf(stderr, "gather: -o: the output folder name is empty\n");
+            return -1;
+        }
+        o->outdir = arg;
+        return 0;
+    case 'c': return parse_long("-c", arg, 1, 10000, &o->concurrency);
+    case 'd': return parse_long("-d", arg, 0, 1000, &o->depth);
+    case OPT_PER_HOST: return parse_long("--per-host", arg, 0, 10000, &o->per_host);
+    case OPT_MODE:
+        if (!strcmp(arg, "async")) o->mode = CRAWL_MODE_ASYNC;
+        else if (!strcmp(arg, "threads")) o->mode = CRAWL_MODE_THREADS;
+        else if (!strcmp(arg, "sync")) o->mode = CRAWL_MODE_SYNC;
+        else {
+            fprintf(stderr, "gather: --mode: '%s' is not async, threads or sync\n", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_LAYOUT:
+        if (store_layout_parse(arg, &o->layout) < 0) {
+            fprintf(stderr, "gather: --layout: '%s' is not flat or tree\n", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_TIMEOUT: return parse_seconds("--timeout", arg, &o->http.timeout_ms);
+    case OPT_CONNECT_TIMEOUT: return parse_seconds("--connect-timeout", arg, &o->http.connect_timeout_ms);
+    case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
+    case OPT_HEADER: {
+        struct curl_slist *l;
+        if (!strchr(arg, ':') || strpbrk(arg, "\r\n")) {
+            fprintf(stderr, "gather: --header: '%s' is not 'Name: value'\n", arg);
+            return -1;
+        }
+        l = curl_slist_append(o->headers, arg);
+        if (!l) {
+            fprintf(stderr, "gather: out of memory\n");
+            return -1;
+        }
+        o->headers = l;
+        return 0;
+    }
+    case OPT_MAX_REDIRS: return parse_long("--max-redirs", arg, -1, 1000, &o->http.max_redirs);
+    case OPT_INSECURE: o->http.insecure = 1; return 0;
+    case OPT_FSYNC: o->do_fsync = 1; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'v': o->verbose++; return 0;
+    case OPT_JSON: o->json = 1; return 0;
+    case OPT_HAR: o->har = arg; return 0;
+    case OPT_DELAY: return parse_long("--delay", arg, 0, 3600000, &o->delay_ms);
+    case OPT_SCOPE:
+        if (crawl_scope_parse_kind(arg, &o->scope) < 0) {
+            fprintf(stderr, "gather: --scope: '%s' is not host, domain, prefix or any\n", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_INCLUDE: return crawl_filter_set_regex(&o->filter, 0, arg);
+    case OPT_EXCLUDE: return crawl_filter_set_regex(&o->filter, 1, arg);
+    case OPT_ACCEPT: return crawl_filter_set_list(&o->filter, &o->filter.accept, "--accept", arg);
+    case OPT_REJECT: return crawl_filter_set_list(&o->filter, &o->filter.reject, "--reject", arg);
+    case OPT_ACCEPT_TYPE: return crawl_filter_set_list(&o->filter, &o->filter.types, "--accept-type", arg);
+    case OPT_MAX_PAGES: return parse_long("--max-pages", arg, 0, 1000000000L, &o->max_pages);
+    case OPT_MAX_PAGE_SIZE: return parse_long("--max-page-size", arg, 0, 1L << 30, &o->max_page_bytes);
+    case OPT_NO_ROBOTS: o->robots = 0; return 0;
+    case OPT_SITEMAP: o->sitemap = 1; return 0;
+    case OPT_SAVE:
+        if (!strcmp(arg, "all")) o->save = CRAWL_SAVE_ALL;
+        else if (!strcmp(arg, "pages")) o->save = CRAWL_SAVE_PAGES;
+        else if (!strcmp(arg, "assets")) o->save = CRAWL_SAVE_ASSETS;
+        else if (!strcmp(arg, "none")) o->save = CRAWL_SAVE_NONE;
+        else {
+            fprintf(stderr, "gather: --save: '%s' is not all, pages, assets or none\n", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_MODES: o->modes = arg; return 0;
+    case OPT_REPEAT: return parse_long("--repeat", arg, 1, 1000, &o->repeat);
+    case OPT_DISCARD: o->discard = 1; return 0;
+    case OPT_CHART: o->chart = arg; return 0;
+    case OPT_RETRIES: return parse_long("--retries", arg, 0, 100, &o->retries);
+    case OPT_RETRY_DELAY: return parse_long("--retry-delay", arg, 0, 3600000, &o->retry_delay_ms);
+    case OPT_MAX_WAIT: return parse_seconds("--max-wait", arg, &o->max_wait_ms);
+    case OPT_MIN_SPEED: return parse_long("--min-speed", arg, 0, 1L << 40, &o->http.low_speed_limit);
+    case OPT_MIN_SPEED_TIME: {
+        long ms;
+        if (parse_seconds("--min-speed-time", arg, &ms) < 0)
+            return -1;
+        o->http.low_speed_time = ms < 1000 ? 1 : ms / 1000;
+        return 0;
+    }
+    case OPT_MAX_FILESIZE: return parse_bytes("--max-filesize", arg, &o->http.max_filesize);
+    case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
+    }
+    return -1;
+}
+
+int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
+{
+    struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
+    char shortopts[64] = ":";
+    size_t n = 0;
+    int c;
+
+    options_defaults(o, cmd);
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (!(table[i].cmds & cmd))
+            continue;
+        longopts[n++] = table[i].opt;
+        if (table[i].opt.val < 256) {
+            size_t k = strlen(shortopts);
+            shortopts[k++] = (char)table[i].opt.val;
+            if (table[i].opt.has_arg == required_argument)
+                shortopts[k++] = ':';
+            shortopts[k] = '\0';
+        }
+    }
+    memset(&longopts[n], 0, sizeof(longopts[n]));
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (c == 'h') {
+            crawl_usage(cmd, stdout);
+            return -1;
+        }
+        if (c == ':') {
+            fprintf(stderr, "gather %s: option '%s' needs a value\n", cmd_name(cmd), argv[optind - 1]);
+            return CRAWL_EXIT_USAGE;
+        }
+        if (c == '?') {
+            fprintf(stderr, "gather %s: unknown option '%s' (see gather %s --help)\n", cmd_name(cmd),
+                    argv[optind - 1], cmd_name(cmd));
+            return CRAWL_EXIT_USAGE;
+        }
+        if (options_apply(o, c, optarg) < 0)
+            return CRAWL_EXIT_USAGE;
+    }
+    o->urls = argv + optind;
+    o->nurls = argc - optind;
+    if (o->input && o->nurls > 0) {
+        fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", cmd_name(cmd));
+        return CRAWL_EXIT_USAGE;
+    }
+    if (cmd == CRAWL_CMD_CRAWL && o->nurls == 0) {
+        fprintf(stderr, "gather crawl: give at least one start URL (see gather crawl --help)\n");
+        return CRAWL_EXIT_USAGE;
+    }
+    if (!o->input && o->nurls == 0)
+        o->input = "urls.txt";
+    o->http.headers = o->headers;
+    o->http.verbose = o->verbose > 2;
+    o->http.max_connections = o->concurrency;
+    if (o->http.insecure)
+        fprintf(stderr, "gather: warning: --insecure: TLS certificates are not verified\n");
+    return 0;
+}
+
+void crawl_options_free(crawl_options_t *o)
+{
+    curl_slist_free_all(o->headers);
+    o->headers = NULL;
+    crawl_filter_free(&o->filter);
+}
+
+int crawl_options_main(crawl_cmd_t cmd, int argc, char **argv, int (*run)(crawl_options_t *o))
+{
+    crawl_options_t o;
+    int result = crawl_options_parse(&o, cmd, argc, argv);
+
+    if (result == 0)
+        result = run(&o);
+    else if (result < 0)
+        result = CRAWL_EXIT_OK;     /* --help */
+    crawl_options_free(&o);
+    return result;
+}

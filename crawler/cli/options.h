@@ -1,0 +1,67 @@
+/* crawl_options: command-line options shared by the get, crawl and bench jobs. */
+#ifndef CRAWLER_OPTIONS_H
+#define CRAWLER_OPTIONS_H
+
+#include <curl/curl.h>
+
+#include "crawler/crawl/filter.h"
+#include "crawler/crawl/scope.h"
+#include "net/http/http.h"
+#include "storage/path.h"
+
+typedef enum { CRAWL_MODE_ASYNC, CRAWL_MODE_THREADS, CRAWL_MODE_SYNC } crawl_mode_t;
+typedef enum { CRAWL_CMD_GET = 1, CRAWL_CMD_CRAWL = 2, CRAWL_CMD_BENCH = 4 } crawl_cmd_t;
+typedef enum { CRAWL_SAVE_ALL, CRAWL_SAVE_PAGES, CRAWL_SAVE_ASSETS, CRAWL_SAVE_NONE } crawl_save_t;
+
+typedef struct crawl_options {
+    const char *input;          /* -i FILE, "-" for stdin; NULL: positional URLs or urls.txt */
+    char **urls;                /* positional URLs (borrowed from argv) */
+    int nurls;
+    const char *outdir;
+    long concurrency;
+    long per_host;              /* 0: no limit beyond concurrency */
+    crawl_mode_t mode;
+    store_layout_t layout;
+    int quiet, verbose, json, do_fsync;
+    long retries;               /* --retries: tries after the first for transient failures */
+    long retry_delay_ms;        /* --retry-delay: backoff base */
+    long max_wait_ms;           /* --max-wait: cap on one wait, Retry-After included */
+    int timestamping;           /* --timestamping: re-check complete files with validators */
+    http_opts_t http;
+    struct curl_slist *headers; /* owned; freed by crawl_options_free */
+    /* crawl */
+    long depth;                 /* -d: levels below the start pages (default 2) */
+    long delay_ms;              /* --delay between requests to one host */
+    long max_pages;             /* 0: no limit */
+    long max_page_bytes;        /* pages larger than this are saved but not parsed */
+    int robots;                 /* obey robots.txt (default on) */
+    int sitemap;                /* seed from /sitemap.xml */
+    crawl_save_t save;
+    crawl_scope_kind_t scope;
+    crawl_filter_t filter;
+    /* bench (and --har for every command) */
+    const char *modes;          /* --modes list, default "sync,threads,async" */
+    long repeat;
+    int discard;
+    const char *chart;          /* --chart FILE.svg */
+    const char *har;            /* --har FILE.har */
+} crawl_options_t;
+
+/* Exit statuses, also documented in --help and README. */
+enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2, CRAWL_EXIT_INTERRUPTED = 130 };
+
+/* Parses the arguments of one command (argv[0] is its name). Returns 0, or CRAWL_EXIT_USAGE after
+ * printing a message naming the bad option or value, or -1 after printing --help (exit 0).
+ * Always call crawl_options_free afterwards. */
+int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv);
+void crawl_options_free(crawl_options_t *o);
+
+/* A command's main: parses argv for cmd, runs run(o) when the options are good, frees them, and
+ * returns the exit status (0 after --help, 2 for a usage error, else what run returned). */
+int crawl_options_main(crawl_cmd_t cmd, int argc, char **argv, int (*run)(crawl_options_t *o));
+
+const char *crawl_mode_name(crawl_mode_t m);
+
+void crawl_usage(crawl_cmd_t cmd, FILE *out);
+
+#endif

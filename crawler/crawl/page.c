@@ -1,0 +1,460 @@
+/* crawl_page: one frontier item: robots gate, per-host slot and delay, fetch, then save and/or
+ * parse the body as it streams, and hand the links found back to the frontier. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "crawler/crawl/crawl_job.h"
+#include "crawler/crawl/filter.h"
+#include "net/async/sleep.h"
+#include "parse/html.h"
+#include "parse/url.h"
+#include "storage/writer.h"
+
+#define PAGE_PATH_MAX 4096
+
+struct crawl_page {
+    task_t task;
+    crawl_job_t *job;
+    struct crawl_page *prev, *next;  /* job->active */
+    crawl_item_t *item;
+    crawl_host_t *host;
+    int holds_host;              /* the host semaphore is ours */
+    http_req_t req;
+    http_sink_t sink;            /* tees the body to the writer and the parser */
+    store_writer_t *writer;      /* when the body is saved */
+    parse_html_t *html;          /* when the body is an HTML page whose links we follow */
+    int decided;                 /* the first body bytes decided html/save */
+    int is_html;
+    int unwanted;                /* a body we neither save nor parse: the transfer is stopped */
+    uint64_t parsed;
+    int capped;                  /* over --max-page-size: the rest was not parsed */
+    unsigned long links;
+    const char *skipped;         /* "robots", "filter": not fetched or not kept */
+    int outcome;                 /* enum page_outcome */
+    char path[PAGE_PATH_MAX];
+    char reason[1024];
+};
+
+/* ---- the body: decide, then tee ------------------------------------------------------------ */
+
+static int page_sniff_html(const char *data, size_t len)
+{
+    size_t i = 0;
+
+    if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF)
+        i = 3;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    return (len - i >= 14 && strncasecmp(data + i, "<!doctype html", 14) == 0) ||
+           (len - i >= 5 && strncasecmp(data + i, "<html", 5) == 0) ||
+           (len - i >= 5 && strncasecmp(data + i, "<head", 5) == 0) ||
+           (len - i >= 4 && strncasecmp(data + i, "<!--", 4) == 0 && memmem(data, len, "<html", 5));
+}
+
+static int page_type_is_html(const char *ct)
+{
+    return strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml+xml", 21) == 0;
+}
+
+static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
+{
+    struct crawl_page *p = arg;
+
+    p->links++;
+    p->job->links++;
+    if (crawl_job_offer(p->job, url, p->item->depth + 1,
+                        kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0) < 0)
+        fprintf(stderr, "gather: out of memory queueing %s\n", url);
+}
+
+/* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
+static int page_decide(struct crawl_page *p, const char *data, size_t len)
+{
+    crawl_job_t *job = p->job;
+    crawl_options_t *o = job->opts;
+    const char *ct = p->req.content_type;
+    int save, follow;
+
+    p->decided = 1;
+    p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
+    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS)) &&
+           crawl_filter_ext(&o->filter, p->item->url) && crawl_filter_type(&o->filter, ct);
+    /* Links are followed from pages (never from assets), down to -d, and one level further only
+     * for the assets the deepest pages need. */
+    follow = p->is_html && p->item->kind == CRAWL_KIND_PAGE &&
+             (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS);
+    /* A page the crawl chose to visit is read to its end even when nothing keeps it (the visit
+     * is the point: link checking, --save none); an asset or a non-HTML answer to a page link
+     * that nobody wants is abandoned at its first bytes. */
+    if (!save && !follow && !(p->is_html && p->item->kind == CRAWL_KIND_PAGE)) {
+        p->unwanted = 1;
+        return -ECANCELED;
+    }
+    if (save) {
+        int result = store_path_unique(job->names, p->item->url, o->layout, p->path, sizeof(p->path));
+        if (result < 0) {
+            snprintf(p->reason, sizeof(p->reason), "cannot make a safe file name: %s", strerror(-result));
+            return result;
+        }
+        p->writer = store_writer_new(&job->sched, job->dirfd, p->path, o->do_fsync);
+        if (!p->writer)
+            return -ENOMEM;
+        store_writer_attach(p->writer, &p->req);
+    }
+    if (follow) {
+        p->html = parse_html_new(p->item->url, page_on_link, p);
+        if (!p->html)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
+{
+    struct crawl_page *p = container_of(sink, struct crawl_page, sink);
+    int result;
+
+    if (!p->decided && (result = page_decide(p, data, len)) < 0)
+        return result;
+    if (p->writer) {
+        http_sink_t *w = store_writer_sink(p->writer);
+        result = w->write(w, data, len);
+        if (result != HTTP_SINK_OK)
+            return result;       /* paused: the same bytes come again, parse them then */
+    }
+    if (p->html && !p->capped) {
+        uint64_t room = (uint64_t)p->job->opts->max_page_bytes - p->parsed;
+        size_t n = len < room ? len : (size_t)room;
+        if (n > 0 && parse_html_feed(p->html, data, n) == PARSE_ENOMEM)
+            return -ENOMEM;
+        p->parsed += n;
+        if (n < len) {
+            p->capped = 1;
+            if (!p->writer)
+                return -ECANCELED;   /* nothing more to do with this body */
+        }
+    }
+    return HTTP_SINK_OK;
+}
+
+/* ---- politeness ------------------------------------------------------------------------------ */
+
+/* Reserves this request's start time on its host: no two starts closer than the host's delay.
+ * Returns how long to wait, in ms. */
+static uint64_t page_reserve_slot(crawl_host_t *h)
+{
+    uint64_t now = uv_hrtime();
+    uint64_t start = h->next_ok_ns > now ? h->next_ok_ns : now;
+
+    h->next_ok_ns = start + (uint64_t)h->delay_ms * 1000000ULL;
+    return (start - now) / 1000000ULL;
+}
+
+/* No request to h starts in the next ms (already capped by --max-wait). */
+static void page_pause_host(crawl_host_t *h, long ms)
+{
+    uint64_t until = uv_hrtime() + (uint64_t)ms * 1000000ULL;
+
+    if (until > h->next_ok_ns)
+        h->next_ok_ns = until;
+}
+
+/* ---- the task ---------------------------------------------------------------------------------- */
+
+static void page_release_host(struct crawl_page *p)
+{
+    if (p->holds_host) {
+        asem_release(&p->host->sem);
+        p->holds_host = 0;
+    }
+}
+
+/* A 3xx: the target is offered like a link found on this page's own level. */
+static void page_redirect(struct crawl_page *p)
+{
+    crawl_job_t *job = p->job;
+    crawl_item_t *it = p->item;
+    char *target = NULL;
+
+    job->redirects++;
+    if (it->hops >= job->opts->http.max_redirs) {
+        snprintf(p->reason, sizeof(p->reason), "too many redirects (more than %ld)",
+                 job->opts->http.max_redirs);
+        return;
+    }
+    if (parse_url_normalize(p->req.redirect_url, &target) < 0) {
+        snprintf(p->reason, sizeof(p->reason), "redirect to an unusable URL: %.300s",
+                 p->req.redirect_url);
+        return;
+    }
+    if (crawl_job_offer(job, target, it->depth, it->kind, it->hops + 1) < 0)
+        snprintf(p->reason, sizeof(p->reason), "out of memory");
+    free(target);
+}
+
+static json_t *page_json(struct crawl_page *p)
+{
+    json_t *o = json_pack("{s:i, s:s}", "depth", p->item->depth, "kind",
+                          p->item->kind == CRAWL_KIND_PAGE ? "page" : "asset");
+
+    if (o && p->html)
+        json_object_set_new(o, "links", json_integer((json_int_t)p->links));
+    if (o && p->capped)
+        json_object_set_new(o, "parsed", json_string("truncated at --max-page-size"));
+    if (o && p->item->attempts > 0)
+        json_object_set_new(o, "attempts", json_integer(p->item->attempts + 1));
+    return o;
+}
+
+enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
+                    PAGE_INTERRUPTED };
+
+/* Classifies a finished transfer; fills p->reason for a failure. */
+static enum page_outcome page_classify(struct crawl_page *p)
+{
+    crawl_job_t *job = p->job;
+    crawl_item_t *it = p->item;
+    long status = p->req.status;
+
+    if (p->req.code == CURLE_OK && status >= 300 && status < 400 && p->req.redirect_url) {
+        page_redirect(p);
+        return p->reason[0] ? PAGE_FAILED : PAGE_REDIRECTED;
+    }
+    if (crawl_retry_wanted(&p->req) && it->attempts < job->opts->retries && !job->stopping) {
+        /* The same policy as get (crawler/retry.c): pause the host for Retry-After or the
+         * backoff, and put the URL back. The retry holds no permit while the pause lasts: it
+         * waits in the frontier, and the host's next request waits for the pause. */
+        it->attempts++;
+        page_pause_host(p->host, crawl_retry_delay_ms(&job->retry, &p->req, it->attempts,
+                                                      (long long)time(NULL)));
+        return PAGE_REQUEUED;
+    }
+    if (p->unwanted) {
+        job->skipped_filter++;
+        p->skipped = "filter";
+        return PAGE_SKIPPED;
+    }
+    /* A page past --max-page-size that we only parsed was stopped on purpose. */
+    if (http_req_ok(&p->req) || (p->capped && !p->writer && p->req.code == CURLE_WRITE_ERROR))
+        return PAGE_OK;
+    if (p->reason[0])
+        return PAGE_FAILED;
+    if (p->writer && store_writer_error(p->writer) && p->req.code == CURLE_WRITE_ERROR)
+        snprintf(p->reason, sizeof(p->reason), "cannot write %.200s/%.300s: %s",
+                 job->opts->outdir, p->path, strerror(-store_writer_error(p->writer)));
+    else
+        http_req_describe(&p->req, &job->opts->http, p->reason, sizeof(p->reason));
+    return PAGE_FAILED;
+}
+
+static void page_count(struct crawl_page *p)
+{
+    crawl_job_t *job = p->job;
+    crawl_item_t *it = p->item;
+
+    if (it->kind == CRAWL_KIND_PAGE && p->is_html) {
+        job->pages++;
+        job->pages_at[it->depth < CRAWL_DEPTH_STATS ? it->depth : CRAWL_DEPTH_STATS - 1]++;
+    } else {
+        job->assets++;
+    }
+    if (p->capped)
+        job->not_parsed++;
+}
+
+static void page_report(struct crawl_page *p, enum page_outcome outcome)
+{
+    crawl_job_t *job = p->job;
+    crawl_item_t *it = p->item;
+
+    switch (outcome) {
+    case PAGE_SKIPPED:
+        crawl_report_json(&job->rep, json_pack("{s:s, s:s}", "url", it->url, "skipped", p->skipped));
+        break;
+    case PAGE_REDIRECTED:
+        if (job->rep.har)
+            crawl_har_add(job->rep.har, job->rep.har_page, it->url, &p->req, NULL);
+        crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:i, s:i}", "url", it->url, "redirect",
+                                               p->req.redirect_url, "status", (int)p->req.status,
+                                               "depth", it->depth));
+        break;
+    case PAGE_REQUEUED:
+    case PAGE_INTERRUPTED:
+        break;
+    case PAGE_OK:
+    case PAGE_FAILED:
+        crawl_report_result(&job->rep, it->url, outcome == PAGE_OK && p->writer ? p->path : NULL,
+                            p->req.url ? &p->req : NULL, outcome == PAGE_OK ? NULL : p->reason,
+                            page_json(p));
+        break;
+    }
+}
+
+/* Remembers the outcome in the state database; a URL that was handled leaves the stored
+ * frontier (an interrupted or requeued one stays, so a re-run fetches it). */
+static void page_record(struct crawl_page *p, enum page_outcome outcome)
+{
+    crawl_job_t *job = p->job;
+    store_record_t rec = {
+        .url = p->item->url, .http_code = p->req.status, .bytes = p->req.body_bytes,
+        .path = p->writer && outcome == PAGE_OK ? p->path : NULL,
+        .sha256 = p->writer && outcome == PAGE_OK ? store_writer_sha256(p->writer) : NULL,
+        .etag = p->req.etag, .last_modified = p->req.last_modified,
+        .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
+    };
+
+    if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)
+        return;
+    rec.status = outcome == PAGE_OK || outcome == PAGE_REDIRECTED ? STORE_URL_DONE
+               : outcome == PAGE_SKIPPED ? STORE_URL_SKIPPED : STORE_URL_FAILED;
+    if (store_state_put(job->state, &rec) < 0 || store_state_frontier_del(job->state, rec.url) < 0)
+        fprintf(stderr, "gather: out of memory recording %s\n", rec.url);
+}
+
+static void page_step(task_t *t)
+{
+    struct crawl_page *p = container_of(t, struct crawl_page, task);
+    crawl_job_t *job = p->job;
+    crawl_item_t *it = p->item;
+    char *key = NULL;
+    uint64_t wait;
+
+    CORO_BEGIN(t);
+    p->outcome = PAGE_FAILED;
+    if (parse_url_hostport(it->url, &key) < 0 || !(p->host = crawl_hostmap_get(job->hosts, key))) {
+        free(key);
+        snprintf(p->reason, sizeof(p->reason), "out of memory");
+        goto finish;
+    }
+    free(key);
+    if (p->host->delay_ms < job->opts->delay_ms)
+        p->host->delay_ms = job->opts->delay_ms;
+    if (job->opts->robots) {
+        crawl_robots_start(job, p->host, it->url);
+        if (p->host->robots_state != 2)
+            AWAIT(t, future_ref(p->host->robots_ready));
+        if (!crawl_robots_allows(job, p->host, it->url)) {
+            job->skipped_robots++;
+            p->skipped = "robots";
+            p->outcome = PAGE_SKIPPED;
+            goto finish;
+        }
+    }
+    AWAIT(t, asem_acquire(&p->host->sem));
+    if (task_error(t) < 0) {
+        snprintf(p->reason, sizeof(p->reason), "cancelled");
+        goto finish;
+    }
+    p->holds_host = 1;
+    wait = page_reserve_slot(p->host);
+    if (wait > 0)
+        AWAIT(t, net_sleep(&job->sched, wait));
+    if (task_cancelled(t)) {
+        p->outcome = PAGE_INTERRUPTED;
+        goto finish;
+    }
+
+    p->sink.write = page_sink_write;
+    p->req.url = it->url;
+    p->req.sink = &p->sink;
+    p->req.follow = -1;                   /* redirects go through scope and robots: page_redirect */
+    job->rep.inflight++;
+    if (job->rep.inflight > job->rep.max_inflight)
+        job->rep.max_inflight = job->rep.inflight;
+    AWAIT(t, http_req_start(job->http, &p->req));
+    job->rep.inflight--;
+    page_release_host(p);
+    if (task_error(t) == -ECANCELED) {
+        p->outcome = PAGE_INTERRUPTED;
+    } else if (task_error(t) < 0) {
+        snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s",
+                 strerror(-task_error(t)));
+        p->outcome = PAGE_FAILED;
+    } else {
+        if (p->html)
+            parse_html_end(p->html);
+        p->outcome = page_classify(p);
+    }
+    if (p->outcome == PAGE_OK)
+        page_count(p);
+    if (p->writer && p->outcome == PAGE_OK) {
+        AWAIT(t, store_writer_commit(p->writer));
+        if (task_error(t) < 0) {
+            snprintf(p->reason, sizeof(p->reason), "cannot write %.200s/%.300s: %s",
+                     job->opts->outdir, p->path, strerror(-task_error(t)));
+            p->outcome = PAGE_FAILED;
+        } else {
+            job->saved++;
+        }
+    } else if (p->writer) {
+        AWAIT(t, store_writer_abort(p->writer, 0));
+    }
+
+finish:
+    page_report(p, p->outcome);
+    page_record(p, p->outcome);
+    if (p->outcome == PAGE_REQUEUED) {
+        crawl_frontier_requeue(&job->frontier, p->item);
+        p->item = NULL;
+    }
+    page_release_host(p);
+    if (p->host)
+        crawl_hostmap_put(job->hosts, p->host);
+    p->host = NULL;
+    asem_release(&job->permits);
+    CORO_END(t);
+}
+
+static void page_free(future_t *done, void *arg)
+{
+    struct crawl_page *p = arg;
+    crawl_job_t *job = p->job;
+
+    (void)done;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        job->active = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    store_writer_free(p->writer);
+    parse_html_free(p->html);
+    http_req_cleanup(&p->req);
+    free(p->item);
+    free(p);
+}
+
+void crawl_page_spawn(crawl_job_t *job, crawl_item_t *item)
+{
+    struct crawl_page *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        goto oom;
+    p->job = job;
+    p->item = item;
+    if (task_start(&p->task, &job->sched, page_step) < 0)
+        goto oom;
+    future_on_done(task_done(&p->task), page_free, p);   /* the inline slot: cannot fail */
+    p->next = job->active;
+    if (job->active)
+        job->active->prev = p;
+    job->active = p;
+    return;
+
+oom:
+    crawl_report_result(&job->rep, item->url, NULL, NULL, "out of memory", NULL);
+    free(item);
+    free(p);
+    asem_release(&job->permits);
+}
+
+void crawl_page_cancel_all(crawl_job_t *job)
+{
+    for (struct crawl_page *p = job->active; p; p = p->next)
+        task_cancel(&p->task);
+}

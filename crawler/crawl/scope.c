@@ -1,0 +1,134 @@
+/* crawl_scope: host equality, libpsl registrable domains, or a path prefix. */
+#include "crawler/crawl/scope.h"
+
+#include <errno.h>
+#include <libpsl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parse/url.h"
+
+int crawl_scope_parse_kind(const char *name, crawl_scope_kind_t *out)
+{
+    static const char *names[] = { "host", "domain", "prefix", "any" };
+
+    for (int i = 0; i < 4; i++) {
+        if (!strcmp(name, names[i])) {
+            *out = (crawl_scope_kind_t)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static const psl_ctx_t *scope_psl(void)
+{
+    static const psl_ctx_t *psl;
+    static int tried;
+
+    if (!tried) {
+        tried = 1;
+        psl = psl_builtin();
+        if (!psl || psl_suffix_count(psl) <= 0)
+            psl = psl_latest(NULL);
+    }
+    return psl;
+}
+
+char *crawl_scope_domain(const char *host)
+{
+    const psl_ctx_t *psl = scope_psl();
+    const char *reg = psl ? psl_registrable_domain(psl, host) : NULL;
+
+    return strdup(reg ? reg : host);
+}
+
+/* The prefix a URL must start with: scheme://authority/ plus the path up to its last '/'. */
+static char *scope_prefix(const char *url)
+{
+    const char *q = strpbrk(url, "?#");
+    size_t len = q ? (size_t)(q - url) : strlen(url);
+    const char *path = strstr(url, "://");
+    char *out;
+
+    path = path ? strchr(path + 3, '/') : NULL;
+    if (path && path < url + len) {
+        const char *last = url + len;
+        while (last > path && last[-1] != '/')
+            last--;
+        len = (size_t)(last - url);
+    }
+    out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, url, len);
+    out[len] = '\0';
+    return out;
+}
+
+static char *scope_key(crawl_scope_kind_t kind, const char *url)
+{
+    char *host = NULL, *key = NULL;
+
+    if (kind == CRAWL_SCOPE_PREFIX)
+        return scope_prefix(url);
+    if (parse_url_host(url, &host) < 0)
+        return NULL;
+    if (kind == CRAWL_SCOPE_DOMAIN) {
+        key = crawl_scope_domain(host);
+        free(host);
+        return key;
+    }
+    return host;
+}
+
+int crawl_scope_init(crawl_scope_t *s, crawl_scope_kind_t kind, char *const *starts, size_t n)
+{
+    memset(s, 0, sizeof(*s));
+    s->kind = kind;
+    if (kind == CRAWL_SCOPE_ANY)
+        return 0;
+    s->keys = calloc(n ? n : 1, sizeof(*s->keys));
+    if (!s->keys)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        s->keys[i] = scope_key(kind, starts[i]);
+        if (!s->keys[i]) {
+            crawl_scope_free(s);
+            return -EINVAL;
+        }
+        s->nkeys++;
+    }
+    return 0;
+}
+
+void crawl_scope_free(crawl_scope_t *s)
+{
+    for (size_t i = 0; i < s->nkeys; i++)
+        free(s->keys[i]);
+    free(s->keys);
+    s->keys = NULL;
+    s->nkeys = 0;
+}
+
+int crawl_scope_contains(const crawl_scope_t *s, const char *url)
+{
+    char *key;
+    int inside = 0;
+
+    if (s->kind == CRAWL_SCOPE_ANY)
+        return 1;
+    if (s->kind == CRAWL_SCOPE_PREFIX) {
+        for (size_t i = 0; i < s->nkeys && !inside; i++)
+            inside = strncmp(url, s->keys[i], strlen(s->keys[i])) == 0;
+        return inside;
+    }
+    key = scope_key(s->kind, url);
+    if (!key)
+        return 0;
+    for (size_t i = 0; i < s->nkeys && !inside; i++)
+        inside = strcasecmp(key, s->keys[i]) == 0;
+    free(key);
+    return inside;
+}

@@ -1,0 +1,101 @@
+/* crawl_source: batches of normalised URLs from parse_urllist or from the command line. */
+#include "crawler/get/source.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse/parse.h"
+#include "parse/url.h"
+
+static void source_on_bad(void *arg, const char *file, unsigned long line, const char *reason)
+{
+    crawl_source_t *s = arg;
+
+    s->invalid++;
+    fprintf(stderr, "%s:%lu: %s\n", file, line, reason);
+}
+
+int crawl_source_open(crawl_source_t *s, const char *path, char **args, int nargs)
+{
+    memset(s, 0, sizeof(*s));
+    if (!path) {
+        s->args = args;
+        s->nargs = nargs;
+        s->name = "command line";
+        return 0;
+    }
+    s->name = path;
+    s->list = parse_urllist_open(path, source_on_bad, s);
+    if (!s->list) {
+        int e = errno ? errno : EIO;
+        fprintf(stderr, "gather: cannot read URL list %s: %s\n", path, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+static int source_fill_args(crawl_source_t *s)
+{
+    while (s->len < CRAWL_SOURCE_BATCH && s->nextarg < s->nargs) {
+        const char *arg = s->args[s->nextarg++];
+        char *url = NULL;
+        int result = parse_url_normalize(arg, &url);
+
+        if (result < 0) {
+            s->invalid++;
+            fprintf(stderr, "gather: argument %d: '%.200s': %s\n", s->nextarg, arg,
+                    parse_strerror(result));
+            continue;
+        }
+        s->batch[s->len++] = url;
+    }
+    if (s->nextarg >= s->nargs)
+        s->eof = 1;
+    return 0;
+}
+
+int crawl_source_fill(void *arg)
+{
+    crawl_source_t *s = arg;
+
+    if (s->pos < s->len || s->eof)
+        return 0;
+    s->pos = s->len = 0;
+    if (!s->list)
+        return source_fill_args(s);
+    while (s->len < CRAWL_SOURCE_BATCH) {
+        char *url = NULL;
+        unsigned long line = 0;
+        int result = parse_urllist_next(s->list, &url, &line);
+
+        if (result == 1) {
+            s->batch[s->len++] = url;
+            continue;
+        }
+        if (result < 0) {
+            s->read_error = result;
+            fprintf(stderr, "gather: error reading %s: %s\n", s->name, parse_strerror(result));
+        }
+        s->eof = 1;
+        break;
+    }
+    return 0;
+}
+
+char *crawl_source_next(crawl_source_t *s)
+{
+    if (s->pos >= s->len)
+        return NULL;
+    return s->batch[s->pos++];
+}
+
+void crawl_source_close(crawl_source_t *s)
+{
+    while (s->pos < s->len)
+        free(s->batch[s->pos++]);
+    if (s->list)
+        parse_urllist_close(s->list);
+    s->list = NULL;
+}

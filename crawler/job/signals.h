@@ -1,0 +1,27 @@
+/* crawl_signals: SIGINT/SIGTERM on the loop: the first stops a job cleanly, the second exits. */
+#ifndef CRAWLER_SIGNALS_H
+#define CRAWLER_SIGNALS_H
+
+#include <uv.h>
+
+#include "crawler/report/report.h"
+
+typedef struct crawl_signals {
+    uv_signal_t sigint, sigterm;
+    int on;
+    int interrupted;              /* a first signal arrived */
+    void (*on_stop)(void *arg);   /* stop starting work, cancel what is in flight */
+    void *arg;
+    crawl_report_t *rep;          /* to clear the progress line before the message */
+    const char *hint;             /* what the user can do next, e.g. "run it again to resume" */
+} crawl_signals_t;
+
+/* Watches SIGINT and SIGTERM without keeping the loop alive. The first calls on_stop(arg); the
+ * second exits the process at once with status 130 (safe: files reach their final names only
+ * complete and the state database is transactional). Returns 0 or a libuv error. */
+int crawl_signals_start(crawl_signals_t *s, uv_loop_t *loop, void (*on_stop)(void *arg), void *arg,
+                        crawl_report_t *rep, const char *hint);
+/* Closes the handles (the loop must run once more). */
+void crawl_signals_stop(crawl_signals_t *s);
+
+#endif

@@ -1,0 +1,143 @@
+/* crawl_report: one line per failure on stderr, JSON lines on stdout, a summary at the end. */
+#include "crawler/report/report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <uv.h>
+
+void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quiet, int verbose)
+{
+    memset(rep, 0, sizeof(*rep));
+    rep->mode = mode;
+    rep->json = json;
+    rep->quiet = quiet;
+    rep->verbose = verbose;
+    rep->out = stdout;
+    rep->start_ns = uv_hrtime();
+}
+
+double crawl_report_elapsed(const crawl_report_t *rep)
+{
+    return (double)(uv_hrtime() - rep->start_ns) / 1e9;
+}
+
+void crawl_report_json(crawl_report_t *rep, json_t *obj)
+{
+    char *line;
+
+    if (!obj)
+        return;
+    if (!rep->json) {
+        json_decref(obj);
+        return;
+    }
+    line = json_dumps(obj, JSON_COMPACT);
+    if (line) {
+        fprintf(rep->out, "%s\n", line);
+        free(line);
+    }
+    json_decref(obj);
+}
+
+void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
+                         const http_req_t *req, const char *reason, json_t *extra)
+{
+    if (rep->before_print && (reason || rep->verbose))
+        rep->before_print(rep->before_print_arg);
+    if (reason) {
+        rep->failed++;
+        fprintf(stderr, "%s: %s\n", url, reason);
+    } else {
+        rep->ok++;
+        if (req)
+            rep->bytes += (uint64_t)req->bytes;
+        if (rep->verbose)
+            fprintf(stderr, "%s -> %s (%lld bytes)\n", url, path ? path : "-",
+                    req ? (long long)req->bytes : 0LL);
+    }
+    if (rep->har && req)
+        crawl_har_add(rep->har, rep->har_page, url, req, reason);  /* an error shows at close */
+    if (rep->json) {
+        json_t *o = json_pack("{s:s, s:b, s:I, s:I}", "url", url, "ok", reason == NULL,
+                              "status", (json_int_t)(req ? req->status : 0),
+                              "bytes", (json_int_t)(req ? req->bytes : 0));
+        if (o) {
+            if (path && !reason)
+                json_object_set_new(o, "path", json_string(path));
+            if (reason)
+                json_object_set_new(o, "error", json_string(reason));
+            if (req) {
+                json_object_set_new(o, "time_ms", json_real((double)req->timing.total_us / 1000.0));
+                if (req->content_type[0])
+                    json_object_set_new(o, "content_type", json_string(req->content_type));
+                if (req->redirects > 0 && req->effective_url)
+                    json_object_set_new(o, "final_url", json_string(req->effective_url));
+            }
+            if (extra)
+                json_object_update(o, extra);
+        }
+        crawl_report_json(rep, o);
+    }
+    json_decref(extra);
+}
+
+void crawl_report_summary(crawl_report_t *rep)
+{
+    double secs = crawl_report_elapsed(rep);
+    double rate = secs > 0 ? (double)rep->bytes / secs : 0;
+
+    if (rep->before_print)
+        rep->before_print(rep->before_print_arg);
+    fprintf(stderr, "gather: %llu ok, %llu failed", (unsigned long long)rep->ok,
+            (unsigned long long)rep->failed);
+    if (rep->skipped)
+        fprintf(stderr, ", %llu already there", (unsigned long long)rep->skipped);
+    fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %s mode)\n", (double)rep->bytes / 1e6, secs,
+            rate / 1e6, rep->mode);
+    if (rep->json) {
+        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s, s:I}}", "summary",
+                              "ok", (json_int_t)rep->ok, "failed", (json_int_t)rep->failed,
+                              "skipped", (json_int_t)rep->skipped,
+                              "duplicates", (json_int_t)rep->duplicates,
+                              "bytes", (json_int_t)rep->bytes, "seconds", secs,
+                              "bytes_per_second", rate, "mode", rep->mode,
+                              "max_inflight", (json_int_t)rep->max_inflight);
+        crawl_report_json(rep, o);
+    }
+    fflush(rep->out);
+}
+
+int crawl_report_har_open(crawl_report_t *rep, const char *path, const char *title)
+{
+    struct timeval tv;
+    crawl_har_t *har = crawl_har_open(path, title);
+
+    if (!har) {
+        int e = errno ? errno : ENOMEM;
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", path, strerror(e));
+        return -e;
+    }
+    gettimeofday(&tv, NULL);
+    if (crawl_har_page(har, rep->mode, title, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec) < 0) {
+        crawl_har_close(har);
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", path, strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    rep->har = har;
+    rep->har_page = rep->mode;
+    rep->har_path = path;
+    return 0;
+}
+
+int crawl_report_har_close(crawl_report_t *rep)
+{
+    int result = crawl_har_close(rep->har);
+
+    if (result < 0)
+        fprintf(stderr, "gather: cannot write HAR file %s: %s\n", rep->har_path, strerror(-result));
+    rep->har = NULL;
+    return result;
+}

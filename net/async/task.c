@@ -1,0 +1,81 @@
+/* task: drive a coroutine step by step from future callbacks. */
+#include "net/async/task.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+static void task_run_first(sched_node_t *node)
+{
+    task_t *t = container_of(node, task_t, node);
+
+    t->step(t);
+}
+
+int task_start(task_t *t, sched_t *s, task_step_fn step)
+{
+    memset(t, 0, sizeof(*t));
+    t->sched = s;
+    t->step = step;
+    t->node.fn = task_run_first;
+    t->done = future_new(s);
+    if (!t->done)
+        return -ENOMEM;
+    sched_post(s, &t->node);
+    return 0;
+}
+
+static void task_wake(future_t *f, void *arg)
+{
+    task_t *t = arg;
+
+    (void)f;
+    t->step(t);
+}
+
+void task_await_(task_t *t, future_t *f)
+{
+    future_unref(t->awaiting);
+    t->awaiting = f;
+    if (!f) {
+        /* Could not even create the operation: resume with -ENOMEM on the next turn. */
+        t->awaiting = future_new_failed(t->sched, -ENOMEM);
+        assert(t->awaiting || !"out of memory creating a failed future");
+        f = t->awaiting;
+    }
+    if (future_on_done(f, task_wake, t) < 0) {
+        /* Out of memory for the callback slot: fall back to failing the task's wait. */
+        future_t *failed = future_new_failed(t->sched, -ENOMEM);
+        assert(failed);
+        future_unref(t->awaiting);
+        t->awaiting = failed;
+        int result = future_on_done(failed, task_wake, t);  /* inline slot: cannot fail */
+        assert(result == 0);
+        (void)result;
+    }
+}
+
+void task_end_(task_t *t)
+{
+    future_t *done = t->done;
+
+    future_unref(t->awaiting);
+    t->awaiting = NULL;
+    t->done = NULL;
+    if (t->error)
+        future_fail(done, t->error);
+    else if (t->cancelled)
+        future_cancel(done);
+    else
+        future_resolve(done, t->result);
+    future_unref(done);
+}
+
+void task_cancel(task_t *t)
+{
+    if (!t->done || t->cancelled)
+        return;
+    t->cancelled = 1;
+    if (t->awaiting && !future_is_done(t->awaiting))
+        future_cancel(t->awaiting);
+}

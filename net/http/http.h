@@ -1,0 +1,140 @@
+/* http: HTTP(S) transfers on one libcurl multi handle driven by the libuv loop. */
+#ifndef NET_HTTP_H
+#define NET_HTTP_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "net/async/future.h"
+
+typedef struct http_opts {
+    long connect_timeout_ms;    /* 0: curl's default (300 s) */
+    long timeout_ms;            /* whole transfer; 0: none */
+    long low_speed_limit;       /* bytes/s; 0: off */
+    long low_speed_time;        /* seconds below the limit before aborting */
+    long max_redirs;            /* -1: do not follow redirects */
+    curl_off_t max_filesize;    /* 0: no cap */
+    const char *user_agent;     /* borrowed; must outlive the client */
+    struct curl_slist *headers; /* borrowed; must outlive the client */
+    long max_connections;       /* connection cache size; 0: curl's default */
+    int insecure;               /* skip TLS verification */
+    int verbose;                /* curl's own trace on stderr */
+} http_opts_t;
+
+typedef struct http_client http_client_t;
+
+/* Errors a transfer can end with besides curl's: the server broke the protocol. */
+#define HTTP_EBADRANGE (-1001)      /* a 206 nobody asked for, or one at the wrong offset */
+
+/* Body bytes of a 2xx final answer go to a sink, in order. */
+enum { HTTP_SINK_OK = 0, HTTP_SINK_PAUSE = 1 };
+typedef struct http_sink http_sink_t;
+struct http_sink {
+    /* Returns HTTP_SINK_OK when the bytes were taken, HTTP_SINK_PAUSE when they were not (the
+     * transfer pauses; after http_req_resume the same bytes come again), or a negative errno to
+     * abort the transfer (it then ends with CURLE_WRITE_ERROR and sink_error set). */
+    int (*write)(http_sink_t *sink, const char *data, size_t len);
+};
+
+/* Phase durations in microseconds from the transfer's start, as CURLINFO_*_TIME_T gives them. */
+typedef struct http_timing {
+    uint64_t start_ns;          /* uv_hrtime() when the request was started */
+    int64_t start_wall_us;      /* wall clock (µs since the epoch) at the same moment */
+    curl_off_t queue_us;        /* waiting for a connection slot (CURLINFO_QUEUE_TIME_T n/a: 0) */
+    curl_off_t dns_us, connect_us, tls_us, pretransfer_us, first_byte_us, total_us, redirect_us;
+} http_timing_t;
+
+#define HTTP_HEADER_VALUE_MAX 256
+
+/* One transfer. Embedded in the caller's struct; set url/sink (and optionally range, headers),
+ * start it, and keep it alive until its future settles. */
+typedef struct http_req {
+    /* in */
+    const char *url;            /* borrowed until the future settles */
+    http_sink_t *sink;
+    const char *range;          /* CURLOPT_RANGE, e.g. "1000-"; NULL for the whole body */
+    curl_off_t range_start;     /* with range: the offset a 206 must start at (checked) */
+    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body fails with -EFBIG */
+    struct curl_slist *headers; /* request headers (borrowed), instead of the client's */
+    long follow;                /* 0: the client's --max-redirs; < 0: do not follow; > 0: at most */
+    /* out, valid once the future settles */
+    long status;                /* final HTTP status, 0 if none was received */
+    CURLcode code;
+    int sink_error;             /* the sink's negative errno when it aborted the transfer */
+    curl_off_t bytes;           /* body bytes received (including discarded non-2xx bodies) */
+    curl_off_t content_length;  /* of the final answer, -1 if unknown (known from its first byte) */
+    long redirects;
+    long os_errno;              /* errno of the last failed connect or socket call */
+    char error[CURL_ERROR_SIZE];
+    char content_type[HTTP_HEADER_VALUE_MAX];
+    char etag[HTTP_HEADER_VALUE_MAX];
+    char last_modified[HTTP_HEADER_VALUE_MAX];
+    char retry_after[HTTP_HEADER_VALUE_MAX];
+    char content_range[HTTP_HEADER_VALUE_MAX];
+    char *effective_url;        /* malloc'd; freed by http_req_cleanup */
+    char *primary_ip;           /* malloc'd; freed by http_req_cleanup */
+    char *redirect_url;         /* a 3xx's Location, resolved; malloc'd; NULL if none */
+    char http_version[12];
+    http_timing_t timing;
+    /* private */
+    CURL *easy;
+    http_client_t *client;
+    future_t *fut;
+    int paused;
+    int is_2xx;                 /* -1 until the first body byte of the final answer */
+    curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
+} http_req_t;
+
+/* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
+ * Returns NULL and sets *result to a negative errno on failure. */
+http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result);
+
+/* Closes the client; every transfer must have settled. The loop must run again to finish the
+ * uv_close callbacks, which free the memory. */
+void http_client_close(http_client_t *c);
+
+/* Number of transfers in flight. */
+long http_client_active(const http_client_t *c);
+
+/* Starts r. The future resolves with r once the transfer has ended, whatever the outcome (inspect
+ * r->code and r->status); it fails only with -ENOMEM or -EINVAL. Cancelling it aborts the
+ * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. */
+future_t *http_req_start(http_client_t *c, http_req_t *r);
+
+/* Resumes a transfer its sink paused. May call the sink synchronously with the held bytes. */
+void http_req_resume(http_req_t *r);
+
+/* 1 when the transfer ended with a complete 2xx body. */
+int http_req_ok(const http_req_t *r);
+
+/* One line saying why r failed ("HTTP 404", "connection refused", "timed out after 30 s"), into
+ * buf; returns buf. */
+const char *http_req_describe(const http_req_t *r, const http_opts_t *opts, char *buf, size_t n);
+
+/* The delay a Retry-After header asks for (seconds or an HTTP-date), in ms; -1 if none or
+ * unparsable. now is the current time in seconds since the epoch. */
+long http_retry_after_ms(const http_req_t *r, long long now);
+
+/* Frees what the request allocated (URLs, IP); r may then be reused. */
+void http_req_cleanup(http_req_t *r);
+
+/* Applies the options every gather transfer uses (protocols, redirects, timeouts, TLS,
+ * compression) to an easy handle; shared by the async client and the blocking modes. */
+CURLcode http_easy_setup(CURL *easy, const http_opts_t *opts);
+
+/* Checks a 206 against the Range asked for; -1 (and sink_error) if it does not fit. Shared with
+ * the blocking modes. */
+int http_check_range(http_req_t *r);
+
+/* Points easy's body and header callbacks at r (status checks, error bodies discarded, Range and
+ * size checks, then r->sink), for a caller that runs the handle itself (the blocking modes). */
+CURLcode http_req_attach(http_req_t *r, CURL *easy);
+
+/* Header callback shared with the blocking modes: records status-dependent headers into r. */
+size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata);
+
+/* Copies what curl knows of a finished transfer (status, timings, URL) into r. */
+void http_req_collect(http_req_t *r, CURL *easy, CURLcode code);
+
+#endif
