@@ -1,6 +1,8 @@
 /* task: drive a coroutine step by step from future callbacks. */
 #include "net/async/task.h"
 
+#include "net/async/group.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -12,17 +14,34 @@ static void task_run_first(sched_node_t *node)
     t->step(t);
 }
 
+/* Cancelling the done-future cancels the coroutine, which ends (and settles it) in its own time. */
+static int task_on_cancel_done(future_t *f, void *arg)
+{
+    (void)f;
+    task_cancel(arg);
+    return -EBUSY;
+}
+
 int task_start(task_t *t, sched_t *s, task_step_fn step)
 {
     memset(t, 0, sizeof(*t));
     t->sched = s;
     t->step = step;
     t->node.fn = task_run_first;
+    list_init(&t->group_link);
     t->done = future_new(s);
     if (!t->done)
         return -ENOMEM;
+    future_set_cancel(t->done, task_on_cancel_done, t);
     sched_post(s, &t->node);
     return 0;
+}
+
+void task_defer(task_t *t, task_defer_t *d, void (*fn)(task_defer_t *d))
+{
+    d->fn = fn;
+    d->next = t->defers;
+    t->defers = d;
 }
 
 static void task_wake(future_t *f, void *arg)
@@ -61,7 +80,13 @@ void task_end_(task_t *t)
 
     future_unref(t->awaiting);
     t->awaiting = NULL;
+    while (t->defers) {
+        task_defer_t *d = t->defers;
+        t->defers = d->next;
+        d->fn(d);
+    }
     t->done = NULL;
+    future_set_cancel(done, NULL, NULL);
     if (t->error)
         future_fail(done, t->error);
     else if (t->cancelled)
@@ -69,6 +94,8 @@ void task_end_(task_t *t)
     else
         future_resolve(done, t->result);
     future_unref(done);
+    if (t->group)
+        task_group_leave_(t);
 }
 
 void task_cancel(task_t *t)

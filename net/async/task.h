@@ -16,6 +16,11 @@
  *     }
  *
  * Do not use switch statements that span an AWAIT inside a coroutine body.
+ *
+ * try/finally: task_defer(t, &d, fn) runs fn(&d) when the coroutine ends, however it ends (LIFO,
+ * just before its done-future settles). Permits (net/async/permit.h) use it to release themselves.
+ *
+ * Only call these from the loop thread that runs the task's scheduler.
  */
 #ifndef NET_TASK_H
 #define NET_TASK_H
@@ -23,6 +28,7 @@
 #include <stddef.h>
 
 #include "net/async/future.h"
+#include "net/async/list.h"
 #include "net/async/sched.h"
 
 #ifndef container_of
@@ -31,6 +37,13 @@
 
 typedef struct task task_t;
 typedef void (*task_step_fn)(task_t *t);
+struct task_group;
+
+/* A cleanup registered with task_defer; embedded in whatever it releases. */
+typedef struct task_defer {
+    struct task_defer *next;
+    void (*fn)(struct task_defer *d);
+} task_defer_t;
 
 struct task {
     sched_node_t node;      /* posts the first step */
@@ -42,6 +55,9 @@ struct task {
     void *result;           /* resolves the done-future */
     future_t *awaiting;     /* the future suspended on or just woken from (a reference) */
     future_t *done;         /* settled when the coroutine reaches CORO_END */
+    task_defer_t *defers;   /* run at the end, last registered first */
+    struct task_group *group;   /* the group the task belongs to, NULL if none */
+    list_t group_link;
 };
 
 /* Prepares t and posts its first step for the next loop turn. t is embedded in the caller's
@@ -49,11 +65,16 @@ struct task {
  * Returns 0 or -ENOMEM (nothing is started then). */
 int task_start(task_t *t, sched_t *s, task_step_fn step);
 
+/* Runs fn(d) when t ends, however it ends (the coroutine's `finally`); d stays registered until
+ * then and must live as long as t. Call after task_start. */
+void task_defer(task_t *t, task_defer_t *d, void (*fn)(task_defer_t *d));
+
 /* The future settled when the coroutine ends (resolved with t->result, or failed with t->error).
  * Borrowed: take future_ref to keep it past the task's end. */
 static inline future_t *task_done(task_t *t) { return t->done; }
 
-/* Requests cancellation, once, as asyncio does: the future being awaited is cancelled (the
+/* Requests cancellation, once, as asyncio does (cancelling task_done(t) does the same and the
+ * done-future then settles when the coroutine has really ended): the future being awaited is cancelled (the
  * coroutine resumes with -ECANCELED, unless the producer refuses, e.g. a job already running on
  * the pool). Later AWAITs run normally, so the coroutine can clean up (await a writer's abort);
  * it can test task_cancelled(t) to stop early. */
