@@ -1,6 +1,8 @@
 /* parse.c - parse_strerror: the text for each parse_error_t code. */
 #include "parse/parse.h"
 
+#include <string.h>
+
 const char *parse_strerror(int result)
 {
     switch (result) {
@@ -19,6 +21,6 @@ const char *parse_strerror(int result)
     case PARSE_ESTATE:
         return "call not allowed in this state";
     default:
-        return "unknown error";
+        return result < 0 ? strerror(-result) : "unknown error";
     }
 }

@@ -2,6 +2,7 @@
 #ifndef NET_HTTP_H
 #define NET_HTTP_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include <curl/curl.h>
@@ -24,8 +25,9 @@ typedef struct http_opts {
 
 typedef struct http_client http_client_t;
 
-/* Errors a transfer can end with besides curl's: the server broke the protocol. */
-#define HTTP_EBADRANGE (-1001)      /* a 206 nobody asked for, or one at the wrong offset */
+/* Errors a transfer can end with besides curl's: the server broke the protocol. A negative errno
+ * like every other error (the disk never reports EPROTO, so it cannot be confused with one). */
+#define HTTP_EBADRANGE (-EPROTO)    /* a 206 nobody asked for, or one at the wrong offset */
 
 /* Body bytes of a 2xx final answer go to a sink, in order. */
 enum { HTTP_SINK_OK = 0, HTTP_SINK_PAUSE = 1 };
