@@ -598,6 +598,25 @@ cleanup:
     return result;
 }
 
+int parse_url_origin(const char *url, const char *path, char **out)
+{
+    struct url_parts p = {0};
+    char *s;
+    int result;
+
+    result = url_parse(url, &p);
+    if (result != PARSE_OK)
+        goto cleanup;
+    if (asprintf(&s, "%s://%s%s%s%s", p.https ? "https" : "http", p.host, p.port ? ":" : "",
+                 p.port ? p.port : "", path) < 0)
+        result = PARSE_ENOMEM;
+    else
+        *out = s;
+cleanup:
+    url_parts_free(&p);
+    return result;
+}
+
 int parse_url_host(const char *url, char **out)
 {
     struct url_parts p = {0};

@@ -42,6 +42,12 @@ int parse_url_resolve(const char *base, const char *ref, char **out);
  */
 int parse_url_hostport(const char *url, char **out);
 
+/*
+ * The origin of `url` ("https://example.com", "http://[::1]:8080", without user info) followed by
+ * `path` (e.g. "/robots.txt"). *out as above.
+ */
+int parse_url_origin(const char *url, const char *path, char **out);
+
 /* The normalised host of `url` alone ("example.com", "[::1]"). *out as above. */
 int parse_url_host(const char *url, char **out);
 

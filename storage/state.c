@@ -35,7 +35,8 @@ static const char state_schema[] =
     "  url TEXT PRIMARY KEY,"
     "  depth INTEGER NOT NULL,"
     "  kind INTEGER NOT NULL,"         /* 0 page, 1 asset */
-    "  hops INTEGER NOT NULL"
+    "  hops INTEGER NOT NULL,"
+    "  parent TEXT"                    /* the page the URL was found on */
     ");";
 
 static const char *const status_names[] = { "pending", "done", "failed", "skipped" };
@@ -135,6 +136,8 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
         sqlite3_exec(st->writer, state_schema, NULL, NULL, &errmsg) != SQLITE_OK ||
         state_connect(st->path, &st->reader) < 0)
         goto error;
+    /* A database from before frontier.parent existed: add it (an error just means it is there). */
+    sqlite3_exec(st->writer, "ALTER TABLE frontier ADD COLUMN parent TEXT", NULL, NULL, NULL);
     if (state_prepare(st->writer,
                       "INSERT INTO urls (url, status, http_code, bytes, sha256, path, etag,"
                       " last_modified, error, depth, parent, updated_at)"
@@ -146,7 +149,7 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
                       " updated_at = ?12",
                       &st->put_url) < 0 ||
         state_prepare(st->writer,
-                      "INSERT OR REPLACE INTO frontier (url, depth, kind, hops) VALUES (?1, ?2, ?3, ?4)",
+                      "INSERT OR REPLACE INTO frontier (url, depth, kind, hops, parent) VALUES (?1, ?2, ?3, ?4, ?5)",
                       &st->add_frontier) < 0 ||
         state_prepare(st->writer, "DELETE FROM frontier WHERE url = ?1", &st->del_frontier) < 0 ||
         state_prepare(st->reader,
@@ -204,6 +207,7 @@ static int state_exec_op(store_state_t *st, const struct state_op *op, long long
         sqlite3_bind_int(s, 2, op->depth);
         sqlite3_bind_int(s, 3, op->fkind);
         sqlite3_bind_int(s, 4, op->hops);
+        bind_text(s, 5, op->parent);
         break;
     default:
         s = st->del_frontier;
@@ -350,11 +354,13 @@ int store_state_put(store_state_t *st, const store_record_t *rec)
 }
 
 static int state_frontier(store_state_t *st, enum state_op_kind kind, const char *url, int depth,
-                          int fkind, int hops)
+                          int fkind, int hops, const char *parent)
 {
     struct state_op *op = calloc(1, sizeof(*op));
 
-    if (!op || !(op->url = strdup(url))) {
+    if (!op || !(op->url = strdup(url)) || (parent && !(op->parent = strdup(parent)))) {
+        if (op)
+            free(op->url);
         free(op);
         return -ENOMEM;
     }
@@ -365,14 +371,15 @@ static int state_frontier(store_state_t *st, enum state_op_kind kind, const char
     return state_queue(st, op);
 }
 
-int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops)
+int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops,
+                             const char *parent)
 {
-    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops);
+    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops, parent);
 }
 
 int store_state_frontier_del(store_state_t *st, const char *url)
 {
-    return state_frontier(st, OP_FRONTIER_DEL, url, 0, 0, 0);
+    return state_frontier(st, OP_FRONTIER_DEL, url, 0, 0, 0, NULL);
 }
 
 future_t *store_state_flush(store_state_t *st)
@@ -478,7 +485,8 @@ void store_row_clear(store_row_t *row)
 }
 
 int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
-                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops),
+                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
+                                     const char *parent),
                      void *arg)
 {
     sqlite3_stmt *s = NULL;
@@ -497,11 +505,12 @@ int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url,
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return -EIO;
-    if (state_prepare(st->reader, "SELECT url, depth, kind, hops FROM frontier ORDER BY depth", &s) < 0)
+    if (state_prepare(st->reader, "SELECT url, depth, kind, hops, parent FROM frontier ORDER BY depth", &s) < 0)
         return -EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         pending(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1),
-                sqlite3_column_int(s, 2), sqlite3_column_int(s, 3));
+                sqlite3_column_int(s, 2), sqlite3_column_int(s, 3),
+                (const char *)sqlite3_column_text(s, 4));
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -EIO;
 }

@@ -58,7 +58,8 @@ void store_row_clear(store_row_t *row);
 /* Queue a row (copied) for the next batch; loop thread only. -ENOMEM on failure. */
 int store_state_put(store_state_t *st, const store_record_t *rec);
 /* Queue a crawl frontier entry to remember (pending) or to forget (done). */
-int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops);
+int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops,
+                             const char *parent);
 int store_state_frontier_del(store_state_t *st, const char *url);
 
 /* A future resolved when everything queued so far is committed (NULL when out of memory). */
@@ -73,7 +74,8 @@ int store_state_close(store_state_t *st);
 /* Blocking, before the loop: calls seen(url) for every URL of the urls table and pending(...) for
  * every frontier entry, in depth order. */
 int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
-                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops),
+                     void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
+                                     const char *parent),
                      void *arg);
 
 #endif

@@ -11,14 +11,8 @@
 
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
-#include "net/http/bufsink.h"
 #include "parse/parse.h"
-#include "parse/sitemap.h"
 #include "parse/url.h"
-#include "storage/file.h"
-
-#define SITEMAP_MAX_FILES 50
-#define SITEMAP_MAX_BYTES (50 * 1024 * 1024)     /* the sitemaps protocol's own cap */
 
 /* ---- admission --------------------------------------------------------------------------- */
 
@@ -40,9 +34,10 @@ static int crawl_first_refusal(crawl_job_t *job, const char *url)
     return store_seen_add(job->refused, url, strlen(url)) == 1;
 }
 
-int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops)
+int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops,
+                    crawl_parent_t *parent)
 {
-    crawl_options_t *o = job->opts;
+    crawl_options_t *o = job->job.opts;
     char ext[32];
 
     if (kind == CRAWL_KIND_PAGE) {
@@ -63,230 +58,126 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
             job->skipped_filter++;
         return 0;
     }
-    return crawl_job_queue(job, url, depth, kind, hops);
+    return crawl_job_queue(job, url, depth, kind, hops, parent);
 }
 
-int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops)
+int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops,
+                    crawl_parent_t *parent)
 {
-    int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops);
+    int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
 
-    if (result == 1 && job->state && store_state_frontier_add(job->state, url, depth, kind, hops) < 0)
+    if (result == 1 && job->job.state &&
+        store_state_frontier_add(job->job.state, url, depth, kind, hops, parent ? parent->url : NULL) < 0)
         return -ENOMEM;
     return result;
-}
-
-/* ---- sitemaps ------------------------------------------------------------------------------ */
-
-struct sitemap_fetch {
-    task_t task;
-    crawl_job_t *job;
-    char *queue[SITEMAP_MAX_FILES];
-    size_t n, i;
-    http_req_t req;
-    http_bufsink_t body;
-};
-
-static void sitemap_on_entry(void *arg, const char *url, int is_index)
-{
-    struct sitemap_fetch *s = arg;
-
-    if (is_index) {
-        if (s->n < SITEMAP_MAX_FILES && (s->queue[s->n] = strdup(url)))
-            s->n++;
-        return;
-    }
-    if (crawl_job_offer(s->job, url, 0, CRAWL_KIND_PAGE, 0) == 1)
-        s->job->sitemap_urls++;
-}
-
-static void sitemap_step(task_t *t)
-{
-    struct sitemap_fetch *s = container_of(t, struct sitemap_fetch, task);
-    int result;
-
-    CORO_BEGIN(t);
-    for (s->i = 0; s->i < s->n; s->i++) {
-        memset(&s->req, 0, sizeof(s->req));
-        http_bufsink_init(&s->body, SITEMAP_MAX_BYTES);
-        s->req.url = s->queue[s->i];
-        s->req.sink = &s->body.sink;
-        s->req.follow = 5;
-        AWAIT(t, http_req_start(s->job->http, &s->req));
-        if (task_error(t) == 0 && http_req_ok(&s->req)) {
-            result = parse_sitemap(s->body.data ? s->body.data : "", s->body.len, s->req.url,
-                                   sitemap_on_entry, s);
-            if (result < 0)
-                fprintf(stderr, "%s: sitemap not read: %s\n", s->req.url, parse_strerror(result));
-        } else if (s->job->opts->verbose || task_error(t) < 0 || s->req.status != 404) {
-            char why[256];
-            fprintf(stderr, "%s: sitemap not fetched: %s\n", s->req.url,
-                    http_req_describe(&s->req, &s->job->opts->http, why, sizeof(why)));
-        }
-        http_req_cleanup(&s->req);
-        http_bufsink_free(&s->body);
-    }
-    CORO_END(t);
-}
-
-static void sitemap_free(future_t *done, void *arg)
-{
-    struct sitemap_fetch *s = arg;
-
-    (void)done;
-    for (size_t i = 0; i < s->n; i++)
-        free(s->queue[i]);
-    free(s);
-}
-
-/* A task that reads /sitemap.xml of every start origin (and the sitemap files they index). */
-static future_t *sitemap_start(crawl_job_t *job)
-{
-    struct sitemap_fetch *s = calloc(1, sizeof(*s));
-
-    if (!s)
-        return NULL;
-    s->job = job;
-    for (size_t i = 0; i < job->nstarts && s->n < SITEMAP_MAX_FILES; i++) {
-        const char *u = job->starts[i];
-        const char *auth = strstr(u, "://");
-        const char *end = auth ? strchr(auth + 3, '/') : NULL;
-        int len = end ? (int)(end - u) : (int)strlen(u);
-        char *url = NULL;
-        int dup = 0;
-
-        if (asprintf(&url, "%.*s/sitemap.xml", len, u) < 0)
-            continue;
-        for (size_t k = 0; k < s->n && !dup; k++)
-            dup = !strcmp(s->queue[k], url);
-        if (dup)
-            free(url);
-        else
-            s->queue[s->n++] = url;
-    }
-    if (task_start(&s->task, &job->sched, sitemap_step) < 0) {
-        sitemap_free(NULL, s);
-        return NULL;
-    }
-    future_on_done(task_done(&s->task), sitemap_free, s);
-    return future_ref(task_done(&s->task));
 }
 
 /* ---- the dispatcher: a permit, an item, a task; a barrier between levels ------------------- */
 
 static void dispatcher_step(task_t *t)
 {
-    crawl_job_t *job = container_of(t, crawl_job_t, dispatcher);
+    crawl_job_t *cj = container_of(t, crawl_job_t, job.driver);
+    job_t *job = &cj->job;
+    crawl_options_t *o = job->opts;
     crawl_item_t *item;
 
     CORO_BEGIN(t);
-    if (job->opts->sitemap)
-        AWAIT(t, sitemap_start(job));
-    for (;;) {
-        AWAIT(t, asem_acquire(&job->permits));
-        if (task_error(t) < 0)
+    permit_init(&cj->dispatch_slot, t);
+    if (o->sitemap)
+        AWAIT(t, crawl_sitemap_start(cj));
+    while (!job->stopping) {
+        AWAIT(t, permit_acquire(&cj->dispatch_slot, &job->permits));
+        if (task_error(t) < 0 || job->stopping)
             break;
-        if (job->stopping) {
-            asem_release(&job->permits);
-            break;
-        }
-        item = crawl_frontier_pop(&job->frontier);
-        if (item) {
-            if (item->kind == CRAWL_KIND_PAGE && job->opts->max_pages > 0 &&
-                job->started_pages >= (unsigned long)job->opts->max_pages) {
-                job->skipped_max_pages++;
-                free(item);
-                asem_release(&job->permits);
+        if ((item = crawl_frontier_pop(&cj->frontier))) {
+            if (item->kind == CRAWL_KIND_PAGE && o->max_pages > 0 &&
+                cj->started_pages >= (unsigned long)o->max_pages) {
+                cj->skipped_max_pages++;
+                crawl_item_free(item);
+                permit_release(&cj->dispatch_slot);
                 continue;
             }
             if (item->kind == CRAWL_KIND_PAGE)
-                job->started_pages++;
-            crawl_page_spawn(job, item);
+                cj->started_pages++;
+            crawl_page_spawn(cj, item);   /* takes the permit */
             continue;
         }
-        asem_release(&job->permits);
-        /* This level is dispatched. Wait until every fetch of it ended (they may still add to it:
+        permit_release(&cj->dispatch_slot);
+        /* This level is dispatched. Wait until every task of it ended (they may still add to it:
          * redirect targets, retries), so a URL is never first seen at a deeper level than its
          * shortest path: the BFS stays exact under concurrency. */
-        for (job->drained = 0; job->drained < job->opts->concurrency; job->drained++)
-            AWAIT(t, asem_acquire(&job->permits));
-        for (long i = 0; i < job->opts->concurrency; i++)
-            asem_release(&job->permits);
-        if (job->stopping)
-            break;
-        if (job->frontier.cur_head)
+        AWAIT(t, job_tasks_done(job));
+        if (job->stopping || crawl_frontier_has_current(&cj->frontier))
             continue;
-        if (!crawl_frontier_advance(&job->frontier))
+        if (!crawl_frontier_advance(&cj->frontier))
             break;
     }
+    permit_release(&cj->dispatch_slot);
     job->rep.queued_final = !job->stopping;
+    AWAIT(t, job_tasks_done(job));
     CORO_END(t);
 }
 
 /* ---- summary ------------------------------------------------------------------------------- */
 
-static void crawl_summary(crawl_job_t *job)
+static void crawl_summary(crawl_job_t *cj)
 {
+    crawl_report_t *rep = &cj->job.rep;
     json_t *depths = json_array();
     int last = 0;
 
     for (int d = 0; d < CRAWL_DEPTH_STATS; d++)
-        if (job->pages_at[d])
+        if (cj->pages_at[d])
             last = d;
-    if (job->rep.before_print)
-        job->rep.before_print(job->rep.before_print_arg);
-    fprintf(stderr, "gather: crawl: %lu pages (", job->pages);
+    job_before_print(&cj->job);
+    fprintf(stderr, "gather: crawl: %lu pages (", cj->pages);
     for (int d = 0; d <= last; d++) {
-        fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, job->pages_at[d]);
-        json_array_append_new(depths, json_integer((json_int_t)job->pages_at[d]));
+        fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, cj->pages_at[d]);
+        json_array_append_new(depths, json_integer((json_int_t)cj->pages_at[d]));
     }
     fprintf(stderr, "), %lu assets, %lu saved, %lu links found; skipped: %lu out of scope, "
                     "%lu by robots.txt, %lu by filters, %lu over --max-pages; %lu redirects; "
                     "%lu pages not parsed past --max-page-size\n",
-            job->assets, job->saved, job->links, job->skipped_scope, job->skipped_robots,
-            job->skipped_filter, job->skipped_max_pages, job->redirects, job->not_parsed);
-    crawl_report_json(&job->rep,
+            cj->assets, cj->saved, cj->links, cj->skipped_scope, cj->skipped_robots,
+            cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
+    crawl_report_json(rep,
         json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
-                  "pages", (json_int_t)job->pages, "pages_per_depth", depths,
-                  "assets", (json_int_t)job->assets, "saved", (json_int_t)job->saved,
-                  "links", (json_int_t)job->links,
-                  "skipped_scope", (json_int_t)job->skipped_scope,
-                  "skipped_robots", (json_int_t)job->skipped_robots,
-                  "skipped_filter", (json_int_t)job->skipped_filter,
-                  "skipped_max_pages", (json_int_t)job->skipped_max_pages,
-                  "redirects", (json_int_t)job->redirects,
-                  "not_parsed", (json_int_t)job->not_parsed,
-                  "sitemap_urls", (json_int_t)job->sitemap_urls,
-                  "max_pending", (json_int_t)job->frontier.max_pending));
+                  "pages", (json_int_t)cj->pages, "pages_per_depth", depths,
+                  "assets", (json_int_t)cj->assets, "saved", (json_int_t)cj->saved,
+                  "links", (json_int_t)cj->links,
+                  "skipped_scope", (json_int_t)cj->skipped_scope,
+                  "skipped_robots", (json_int_t)cj->skipped_robots,
+                  "skipped_filter", (json_int_t)cj->skipped_filter,
+                  "skipped_max_pages", (json_int_t)cj->skipped_max_pages,
+                  "redirects", (json_int_t)cj->redirects,
+                  "not_parsed", (json_int_t)cj->not_parsed,
+                  "sitemap_urls", (json_int_t)cj->sitemap_urls,
+                  "max_pending", (json_int_t)cj->frontier.max_pending));
 }
 
-/* ---- running ------------------------------------------------------------------------------- */
+/* ---- starting ---------------------------------------------------------------------------------- */
 
-static void crawl_clear_progress(void *arg)
+static int crawl_seed(crawl_job_t *cj)
 {
-    crawl_progress_clear(arg);
-}
+    crawl_options_t *o = cj->job.opts;
 
-static int crawl_seed(crawl_job_t *job)
-{
-    crawl_options_t *o = job->opts;
-
-    job->starts = calloc((size_t)o->nurls, sizeof(*job->starts));
-    if (!job->starts)
+    cj->starts = calloc((size_t)o->nurls, sizeof(*cj->starts));
+    if (!cj->starts)
         return -ENOMEM;
     for (int i = 0; i < o->nurls; i++) {
-        int result = parse_url_normalize(o->urls[i], &job->starts[job->nstarts]);
+        int result = parse_url_normalize(o->urls[i], &cj->starts[cj->nstarts]);
         if (result < 0) {
             fprintf(stderr, "gather crawl: start URL '%.300s': %s\n", o->urls[i], parse_strerror(result));
             return -EINVAL;
         }
-        job->nstarts++;
+        cj->nstarts++;
     }
-    if (crawl_scope_init(&job->scope, o->scope, job->starts, job->nstarts) < 0) {
+    if (crawl_scope_init(&cj->scope, o->scope, cj->starts, cj->nstarts) < 0) {
         fprintf(stderr, "gather crawl: cannot work out the scope of the start URLs\n");
         return -EINVAL;
     }
-    for (size_t i = 0; i < job->nstarts; i++)
-        if (crawl_job_queue(job, job->starts[i], job->frontier.depth, CRAWL_KIND_PAGE, 0) < 0)
+    for (size_t i = 0; i < cj->nstarts; i++)
+        if (crawl_job_queue(cj, cj->starts[i], cj->frontier.depth, CRAWL_KIND_PAGE, 0, NULL) < 0)
             return -ENOMEM;
     return 0;
 }
@@ -295,171 +186,100 @@ static int crawl_seed(crawl_job_t *job)
 
 static void crawl_resume_seen(void *arg, const char *url, int status)
 {
-    crawl_job_t *job = arg;
+    crawl_job_t *cj = arg;
 
     (void)status;
-    crawl_frontier_mark(&job->frontier, url);
+    crawl_frontier_mark(&cj->frontier, url);
 }
 
-static void crawl_resume_pending(void *arg, const char *url, int depth, int kind, int hops)
+static void crawl_resume_pending(void *arg, const char *url, int depth, int kind, int hops,
+                                 const char *parent_url)
 {
-    crawl_job_t *job = arg;
-    crawl_frontier_t *f = &job->frontier;
+    crawl_job_t *cj = arg;
+    crawl_frontier_t *f = &cj->frontier;
+    crawl_parent_t *parent = parent_url ? crawl_parent_new(parent_url) : NULL;
 
     /* Rows come in depth order: the first sets the level; BFS keeps at most two levels alive. */
-    if (job->resumed == 0)
+    if (cj->resumed == 0)
         f->depth = depth;
     if (depth < f->depth)
         depth = f->depth;
     if (depth > f->depth + 1)
         depth = f->depth + 1;
-    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops) == 1)
-        job->resumed++;
+    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1)
+        cj->resumed++;
+    crawl_parent_unref(parent);
 }
 
 /* A re-run on the same folder continues where the last one stopped: URLs already handled are
- * seen, the pending frontier comes back at its depths. */
-static int crawl_resume(crawl_job_t *job)
+ * seen, the pending frontier comes back at its depths (pages that were in flight when the last
+ * run was interrupted are still there: only a final outcome takes a URL off it). */
+static int crawl_resume(crawl_job_t *cj)
 {
+    job_t *job = &cj->job;
     int result;
 
-    result = store_state_open(job->opts->outdir, &job->state, &job->state_existed);
-    if (result < 0 || !job->state_existed)
-        return result;
-    result = store_state_load(job->state, crawl_resume_seen, crawl_resume_pending, job);
+    if (!job->state || !job->state_existed)
+        return 0;
+    result = store_state_load(job->state, crawl_resume_seen, crawl_resume_pending, cj);
     if (result < 0) {
         fprintf(stderr, "gather: cannot read %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
         return result;
     }
-    if (job->resumed > 0)
+    if (cj->resumed > 0)
         fprintf(stderr, "gather: resuming the crawl in %s: %lu URLs still to fetch, from depth %d\n",
-                job->opts->outdir, job->resumed, job->frontier.depth);
+                job->opts->outdir, cj->resumed, cj->frontier.depth);
     return 0;
-}
-
-static void crawl_stop(void *arg)
-{
-    crawl_job_t *job = arg;
-
-    job->interrupted = job->stopping = 1;
-    crawl_page_cancel_all(job);
-}
-
-static int crawl_run(crawl_job_t *job)
-{
-    crawl_options_t *o = job->opts;
-    int result;
-
-    result = uv_loop_init(&job->loop);
-    if (result < 0) {
-        fprintf(stderr, "gather: uv_loop_init: %s\n", uv_strerror(result));
-        return -EIO;
-    }
-    result = sched_init(&job->sched, &job->loop);
-    if (result < 0)
-        goto cleanup_loop;
-    asem_init(&job->permits, &job->sched, o->concurrency);
-    job->hosts = crawl_hostmap_new(&job->sched, o->per_host > 0 ? o->per_host : o->concurrency, 1);
-    if (!job->hosts) {
-        result = -ENOMEM;
-        goto cleanup_sched;
-    }
-    job->http = http_client_new(&job->sched, &o->http, &result);
-    if (!job->http)
-        goto cleanup_sched;
-    result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet);
-    if (result < 0 ||
-        (result = crawl_signals_start(&job->signals, &job->loop, crawl_stop, job, &job->rep,
-                                      "run the same crawl again to resume")) < 0 ||
-        (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
-        goto cleanup_sched;
-    job->rep.before_print = crawl_clear_progress;
-    job->rep.before_print_arg = &job->progress;
-    if (task_start(&job->dispatcher, &job->sched, dispatcher_step) < 0) {
-        result = -ENOMEM;
-        goto cleanup_sched;
-    }
-    job->dispatcher_done = future_ref(task_done(&job->dispatcher));
-    uv_run(&job->loop, UV_RUN_DEFAULT);
-    if (!future_is_done(job->dispatcher_done))
-        fprintf(stderr, "gather: internal error: the loop stopped with work pending\n");
-    future_unref(job->dispatcher_done);
-    result = 0;
-
-cleanup_sched:
-    crawl_progress_stop(&job->progress);
-    crawl_signals_stop(&job->signals);
-    if (job->state)
-        store_state_stop(job->state);
-    if (job->http)
-        http_client_close(job->http);
-    if (job->hosts)
-        crawl_hostmap_each(job->hosts, crawl_robots_free, NULL);
-    sched_close(&job->sched);
-    uv_run(&job->loop, UV_RUN_DEFAULT);
-cleanup_loop:
-    if (uv_loop_close(&job->loop) != 0)
-        fprintf(stderr, "gather: internal error: handles left open at exit\n");
-    crawl_hostmap_free(job->hosts);
-    return result;
 }
 
 int crawl_crawl_run(crawl_options_t *o)
 {
-    crawl_job_t *job = calloc(1, sizeof(*job));
+    job_spec_t spec = {
+        .title = "gather crawl",
+        .interrupt_hint = "run the same crawl again to resume",
+        .use_state = 1,
+        .host_permits = o->per_host > 0 ? o->per_host : o->concurrency,
+        .keep_hosts = 1,
+        .host_entry_size = sizeof(crawl_site_t),
+        .host_free = crawl_robots_free,
+        .driver = dispatcher_step,
+    };
+    crawl_job_t *cj = calloc(1, sizeof(*cj));
     int status = CRAWL_EXIT_FAILURES;
     int result;
 
-    if (!job) {
+    if (!cj) {
         fprintf(stderr, "gather: out of memory\n");
         return CRAWL_EXIT_FAILURES;
     }
-    job->opts = o;
-    job->dirfd = -1;
-    crawl_report_init(&job->rep, "async", o->json, o->quiet, o->verbose);
-    crawl_retry_init(&job->retry, o->retries, o->retry_delay_ms, o->max_wait_ms);
-    if (crawl_frontier_init(&job->frontier) < 0 || !(job->refused = store_seen_new(256)) ||
-        !(job->names = store_names_new())) {
+    if (crawl_frontier_init(&cj->frontier) < 0 || !(cj->refused = store_seen_new(256))) {
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
-    result = store_dir_open(o->outdir, &job->dirfd);
-    if (result < 0) {
-        fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
+    if (job_open(&cj->job, o, &spec) < 0 || crawl_resume(cj) < 0)
         goto cleanup;
-    }
-    if (crawl_resume(job) < 0)
-        goto cleanup;
-    result = crawl_seed(job);
+    result = crawl_seed(cj);
     if (result < 0) {
         status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
         goto cleanup;
     }
-    if (o->har && crawl_report_har_open(&job->rep, o->har, "gather crawl") < 0)
-        goto cleanup;
-    result = crawl_run(job);
+    result = job_run(&cj->job);
     if (result < 0)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
-    crawl_report_summary(&job->rep);
-    crawl_summary(job);
-    status = job->interrupted ? CRAWL_EXIT_INTERRUPTED
-           : result < 0 || job->rep.failed > 0 ? CRAWL_EXIT_FAILURES : CRAWL_EXIT_OK;
+    crawl_report_summary(&cj->job.rep);
+    crawl_summary(cj);
+    status = job_exit_status(&cj->job, cj->job.rep.failed > 0);
 
 cleanup:
-    if (crawl_report_har_close(&job->rep) < 0 && status == CRAWL_EXIT_OK)
+    if (job_close(&cj->job) < 0 && status == CRAWL_EXIT_OK)
         status = CRAWL_EXIT_FAILURES;
-    for (size_t i = 0; i < job->nstarts; i++)
-        free(job->starts[i]);
-    free(job->starts);
-    if (job->state && store_state_close(job->state) < 0)
-        fprintf(stderr, "gather: could not finish writing %s/%s\n", o->outdir, STORE_STATE_FILE);
-    crawl_scope_free(&job->scope);
-    crawl_frontier_free(&job->frontier);
-    store_seen_free(job->refused);
-    store_names_free(job->names);
-    if (job->dirfd >= 0)
-        close(job->dirfd);
-    free(job);
+    for (size_t i = 0; i < cj->nstarts; i++)
+        free(cj->starts[i]);
+    free(cj->starts);
+    crawl_scope_free(&cj->scope);
+    crawl_frontier_free(&cj->frontier);
+    store_seen_free(cj->refused);
+    free(cj);
     return status;
 }
 

@@ -10,19 +10,25 @@
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
 #include "net/async/sleep.h"
+#include "parse/robots.h"
 #include "parse/html.h"
 #include "parse/url.h"
 #include "storage/writer.h"
 
 #define PAGE_PATH_MAX 4096
 
+enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
+                    PAGE_INTERRUPTED };
+
 struct crawl_page {
     task_t task;
     crawl_job_t *job;
-    struct crawl_page *prev, *next;  /* job->active */
+    permit_t slot;               /* -c: the dispatcher's, handed over */
+    permit_t host_slot;          /* the site's per-host semaphore */
+    task_defer_t finally;        /* report, record, requeue, give the host back */
     crawl_item_t *item;
-    crawl_host_t *host;
-    int holds_host;              /* the host semaphore is ours */
+    crawl_site_t *site;
+    crawl_parent_t *as_parent;   /* this page, for the links found on it (made at the first) */
     http_req_t req;
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
@@ -34,7 +40,7 @@ struct crawl_page {
     int capped;                  /* over --max-page-size: the rest was not parsed */
     unsigned long links;
     const char *skipped;         /* "robots", "filter": not fetched or not kept */
-    int outcome;                 /* enum page_outcome */
+    enum page_outcome outcome;
     char path[PAGE_PATH_MAX];
     char reason[1024];
 };
@@ -67,15 +73,19 @@ static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
 
     p->links++;
     p->job->links++;
+    if (!p->as_parent && !(p->as_parent = crawl_parent_new(p->item->url))) {
+        fprintf(stderr, "gather: out of memory queueing %s\n", url);
+        return;
+    }
     if (crawl_job_offer(p->job, url, p->item->depth + 1,
-                        kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0) < 0)
+                        kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0, p->as_parent) < 0)
         fprintf(stderr, "gather: out of memory queueing %s\n", url);
 }
 
 /* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
 static int page_decide(struct crawl_page *p, const char *data, size_t len)
 {
-    crawl_job_t *job = p->job;
+    job_t *job = &p->job->job;
     crawl_options_t *o = job->opts;
     const char *ct = p->req.content_type;
     int save, follow;
@@ -128,7 +138,7 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
             return result;       /* paused: the same bytes come again, parse them then */
     }
     if (p->html && !p->capped) {
-        uint64_t room = (uint64_t)p->job->opts->max_page_bytes - p->parsed;
+        uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
         if (n > 0 && parse_html_feed(p->html, data, n) == PARSE_ENOMEM)
             return -ENOMEM;
@@ -164,27 +174,19 @@ static void page_pause_host(crawl_host_t *h, long ms)
         h->next_ok_ns = until;
 }
 
-/* ---- the task ---------------------------------------------------------------------------------- */
-
-static void page_release_host(struct crawl_page *p)
-{
-    if (p->holds_host) {
-        asem_release(&p->host->sem);
-        p->holds_host = 0;
-    }
-}
+/* ---- the task ----------------------------------------------------------------------------------- */
 
 /* A 3xx: the target is offered like a link found on this page's own level. */
 static void page_redirect(struct crawl_page *p)
 {
     crawl_job_t *job = p->job;
     crawl_item_t *it = p->item;
+    long max_redirs = job->job.opts->http.max_redirs;
     char *target = NULL;
 
     job->redirects++;
-    if (it->hops >= job->opts->http.max_redirs) {
-        snprintf(p->reason, sizeof(p->reason), "too many redirects (more than %ld)",
-                 job->opts->http.max_redirs);
+    if (it->hops >= max_redirs) {
+        snprintf(p->reason, sizeof(p->reason), "too many redirects (more than %ld)", max_redirs);
         return;
     }
     if (parse_url_normalize(p->req.redirect_url, &target) < 0) {
@@ -192,7 +194,7 @@ static void page_redirect(struct crawl_page *p)
                  p->req.redirect_url);
         return;
     }
-    if (crawl_job_offer(job, target, it->depth, it->kind, it->hops + 1) < 0)
+    if (crawl_job_offer(job, target, it->depth, it->kind, it->hops + 1, it->parent) < 0)
         snprintf(p->reason, sizeof(p->reason), "out of memory");
     free(target);
 }
@@ -211,13 +213,10 @@ static json_t *page_json(struct crawl_page *p)
     return o;
 }
 
-enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
-                    PAGE_INTERRUPTED };
-
 /* Classifies a finished transfer; fills p->reason for a failure. */
 static enum page_outcome page_classify(struct crawl_page *p)
 {
-    crawl_job_t *job = p->job;
+    job_t *job = &p->job->job;
     crawl_item_t *it = p->item;
     long status = p->req.status;
 
@@ -230,12 +229,12 @@ static enum page_outcome page_classify(struct crawl_page *p)
          * backoff, and put the URL back. The retry holds no permit while the pause lasts: it
          * waits in the frontier, and the host's next request waits for the pause. */
         it->attempts++;
-        page_pause_host(p->host, crawl_retry_delay_ms(&job->retry, &p->req, it->attempts,
-                                                      (long long)time(NULL)));
+        page_pause_host(&p->site->host, crawl_retry_delay_ms(&job->retry, &p->req, it->attempts,
+                                                             (long long)time(NULL)));
         return PAGE_REQUEUED;
     }
     if (p->unwanted) {
-        job->skipped_filter++;
+        p->job->skipped_filter++;
         p->skipped = "filter";
         return PAGE_SKIPPED;
     }
@@ -269,7 +268,7 @@ static void page_count(struct crawl_page *p)
 
 static void page_report(struct crawl_page *p, enum page_outcome outcome)
 {
-    crawl_job_t *job = p->job;
+    job_t *job = &p->job->job;
     crawl_item_t *it = p->item;
 
     switch (outcome) {
@@ -299,13 +298,14 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
  * frontier (an interrupted or requeued one stays, so a re-run fetches it). */
 static void page_record(struct crawl_page *p, enum page_outcome outcome)
 {
-    crawl_job_t *job = p->job;
+    job_t *job = &p->job->job;
     store_record_t rec = {
         .url = p->item->url, .http_code = p->req.status, .bytes = p->req.body_bytes,
         .path = p->writer && outcome == PAGE_OK ? p->path : NULL,
         .sha256 = p->writer && outcome == PAGE_OK ? store_writer_sha256(p->writer) : NULL,
         .etag = p->req.etag, .last_modified = p->req.last_modified,
         .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
+        .parent = p->item->parent ? p->item->parent->url : NULL,
     };
 
     if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)
@@ -316,145 +316,154 @@ static void page_record(struct crawl_page *p, enum page_outcome outcome)
         fprintf(stderr, "gather: out of memory recording %s\n", rec.url);
 }
 
+/* The transfer ended with `error`: what it means for this URL. */
+static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
+{
+    if (error == -ECANCELED || (task_cancelled(&p->task) && p->req.code == CURLE_ABORTED_BY_CALLBACK))
+        return PAGE_INTERRUPTED;
+    if (error < 0) {
+        snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s", strerror(-error));
+        return PAGE_FAILED;
+    }
+    if (p->html)
+        parse_html_end(p->html);
+    p->outcome = page_classify(p);
+    if (p->outcome == PAGE_OK)
+        page_count(p);
+    return p->outcome;
+}
+
+/* The commit (after PAGE_OK) or the abort settled with `error`. */
+static void page_disk_outcome(struct crawl_page *p, int error)
+{
+    if (p->outcome != PAGE_OK)
+        return;
+    if (error < 0) {
+        snprintf(p->reason, sizeof(p->reason), "cannot write %.200s/%.300s: %s",
+                 p->job->job.opts->outdir, p->path, strerror(-error));
+        p->outcome = PAGE_FAILED;
+    } else {
+        p->job->saved++;
+    }
+}
+
+/* The end, however it comes: report, record, put a retry back, give the host back. */
+static void page_finally(task_defer_t *d)
+{
+    struct crawl_page *p = container_of(d, struct crawl_page, finally);
+    crawl_job_t *cj = p->job;
+
+    page_report(p, p->outcome);
+    page_record(p, p->outcome);
+    if (p->outcome == PAGE_REQUEUED) {
+        crawl_frontier_requeue(&cj->frontier, p->item);
+        p->item = NULL;
+    }
+    permit_release(&p->host_slot);
+    if (p->site)
+        crawl_hostmap_put(cj->job.hosts, &p->site->host);
+    p->site = NULL;
+}
+
+/* Robots, the host's slot and delay; 0 to go on, or -1 with the outcome set. */
+static int page_gate_check(struct crawl_page *p, int error)
+{
+    if (task_cancelled(&p->task) || error < 0) {
+        p->outcome = PAGE_INTERRUPTED;
+        return -1;
+    }
+    return 0;
+}
+
+/* async with host slot: await robots.txt, the host's slot and its delay, then the transfer with
+ * the body streamed to the writer and the parser; then the disk makes the outcome final. */
 static void page_step(task_t *t)
 {
     struct crawl_page *p = container_of(t, struct crawl_page, task);
-    crawl_job_t *job = p->job;
-    crawl_item_t *it = p->item;
-    char *key = NULL;
+    crawl_job_t *cj = p->job;
+    job_t *job = &cj->job;
+    crawl_host_t *host = NULL;
     uint64_t wait;
 
     CORO_BEGIN(t);
     p->outcome = PAGE_FAILED;
-    if (parse_url_hostport(it->url, &key) < 0 || !(p->host = crawl_hostmap_get(job->hosts, key))) {
-        free(key);
+    if (crawl_hostmap_get_url(job->hosts, p->item->url, &host) < 0) {
         snprintf(p->reason, sizeof(p->reason), "out of memory");
         goto finish;
     }
-    free(key);
-    if (p->host->delay_ms < job->opts->delay_ms)
-        p->host->delay_ms = job->opts->delay_ms;
+    p->site = crawl_site_of(host);
+    if (p->site->host.delay_ms < job->opts->delay_ms)
+        p->site->host.delay_ms = job->opts->delay_ms;
     if (job->opts->robots) {
-        crawl_robots_start(job, p->host, it->url);
-        if (p->host->robots_state != 2)
-            AWAIT(t, future_ref(p->host->robots_ready));
-        if (!crawl_robots_allows(job, p->host, it->url)) {
-            job->skipped_robots++;
+        crawl_robots_start(cj, p->site, p->item->url);
+        if (p->site->robots_state != 2)
+            AWAIT(t, future_ref(p->site->robots_ready));
+        if (page_gate_check(p, 0) < 0)
+            goto finish;
+        if (!crawl_robots_allows(cj, p->site, p->item->url)) {
+            cj->skipped_robots++;
             p->skipped = "robots";
             p->outcome = PAGE_SKIPPED;
             goto finish;
         }
     }
-    AWAIT(t, asem_acquire(&p->host->sem));
-    if (task_error(t) < 0) {
-        snprintf(p->reason, sizeof(p->reason), "cancelled");
+    AWAIT(t, permit_acquire(&p->host_slot, &p->site->host.sem));
+    if (page_gate_check(p, task_error(t)) < 0)
         goto finish;
-    }
-    p->holds_host = 1;
-    wait = page_reserve_slot(p->host);
-    if (wait > 0)
+    if ((wait = page_reserve_slot(&p->site->host)) > 0)
         AWAIT(t, net_sleep(&job->sched, wait));
-    if (task_cancelled(t)) {
-        p->outcome = PAGE_INTERRUPTED;
+    if (page_gate_check(p, task_error(t)) < 0)
         goto finish;
-    }
 
     p->sink.write = page_sink_write;
-    p->req.url = it->url;
+    p->req.url = p->item->url;
     p->req.sink = &p->sink;
     p->req.follow = -1;                   /* redirects go through scope and robots: page_redirect */
-    job->rep.inflight++;
-    if (job->rep.inflight > job->rep.max_inflight)
-        job->rep.max_inflight = job->rep.inflight;
+    job_transfer_begin(job);
     AWAIT(t, http_req_start(job->http, &p->req));
-    job->rep.inflight--;
-    page_release_host(p);
-    if (task_error(t) == -ECANCELED) {
-        p->outcome = PAGE_INTERRUPTED;
-    } else if (task_error(t) < 0) {
-        snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s",
-                 strerror(-task_error(t)));
-        p->outcome = PAGE_FAILED;
-    } else {
-        if (p->html)
-            parse_html_end(p->html);
-        p->outcome = page_classify(p);
+    job_transfer_end(job);
+    permit_release(&p->host_slot);
+    p->outcome = page_transfer_outcome(p, task_error(t));
+    if (p->writer) {
+        AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
+        page_disk_outcome(p, task_error(t));
     }
-    if (p->outcome == PAGE_OK)
-        page_count(p);
-    if (p->writer && p->outcome == PAGE_OK) {
-        AWAIT(t, store_writer_commit(p->writer));
-        if (task_error(t) < 0) {
-            snprintf(p->reason, sizeof(p->reason), "cannot write %.200s/%.300s: %s",
-                     job->opts->outdir, p->path, strerror(-task_error(t)));
-            p->outcome = PAGE_FAILED;
-        } else {
-            job->saved++;
-        }
-    } else if (p->writer) {
-        AWAIT(t, store_writer_abort(p->writer, 0));
-    }
-
 finish:
-    page_report(p, p->outcome);
-    page_record(p, p->outcome);
-    if (p->outcome == PAGE_REQUEUED) {
-        crawl_frontier_requeue(&job->frontier, p->item);
-        p->item = NULL;
-    }
-    page_release_host(p);
-    if (p->host)
-        crawl_hostmap_put(job->hosts, p->host);
-    p->host = NULL;
-    asem_release(&job->permits);
     CORO_END(t);
 }
 
 static void page_free(future_t *done, void *arg)
 {
     struct crawl_page *p = arg;
-    crawl_job_t *job = p->job;
 
     (void)done;
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        job->active = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
     store_writer_free(p->writer);
     parse_html_free(p->html);
     http_req_cleanup(&p->req);
-    free(p->item);
+    crawl_parent_unref(p->as_parent);
+    crawl_item_free(p->item);
     free(p);
 }
 
-void crawl_page_spawn(crawl_job_t *job, crawl_item_t *item)
+void crawl_page_spawn(crawl_job_t *cj, crawl_item_t *item)
 {
     struct crawl_page *p = calloc(1, sizeof(*p));
+    int result = -ENOMEM;
 
-    if (!p)
-        goto oom;
-    p->job = job;
+    if (!p || (result = job_spawn(&cj->job, &p->task, page_step)) < 0) {
+        /* Not started: the item stays in the stored frontier, so a re-run fetches it. */
+        if (result == -ENOMEM)
+            crawl_report_result(&cj->job.rep, item->url, NULL, NULL, "out of memory", NULL);
+        crawl_item_free(item);
+        free(p);
+        permit_release(&cj->dispatch_slot);
+        return;
+    }
+    p->job = cj;
     p->item = item;
-    if (task_start(&p->task, &job->sched, page_step) < 0)
-        goto oom;
+    permit_init(&p->slot, &p->task);
+    permit_init(&p->host_slot, &p->task);
+    task_defer(&p->task, &p->finally, page_finally);
+    permit_move(&p->slot, &cj->dispatch_slot);
     future_on_done(task_done(&p->task), page_free, p);   /* the inline slot: cannot fail */
-    p->next = job->active;
-    if (job->active)
-        job->active->prev = p;
-    job->active = p;
-    return;
-
-oom:
-    crawl_report_result(&job->rep, item->url, NULL, NULL, "out of memory", NULL);
-    free(item);
-    free(p);
-    asem_release(&job->permits);
-}
-
-void crawl_page_cancel_all(crawl_job_t *job)
-{
-    for (struct crawl_page *p = job->active; p; p = p->next)
-        task_cancel(&p->task);
 }

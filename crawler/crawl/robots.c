@@ -14,17 +14,18 @@
 
 struct robots_fetch {
     task_t task;
-    crawl_job_t *job;
-    crawl_host_t *host;
+    crawl_job_t *cj;
+    crawl_site_t *site;
     http_req_t req;
     http_bufsink_t body;
     char *url;
 };
 
 /* RFC 9309 matches the product token: the User-Agent up to its first '/' or space. */
-static char *robots_product_token(const crawl_job_t *job)
+static char *robots_product_token(const crawl_job_t *cj)
 {
-    const char *ua = job->opts->http.user_agent ? job->opts->http.user_agent : "gather";
+    const crawl_options_t *o = cj->job.opts;
+    const char *ua = o->http.user_agent ? o->http.user_agent : "gather";
     size_t n = strcspn(ua, "/ \t");
 
     return strndup(ua, n ? n : strlen(ua));
@@ -37,7 +38,7 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
     long status = r->req.status;
 
     if (r->req.code == CURLE_OK && status >= 200 && status < 300) {
-        char *token = robots_product_token(r->job);
+        char *token = robots_product_token(r->cj);
         parse_robots_t *rules = NULL;
 
         *why = "parsed";
@@ -54,39 +55,53 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
     return parse_robots_disallow_all();
 }
 
+/* The rules are known (or the crawl stops): wake every page waiting for them. */
+static void robots_settle(struct robots_fetch *r, parse_robots_t *rules)
+{
+    crawl_site_t *site = r->site;
+    job_t *job = &r->cj->job;
+    long delay = rules ? parse_robots_crawl_delay_ms(rules) : -1;
+
+    site->robots = rules;
+    if (delay > site->host.delay_ms)
+        site->host.delay_ms = delay > job->opts->max_wait_ms ? job->opts->max_wait_ms : delay;
+    site->robots_state = 2;
+    future_resolve(site->robots_ready, NULL);
+}
+
 static void robots_step(task_t *t)
 {
     struct robots_fetch *r = container_of(t, struct robots_fetch, task);
-    crawl_host_t *h = r->host;
+    job_t *job = &r->cj->job;
     const char *why = "";
     parse_robots_t *rules;
-    long delay;
 
     CORO_BEGIN(t);
     r->req.url = r->url;
     r->req.sink = &r->body.sink;
     r->req.follow = ROBOTS_REDIRECTS;
-    AWAIT(t, http_req_start(r->job->http, &r->req));
+    AWAIT(t, http_req_start(job->http, &r->req));
+    if (task_cancelled(t)) {
+        /* An interrupt: nothing is known, and the pages waiting are cancelled too. */
+        robots_settle(r, parse_robots_disallow_all());
+        goto finish;
+    }
     if (task_error(t) < 0)
         r->req.code = CURLE_FAILED_INIT;
-    if (r->job->rep.har && task_error(t) == 0)
-        crawl_har_add(r->job->rep.har, r->job->rep.har_page, r->url, &r->req, NULL);
+    if (job->rep.har && task_error(t) == 0)
+        crawl_har_add(job->rep.har, job->rep.har_page, r->url, &r->req, NULL);
     rules = robots_decide(r, &why);
     if (!rules) {
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);
         rules = parse_robots_disallow_all();
     }
-    h->robots = rules;
-    delay = rules ? parse_robots_crawl_delay_ms(rules) : -1;
-    if (delay > h->delay_ms)
-        h->delay_ms = delay > r->job->opts->max_wait_ms ? r->job->opts->max_wait_ms : delay;
-    if (r->job->opts->verbose) {
-        r->job->rep.before_print(r->job->rep.before_print_arg);
+    robots_settle(r, rules);
+    if (job->opts->verbose) {
+        job_before_print(job);
         fprintf(stderr, "%s: %s (HTTP %ld)%s\n", r->url, why, r->req.status,
-                delay >= 0 ? ", Crawl-delay applied" : "");
+                rules && parse_robots_crawl_delay_ms(rules) >= 0 ? ", Crawl-delay applied" : "");
     }
-    h->robots_state = 2;
-    future_resolve(h->robots_ready, NULL);
+finish:
     CORO_END(t);
 }
 
@@ -101,21 +116,6 @@ static void robots_free(future_t *done, void *arg)
     free(r);
 }
 
-/* scheme://authority/robots.txt for the URL's origin. */
-static char *robots_url(const char *url)
-{
-    const char *auth = strstr(url, "://");
-    const char *end = auth ? strchr(auth + 3, '/') : NULL;
-    size_t len = end ? (size_t)(end - url) : strlen(url);
-    char *out = malloc(len + sizeof("/robots.txt"));
-
-    if (!out)
-        return NULL;
-    memcpy(out, url, len);
-    memcpy(out + len, "/robots.txt", sizeof("/robots.txt"));
-    return out;
-}
-
 /* Many pages wait on one robots_ready: cancelling one of them must not cancel it for all. */
 static int robots_refuse_cancel(future_t *f, void *arg)
 {
@@ -124,56 +124,57 @@ static int robots_refuse_cancel(future_t *f, void *arg)
     return -EBUSY;
 }
 
-void crawl_robots_start(crawl_job_t *job, crawl_host_t *h, const char *url)
+void crawl_robots_start(crawl_job_t *cj, crawl_site_t *site, const char *url)
 {
     struct robots_fetch *r;
 
-    if (h->robots_state != 0)
+    if (site->robots_state != 0)
         return;
-    h->robots_state = 1;
-    h->robots_ready = future_new(&job->sched);
-    if (h->robots_ready)
-        future_set_cancel(h->robots_ready, robots_refuse_cancel, NULL);
+    site->robots_state = 1;
+    site->robots_ready = future_new(&cj->job.sched);
+    if (site->robots_ready)
+        future_set_cancel(site->robots_ready, robots_refuse_cancel, NULL);
     r = calloc(1, sizeof(*r));
-    if (!h->robots_ready || !r || !(r->url = robots_url(url)) ||
-        task_start(&r->task, &job->sched, robots_step) < 0) {
-        /* Without memory to ask, be conservative: this host is off limits. */
+    if (!site->robots_ready || !r || parse_url_origin(url, "/robots.txt", &r->url) < 0 ||
+        job_spawn(&cj->job, &r->task, robots_step) < 0) {
+        /* Without memory to ask (or a job that is stopping), be conservative: off limits. */
         if (r)
             free(r->url);
         free(r);
-        h->robots = parse_robots_disallow_all();
-        h->robots_state = 2;
-        if (h->robots_ready)
-            future_resolve(h->robots_ready, NULL);
+        site->robots = parse_robots_disallow_all();
+        site->robots_state = 2;
+        if (site->robots_ready)
+            future_resolve(site->robots_ready, NULL);
         return;
     }
-    r->job = job;
-    r->host = h;
+    r->cj = cj;
+    r->site = site;
     http_bufsink_init(&r->body, CRAWL_ROBOTS_MAX);
     future_on_done(task_done(&r->task), robots_free, r);
 }
 
-int crawl_robots_allows(crawl_job_t *job, crawl_host_t *h, const char *url)
+int crawl_robots_allows(crawl_job_t *cj, crawl_site_t *site, const char *url)
 {
     char *path = NULL;
     int allowed;
 
-    if (!job->opts->robots || h->robots_state != 2)
+    if (!cj->job.opts->robots || site->robots_state != 2)
         return 1;
-    if (!h->robots)
+    if (!site->robots)
         return 0;
     if (parse_url_path(url, &path) < 0)
         return 0;
-    allowed = parse_robots_allowed(h->robots, path);
+    allowed = parse_robots_allowed(site->robots, path);
     free(path);
     return allowed;
 }
 
-void crawl_robots_free(crawl_host_t *h, void *arg)
+void crawl_robots_free(crawl_host_t *h)
 {
-    (void)arg;
-    parse_robots_free(h->robots);
-    h->robots = NULL;
-    future_unref(h->robots_ready);
-    h->robots_ready = NULL;
+    crawl_site_t *site = crawl_site_of(h);
+
+    parse_robots_free(site->robots);
+    site->robots = NULL;
+    future_unref(site->robots_ready);
+    site->robots_ready = NULL;
 }

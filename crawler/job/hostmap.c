@@ -1,21 +1,26 @@
 /* crawl_hostmap: chained hash table of host entries keyed by "host:port". */
 #include "crawler/job/hostmap.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/url.h"
 #include "storage/hash.h"
 
 struct crawl_hostmap {
     sched_t *sched;
     long permits;
     int keep;
+    size_t entry_size;
+    void (*on_free)(crawl_host_t *h);
     crawl_host_t **buckets;
     size_t nbuckets, count;
 };
 
-crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep)
+crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep, size_t entry_size,
+                                   void (*on_free)(crawl_host_t *h))
 {
     crawl_hostmap_t *m = calloc(1, sizeof(*m));
 
@@ -30,6 +35,8 @@ crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep)
     m->sched = s;
     m->permits = permits;
     m->keep = keep;
+    m->entry_size = entry_size < sizeof(crawl_host_t) ? sizeof(crawl_host_t) : entry_size;
+    m->on_free = on_free;
     return m;
 }
 
@@ -41,6 +48,8 @@ void crawl_hostmap_free(crawl_hostmap_t *m)
         crawl_host_t *h = m->buckets[i];
         while (h) {
             crawl_host_t *next = h->next;
+            if (m->on_free)
+                m->on_free(h);
             free(h);
             h = next;
         }
@@ -82,10 +91,10 @@ crawl_host_t *crawl_hostmap_get(crawl_hostmap_t *m, const char *key)
             return h;
         }
     }
-    h = calloc(1, sizeof(*h) + len + 1);
+    h = calloc(1, m->entry_size + len + 1);
     if (!h)
         return NULL;
-    memcpy(h->key, key, len + 1);
+    h->key = memcpy((char *)h + m->entry_size, key, len + 1);
     h->hash = hash;
     h->users = 1;
     asem_init(&h->sem, m->sched, m->permits);
@@ -94,6 +103,18 @@ crawl_host_t *crawl_hostmap_get(crawl_hostmap_t *m, const char *key)
     if (++m->count > m->nbuckets)
         hostmap_grow(m);
     return h;
+}
+
+int crawl_hostmap_get_url(crawl_hostmap_t *m, const char *url, crawl_host_t **out)
+{
+    char *key = NULL;
+
+    *out = NULL;
+    if (parse_url_hostport(url, &key) < 0)
+        return -EINVAL;
+    *out = crawl_hostmap_get(m, key);
+    free(key);
+    return *out ? 0 : -ENOMEM;
 }
 
 asem_t *crawl_host_sem(crawl_host_t *h)
@@ -111,6 +132,8 @@ void crawl_hostmap_put(crawl_hostmap_t *m, crawl_host_t *h)
         if (*pp == h) {
             *pp = h->next;
             m->count--;
+            if (m->on_free)
+                m->on_free(h);
             free(h);
             return;
         }

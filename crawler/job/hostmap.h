@@ -9,7 +9,9 @@
 
 typedef struct crawl_hostmap crawl_hostmap_t;
 
-/* One host. The crawl keeps per-host politeness state here too. */
+/* One host:port and the politeness every job keeps for it. A job that keeps more per host (the
+ * crawl's robots.txt) embeds this struct in its own (entry_size below) and finds its struct
+ * again with container_of. */
 typedef struct crawl_host {
     struct crawl_host *next;
     uint64_t hash;
@@ -17,15 +19,15 @@ typedef struct crawl_host {
     asem_t sem;               /* --per-host */
     uint64_t next_ok_ns;      /* no request to this host starts before this (delay, Retry-After) */
     long delay_ms;            /* --delay, raised by robots.txt Crawl-delay */
-    int robots_state;         /* the crawl's: 0 unknown, 1 fetching, 2 known */
-    void *robots;             /* parse_robots_t *, owned by the crawl */
-    future_t *robots_ready;   /* settled when robots is known */
-    char key[];
+    const char *key;          /* "host:port", stored after the entry */
 } crawl_host_t;
 
-/* A map whose semaphores have `permits` each. With keep set, entries live until the map is
- * freed (the crawl's per-host state must outlive idle moments). NULL when out of memory. */
-crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep);
+/* A map whose semaphores have `permits` each; each entry is entry_size bytes (at least
+ * sizeof(crawl_host_t), zeroed when created) and on_free (may be NULL) releases what the job hung
+ * on an entry before it is freed. With keep set, entries live until the map is freed (the crawl's
+ * per-host state must outlive idle moments). Loop thread only. NULL when out of memory. */
+crawl_hostmap_t *crawl_hostmap_new(sched_t *s, long permits, int keep, size_t entry_size,
+                                   void (*on_free)(crawl_host_t *h));
 
 /* Calls fn on every entry (for freeing what the caller hung on them). */
 void crawl_hostmap_each(crawl_hostmap_t *m, void (*fn)(crawl_host_t *h, void *arg), void *arg);
@@ -33,6 +35,8 @@ void crawl_hostmap_free(crawl_hostmap_t *m);
 
 /* The entry for key (copied), created if needed, with one more user. NULL on ENOMEM. */
 crawl_host_t *crawl_hostmap_get(crawl_hostmap_t *m, const char *key);
+/* The same for the host:port of url: 0, -EINVAL (no host), -ENOMEM. */
+int crawl_hostmap_get_url(crawl_hostmap_t *m, const char *url, crawl_host_t **out);
 asem_t *crawl_host_sem(crawl_host_t *h);
 /* Drops a user; an entry with no user and no waiter is freed. */
 void crawl_hostmap_put(crawl_hostmap_t *m, crawl_host_t *h);

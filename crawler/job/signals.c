@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static void signals_on_signal(uv_signal_t *h, int signum)
@@ -57,4 +58,35 @@ void crawl_signals_stop(crawl_signals_t *s)
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     s->on = 0;
+}
+
+/* ---- without a loop ------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t *blocking_flag;
+static struct sigaction blocking_old_int, blocking_old_term;
+
+static void blocking_on_signal(int signum)
+{
+    (void)signum;
+    if (*blocking_flag)
+        _exit(130);
+    *blocking_flag = 1;
+}
+
+void crawl_signals_start_blocking(volatile sig_atomic_t *flag)
+{
+    struct sigaction sa;
+
+    blocking_flag = flag;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = blocking_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &blocking_old_int);
+    sigaction(SIGTERM, &sa, &blocking_old_term);
+}
+
+void crawl_signals_stop_blocking(void)
+{
+    sigaction(SIGINT, &blocking_old_int, NULL);
+    sigaction(SIGTERM, &blocking_old_term, NULL);
 }

@@ -2,6 +2,8 @@
 #ifndef CRAWLER_SIGNALS_H
 #define CRAWLER_SIGNALS_H
 
+#include <signal.h>
+
 #include <uv.h>
 
 #include "crawler/report/report.h"
@@ -23,5 +25,11 @@ int crawl_signals_start(crawl_signals_t *s, uv_loop_t *loop, void (*on_stop)(voi
                         crawl_report_t *rep, const char *hint);
 /* Closes the handles (the loop must run once more). */
 void crawl_signals_stop(crawl_signals_t *s);
+
+/* The same two stages where no loop runs (--mode sync, bench's child runs): the first signal sets
+ * *flag (blocking transfers poll it and give up), the second exits with 130. sigaction-based;
+ * one at a time per process. stop restores the previous handlers. */
+void crawl_signals_start_blocking(volatile sig_atomic_t *flag);
+void crawl_signals_stop_blocking(void);
 
 #endif

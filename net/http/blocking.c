@@ -1,4 +1,4 @@
-/* crawl_blocking: the seed's requests.get loop in C, sharing http_easy_setup with async mode. */
+/* http_blocking: the seed's requests.get loop in C, sharing http_easy_setup with async mode. */
 #include "net/http/blocking.h"
 
 #include <errno.h>
@@ -13,16 +13,16 @@
 #include "storage/file.h"
 
 
-struct crawl_easy_pool {
+struct http_easy_pool {
     pthread_mutex_t lock;
     http_opts_t opts;
     CURL **idle;
     size_t nidle, cap;
 };
 
-crawl_easy_pool_t *crawl_easy_pool_new(const http_opts_t *opts)
+http_easy_pool_t *http_easy_pool_new(const http_opts_t *opts)
 {
-    crawl_easy_pool_t *p = calloc(1, sizeof(*p));
+    http_easy_pool_t *p = calloc(1, sizeof(*p));
 
     if (!p)
         return NULL;
@@ -34,7 +34,7 @@ crawl_easy_pool_t *crawl_easy_pool_new(const http_opts_t *opts)
     return p;
 }
 
-void crawl_easy_pool_free(crawl_easy_pool_t *p)
+void http_easy_pool_free(http_easy_pool_t *p)
 {
     if (!p)
         return;
@@ -45,7 +45,7 @@ void crawl_easy_pool_free(crawl_easy_pool_t *p)
     free(p);
 }
 
-static CURL *pool_get(crawl_easy_pool_t *p)
+static CURL *pool_get(http_easy_pool_t *p)
 {
     CURL *easy = NULL;
 
@@ -63,7 +63,7 @@ static CURL *pool_get(crawl_easy_pool_t *p)
     return easy;
 }
 
-static void pool_put(crawl_easy_pool_t *p, CURL *easy)
+static void pool_put(http_easy_pool_t *p, CURL *easy)
 {
     pthread_mutex_lock(&p->lock);
     if (p->nidle == p->cap) {
@@ -84,7 +84,7 @@ static void pool_put(crawl_easy_pool_t *p, CURL *easy)
 static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                 curl_off_t ultotal, curl_off_t ulnow)
 {
-    crawl_blocking_t *b = userdata;
+    http_blocking_t *b = userdata;
 
     (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
     return b->interrupted && *b->interrupted ? 1 : 0;
@@ -93,7 +93,7 @@ static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t d
 /* The body of a 2xx answer, already checked by http.c: into relpath.part, created lazily. */
 static int blocking_sink_write(http_sink_t *sink, const char *data, size_t len)
 {
-    crawl_blocking_t *b = container_of(sink, crawl_blocking_t, sink);
+    http_blocking_t *b = container_of(sink, http_blocking_t, sink);
     int result;
 
     if (b->discard)
@@ -113,7 +113,7 @@ fail:
     return result;
 }
 
-int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b)
+int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
 {
     CURL *easy = pool_get(pool);
     CURLcode code;

@@ -1,6 +1,6 @@
-/* crawl_blocking: one whole transfer with curl_easy_perform and blocking writes (sync, threads). */
-#ifndef CRAWLER_BLOCKING_H
-#define CRAWLER_BLOCKING_H
+/* http_blocking: one whole transfer with curl_easy_perform and blocking writes (sync, threads). */
+#ifndef NET_HTTP_BLOCKING_H
+#define NET_HTTP_BLOCKING_H
 
 #include <signal.h>
 
@@ -8,7 +8,7 @@
 
 #include "net/http/http.h"
 
-typedef struct crawl_blocking {
+typedef struct http_blocking {
     /* in */
     const char *url;
     int dirfd;
@@ -24,17 +24,17 @@ typedef struct crawl_blocking {
     http_sink_t sink;           /* the file: http.c's write callback checks, then calls this */
     int fd;
     int created;
-} crawl_blocking_t;
+} http_blocking_t;
 
 /* A pool of easy handles shared by the threads of --mode threads (mutex-protected), so each
  * thread reuses connections like the async client does. */
-typedef struct crawl_easy_pool crawl_easy_pool_t;
-crawl_easy_pool_t *crawl_easy_pool_new(const http_opts_t *opts);
-void crawl_easy_pool_free(crawl_easy_pool_t *p);
+typedef struct http_easy_pool http_easy_pool_t;
+http_easy_pool_t *http_easy_pool_new(const http_opts_t *opts);
+void http_easy_pool_free(http_easy_pool_t *p);
 
 /* Runs b's transfer to completion on the calling thread, streaming the body into relpath.part
  * and renaming it on success; on failure no file is left under either name. Returns 0; the
  * outcome is in b->req and b->disk_error. */
-int crawl_blocking_fetch(crawl_easy_pool_t *pool, crawl_blocking_t *b);
+int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b);
 
 #endif

@@ -1,0 +1,215 @@
+/* job: open, run and close the parts every job shares, in one order. */
+#include "crawler/job/job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage/file.h"
+
+static void job_clear_progress(void *arg)
+{
+    crawl_progress_clear(arg);
+}
+
+int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
+{
+    int result;
+
+    job->opts = o;
+    job->spec = *spec;
+    job->dirfd = -1;
+    crawl_report_init(&job->rep, crawl_mode_name(o->mode), o->json, o->quiet, o->verbose);
+    job->rep.before_print = job_clear_progress;
+    job->rep.before_print_arg = &job->progress;
+    crawl_retry_init(&job->retry, o->retries, o->retry_delay_ms, o->max_wait_ms);
+    result = store_dir_open(o->outdir, &job->dirfd);
+    if (result < 0) {
+        fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
+        return result;
+    }
+    if (!(job->names = store_names_new())) {
+        fprintf(stderr, "gather: out of memory\n");
+        return -ENOMEM;
+    }
+    if (o->har && (result = crawl_report_har_open(&job->rep, o->har, spec->title)) < 0)
+        return result;
+    if (spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC &&
+        (result = store_state_open(o->outdir, &job->state, &job->state_existed)) < 0)
+        return result;
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+static void job_on_signal(void *arg)
+{
+    job_stop(arg);
+}
+
+void job_stop(job_t *job)
+{
+    job->interrupted = job->stopping = 1;
+    job->abort_transfers = 1;
+    task_cancel(&job->driver);
+    task_group_cancel(&job->tasks);
+}
+
+int job_spawn(job_t *job, task_t *t, task_step_fn step)
+{
+    return task_group_spawn(&job->tasks, t, step);
+}
+
+future_t *job_tasks_done(job_t *job)
+{
+    return task_group_wait(&job->tasks);
+}
+
+/* Everything the loop needs, in the order job_run_teardown undoes it. */
+static int job_run_setup(job_t *job)
+{
+    crawl_options_t *o = job->opts;
+    const job_spec_t *spec = &job->spec;
+    int result;
+
+    asem_init(&job->permits, &job->sched, o->concurrency);
+    task_group_init(&job->tasks, &job->sched);
+    if (spec->host_permits > 0 &&
+        !(job->hosts = crawl_hostmap_new(&job->sched, spec->host_permits, spec->keep_hosts,
+                                         spec->host_entry_size, spec->host_free)))
+        return -ENOMEM;
+    if (o->mode == CRAWL_MODE_ASYNC) {
+        if (!(job->http = http_client_new(&job->sched, &o->http, &result))) {
+            fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
+            return result;
+        }
+    } else if (!(job->easies = http_easy_pool_new(&o->http))) {
+        return -ENOMEM;
+    }
+    if ((result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet)) < 0 ||
+        (result = crawl_signals_start(&job->signals, &job->loop, job_on_signal, job, &job->rep,
+                                      spec->interrupt_hint)) < 0 ||
+        (job->state && (result = store_state_start(job->state, &job->sched)) < 0))
+        return result;
+    if (task_start(&job->driver, &job->sched, spec->driver) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static void job_run_teardown(job_t *job)
+{
+    crawl_progress_stop(&job->progress);
+    crawl_signals_stop(&job->signals);
+    if (job->state)
+        store_state_stop(job->state);
+    if (job->http)
+        http_client_close(job->http);
+    job->http = NULL;
+    sched_close(&job->sched);
+    uv_run(&job->loop, UV_RUN_DEFAULT);       /* let every uv_close callback run */
+    if (uv_loop_close(&job->loop) != 0)
+        fprintf(stderr, "gather: internal error: handles left open at exit\n");
+    crawl_hostmap_free(job->hosts);
+    job->hosts = NULL;
+    http_easy_pool_free(job->easies);
+    job->easies = NULL;
+}
+
+int job_run(job_t *job)
+{
+    future_t *driver_done = NULL;
+    int result;
+
+    result = uv_loop_init(&job->loop);
+    if (result < 0) {
+        fprintf(stderr, "gather: uv_loop_init: %s\n", uv_strerror(result));
+        job->broken = 1;
+        return result;
+    }
+    result = sched_init(&job->sched, &job->loop);
+    if (result < 0) {
+        fprintf(stderr, "gather: cannot start the loop: %s\n", uv_strerror(result));
+        uv_loop_close(&job->loop);
+        job->broken = 1;
+        return result;
+    }
+    result = job_run_setup(job);
+    if (result == 0) {
+        driver_done = future_ref(task_done(&job->driver));
+        uv_run(&job->loop, UV_RUN_DEFAULT);
+        /* The loop stops only once nothing can make progress: the driver must have ended. */
+        if (!future_is_done(driver_done) || task_group_size(&job->tasks) > 0) {
+            fprintf(stderr, "gather: internal error: the loop stopped with work pending\n");
+            result = -EDEADLK;
+        }
+        future_unref(driver_done);
+    } else if (result == -ENOMEM) {
+        fprintf(stderr, "gather: out of memory\n");
+    }
+    if (result < 0)
+        job->broken = 1;
+    job_run_teardown(job);
+    return result;
+}
+
+/* ---- while it runs --------------------------------------------------------------------------- */
+
+int job_note_disk_error(job_t *job, int error)
+{
+    if (error != -ENOSPC && error != -EDQUOT)
+        return 0;
+    job->stopping = job->disk_full = 1;
+    return 1;
+}
+
+void job_transfer_begin(job_t *job)
+{
+    if (++job->rep.inflight > job->rep.max_inflight)
+        job->rep.max_inflight = job->rep.inflight;
+}
+
+void job_transfer_end(job_t *job)
+{
+    job->rep.inflight--;
+}
+
+void job_before_print(job_t *job)
+{
+    job->rep.before_print(job->rep.before_print_arg);
+}
+
+/* ---- the end ----------------------------------------------------------------------------------- */
+
+int job_exit_status(const job_t *job, int failures)
+{
+    if (job->interrupted)
+        return CRAWL_EXIT_INTERRUPTED;
+    if (failures || job->broken || job->disk_full)
+        return CRAWL_EXIT_FAILURES;
+    return CRAWL_EXIT_OK;
+}
+
+int job_close(job_t *job)
+{
+    int result = 0;
+
+    if (!job->opts)
+        return 0;                          /* job_open was never called */
+    if (job->disk_full)
+        fprintf(stderr, "gather: the disk is full: stopped starting new downloads\n");
+    if (crawl_report_har_close(&job->rep) < 0)
+        result = -EIO;
+    if (job->state && store_state_close(job->state) < 0) {
+        fprintf(stderr, "gather: could not finish writing %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
+        result = -EIO;
+    }
+    job->state = NULL;
+    store_names_free(job->names);
+    job->names = NULL;
+    if (job->dirfd >= 0)
+        close(job->dirfd);
+    job->dirfd = -1;
+    return result;
+}
