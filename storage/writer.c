@@ -24,9 +24,10 @@ enum writer_op { OP_WRITE, OP_COMMIT, OP_ABORT };
 enum writer_end { END_NONE, END_COMMIT, END_ABORT };
 
 struct store_writer {
-    http_sink_t sink;
+    net_sink_t sink;
     sched_t *sched;
-    http_req_t *req;
+    void (*on_drain)(void *arg);  /* the producer: send the refused bytes again */
+    void *drain_arg;
     int dirfd;
     char *relpath;
     int do_fsync;
@@ -186,8 +187,8 @@ static void writer_job_done(future_t *f, void *arg)
     /* Resume last: curl may call our sink synchronously from inside http_req_resume. */
     if (w->paused && (w->queued < STORE_WRITER_QUEUE_MAX / 2 || w->error)) {
         w->paused = 0;
-        if (w->req)
-            http_req_resume(w->req);
+        if (w->on_drain)
+            w->on_drain(w->drain_arg);
     }
 }
 
@@ -249,7 +250,7 @@ static void writer_kick(store_writer_t *w)
         writer_submit(w, OP_WRITE);
 }
 
-static int writer_sink_write(http_sink_t *sink, const char *data, size_t len)
+static int writer_sink_write(net_sink_t *sink, const char *data, size_t len)
 {
     store_writer_t *w = (store_writer_t *)sink;
 
@@ -257,7 +258,7 @@ static int writer_sink_write(http_sink_t *sink, const char *data, size_t len)
         return w->error;
     if (w->queued >= STORE_WRITER_QUEUE_MAX) {
         w->paused = 1;
-        return HTTP_SINK_PAUSE;
+        return NET_SINK_PAUSE;
     }
     while (len > 0) {
         struct chunk *c = w->tail;
@@ -286,7 +287,7 @@ static int writer_sink_write(http_sink_t *sink, const char *data, size_t len)
         len -= n;
     }
     writer_kick(w);
-    return HTTP_SINK_OK;
+    return NET_SINK_OK;
 }
 
 store_writer_t *store_writer_new(sched_t *s, int dirfd, const char *relpath, int do_fsync)
@@ -308,14 +309,15 @@ store_writer_t *store_writer_new(sched_t *s, int dirfd, const char *relpath, int
     return w;
 }
 
-http_sink_t *store_writer_sink(store_writer_t *w)
+net_sink_t *store_writer_sink(store_writer_t *w)
 {
     return &w->sink;
 }
 
-void store_writer_attach(store_writer_t *w, http_req_t *req)
+void store_writer_on_drain(store_writer_t *w, void (*on_drain)(void *arg), void *arg)
 {
-    w->req = req;
+    w->on_drain = on_drain;
+    w->drain_arg = arg;
 }
 
 /* The end of a writer cannot be cancelled: a pool job may be using it. */
@@ -335,7 +337,7 @@ static future_t *writer_end(store_writer_t *w, enum writer_end end)
         return NULL;
     future_set_cancel(w->final, writer_refuse_cancel, NULL);
     w->end = end;
-    w->req = NULL;               /* the transfer is over: never resume it again */
+    w->on_drain = NULL;          /* the transfer is over: never resume it again */
     writer_kick(w);
     return future_ref(w->final);
 }

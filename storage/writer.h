@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "net/async/future.h"
-#include "net/http/http.h"
+#include "net/async/sink.h"
 
 /* Bytes queued for the disk per transfer before the transfer is paused. */
 #define STORE_WRITER_QUEUE_MAX (1024 * 1024)
@@ -24,13 +24,16 @@ uint64_t store_writer_offset(const store_writer_t *w);
 /* The SHA-256 of the whole file as 64 hex digits, valid once the commit resolved. */
 const char *store_writer_sha256(const store_writer_t *w);
 
-/* The sink to give the transfer; req is told to resume when a paused queue drains. */
-http_sink_t *store_writer_sink(store_writer_t *w);
-void store_writer_attach(store_writer_t *w, http_req_t *req);
+/* The sink to give the producer. When a write was refused with NET_SINK_PAUSE and the queue has
+ * drained, on_drain(arg) is called (until the commit or abort) so the producer sends them again:
+ * for an HTTP transfer, http_req_resume_cb and the request. */
+net_sink_t *store_writer_sink(store_writer_t *w);
+void store_writer_on_drain(store_writer_t *w, void (*on_drain)(void *arg), void *arg);
 
 /* Writes what is queued, closes, and renames NAME.part to NAME. The future resolves when the
  * file is in place, or fails with -errno (the .part is then removed). Call once, and not
- * together with abort. The caller owns the returned reference. */
+ * together with abort. The caller owns the returned reference. Loop thread only, as every
+ * function here; the disk work itself runs on the pool. */
 future_t *store_writer_commit(store_writer_t *w);
 
 /* Drops what is queued, waits for a write in progress, closes and removes NAME.part — or, with

@@ -114,7 +114,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         p->writer = store_writer_new(&job->sched, job->dirfd, p->path, o->do_fsync);
         if (!p->writer)
             return -ENOMEM;
-        store_writer_attach(p->writer, &p->req);
+        store_writer_on_drain(p->writer, http_req_resume_cb, &p->req);
     }
     if (follow) {
         p->html = parse_html_new(p->item->url, page_on_link, p);

@@ -89,7 +89,7 @@ static int async_begin(struct get_fetch *f)
         return -ENOMEM;
     f->sink.write = async_sink_write;
     f->req.sink = &f->sink;
-    store_writer_attach(f->writer, &f->req);
+    store_writer_on_drain(f->writer, http_req_resume_cb, &f->req);
     for (struct curl_slist *h = o->headers; h; h = h->next) {
         struct curl_slist *n = curl_slist_append(f->headers, h->data);
         if (!n)

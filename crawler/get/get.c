@@ -57,7 +57,7 @@ static void get_run_sync(struct get_job *gj)
     http_blocking_t *b = calloc(1, sizeof(*b));
     char *url;
 
-    if (!b || !(job->easies = http_easy_pool_new(&o->http))) {
+    if (!b || !(job->easies = http_easy_pool_new(&o->http, NULL, NULL))) {
         fprintf(stderr, "gather: out of memory\n");
         job->broken = 1;
         free(b);

@@ -85,7 +85,7 @@ static int job_run_setup(job_t *job)
             fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
             return result;
         }
-    } else if (!(job->easies = http_easy_pool_new(&o->http))) {
+    } else if (!(job->easies = http_easy_pool_new(&o->http, NULL, NULL))) {
         return -ENOMEM;
     }
     if ((result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet)) < 0 ||

@@ -13,74 +13,6 @@
 #include "storage/file.h"
 
 
-struct http_easy_pool {
-    pthread_mutex_t lock;
-    http_opts_t opts;
-    CURL **idle;
-    size_t nidle, cap;
-};
-
-http_easy_pool_t *http_easy_pool_new(const http_opts_t *opts)
-{
-    http_easy_pool_t *p = calloc(1, sizeof(*p));
-
-    if (!p)
-        return NULL;
-    if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        free(p);
-        return NULL;
-    }
-    p->opts = *opts;
-    return p;
-}
-
-void http_easy_pool_free(http_easy_pool_t *p)
-{
-    if (!p)
-        return;
-    while (p->nidle > 0)
-        curl_easy_cleanup(p->idle[--p->nidle]);
-    free(p->idle);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
-}
-
-static CURL *pool_get(http_easy_pool_t *p)
-{
-    CURL *easy = NULL;
-
-    pthread_mutex_lock(&p->lock);
-    if (p->nidle > 0)
-        easy = p->idle[--p->nidle];
-    pthread_mutex_unlock(&p->lock);
-    if (easy)
-        return easy;
-    easy = curl_easy_init();
-    if (easy && http_easy_setup(easy, &p->opts) != CURLE_OK) {
-        curl_easy_cleanup(easy);
-        easy = NULL;
-    }
-    return easy;
-}
-
-static void pool_put(http_easy_pool_t *p, CURL *easy)
-{
-    pthread_mutex_lock(&p->lock);
-    if (p->nidle == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        CURL **idle = realloc(p->idle, cap * sizeof(*idle));
-        if (!idle) {
-            pthread_mutex_unlock(&p->lock);
-            curl_easy_cleanup(easy);
-            return;
-        }
-        p->idle = idle;
-        p->cap = cap;
-    }
-    p->idle[p->nidle++] = easy;
-    pthread_mutex_unlock(&p->lock);
-}
-
 static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                 curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -115,7 +47,7 @@ fail:
 
 int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
 {
-    CURL *easy = pool_get(pool);
+    CURL *easy = http_easy_pool_get(pool);
     CURLcode code;
     struct timeval tv;
 
@@ -138,7 +70,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->req.sink = &b->sink;
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, pool->opts.headers) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
@@ -166,6 +98,6 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     }
     b->fd = -1;
     b->req.easy = NULL;
-    pool_put(pool, easy);
+    http_easy_pool_put(pool, easy);
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "net/http/easy_pool.h"
 #include "net/http/http.h"
 
 typedef struct http_blocking {
@@ -25,12 +26,6 @@ typedef struct http_blocking {
     int fd;
     int created;
 } http_blocking_t;
-
-/* A pool of easy handles shared by the threads of --mode threads (mutex-protected), so each
- * thread reuses connections like the async client does. */
-typedef struct http_easy_pool http_easy_pool_t;
-http_easy_pool_t *http_easy_pool_new(const http_opts_t *opts);
-void http_easy_pool_free(http_easy_pool_t *p);
 
 /* Runs b's transfer to completion on the calling thread, streaming the body into relpath.part
  * and renaming it on success; on failure no file is left under either name. Returns 0; the

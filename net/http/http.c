@@ -1,5 +1,6 @@
 /* http: curl_multi_socket_action glue for libuv (uv_poll_t per socket, one uv_timer_t). */
 #include "net/http/http.h"
+#include "net/http/easy_pool.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -27,8 +28,7 @@ struct http_client {
     uv_timer_t timer;
     http_opts_t opts;
     long active;
-    CURL **idle;                /* easy handles kept for reuse */
-    size_t nidle, capidle;
+    http_easy_pool_t *easies;   /* handles kept for reuse (shared code with the blocking modes) */
     struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
     size_t nsocks;
     int closing;
@@ -518,40 +518,18 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- the easy handle pool and transfer lifecycle ----------------------------------------- */
 
-static CURL *http_easy_get(http_client_t *c)
+/* What the async client adds to each new pooled handle: the share and its own callbacks. */
+static CURLcode http_easy_setup_async(CURL *easy, void *arg)
 {
-    CURL *easy;
+    http_client_t *c = arg;
+    CURLcode code;
 
-    if (c->nidle > 0)
-        return c->idle[--c->nidle];
-    easy = curl_easy_init();
-    if (!easy)
-        return NULL;
-    if (http_easy_setup(easy, &c->opts) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_SHARE, c->share) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c) != CURLE_OK) {
-        curl_easy_cleanup(easy);
-        return NULL;
-    }
-    return easy;
-}
-
-static void http_easy_put(http_client_t *c, CURL *easy)
-{
-    if (c->nidle == c->capidle) {
-        size_t cap = c->capidle ? c->capidle * 2 : 16;
-        CURL **idle = realloc(c->idle, cap * sizeof(*idle));
-        if (!idle) {
-            curl_easy_cleanup(easy);
-            return;
-        }
-        c->idle = idle;
-        c->capidle = cap;
-    }
-    c->idle[c->nidle++] = easy;
+    if ((code = curl_easy_setopt(easy, CURLOPT_SHARE, c->share)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket)) != CURLE_OK)
+        return code;
+    return curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c);
 }
 
 /* Detaches r from curl and gives its handle back to the pool; r keeps its results. */
@@ -562,7 +540,7 @@ static void http_req_detach(http_req_t *r)
 
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
-    http_easy_put(c, r->easy);
+    http_easy_pool_put(c->easies, r->easy);
     r->easy = NULL;
     c->active--;
 }
@@ -614,7 +592,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     f = future_new(c->sched);
     if (!f)
         return NULL;
-    easy = http_easy_get(c);
+    easy = http_easy_pool_get(c->easies);
     if (!easy)
         goto error;
     r->status = 0;
@@ -660,10 +638,15 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
 
 error:
     if (easy)
-        http_easy_put(c, easy);
+        http_easy_pool_put(c->easies, easy);
     r->easy = NULL;
     future_unref(f);
     return NULL;
+}
+
+void http_req_resume_cb(void *r)
+{
+    http_req_resume(r);
 }
 
 void http_req_resume(http_req_t *r)
@@ -697,7 +680,8 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     c->opts = *opts;
     c->multi = curl_multi_init();
     c->share = curl_share_init();
-    if (!c->multi || !c->share)
+    c->easies = http_easy_pool_new(&c->opts, http_easy_setup_async, c);
+    if (!c->multi || !c->share || !c->easies)
         goto error;
     *result = -EINVAL;
     if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
@@ -720,6 +704,7 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     return c;
 
 error:
+    http_easy_pool_free(c->easies);
     if (c->multi)
         curl_multi_cleanup(c->multi);
     if (c->share)
@@ -739,10 +724,8 @@ void http_client_close(http_client_t *c)
 
     assert(c->active == 0);
     c->closing = 1;
-    while (c->nidle > 0)
-        curl_easy_cleanup(c->idle[--c->nidle]);
-    free(c->idle);
-    c->idle = NULL;
+    http_easy_pool_free(c->easies);
+    c->easies = NULL;
     /* Closes cached connections; curl calls the socket callback, which uv_closes their polls. */
     mc = curl_multi_cleanup(c->multi);
     if (mc != CURLM_OK)

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "net/async/future.h"
+#include "net/async/sink.h"
 
 typedef struct http_opts {
     long connect_timeout_ms;    /* 0: curl's default (300 s) */
@@ -29,15 +30,13 @@ typedef struct http_client http_client_t;
  * like every other error (the disk never reports EPROTO, so it cannot be confused with one). */
 #define HTTP_EBADRANGE (-EPROTO)    /* a 206 nobody asked for, or one at the wrong offset */
 
-/* Body bytes of a 2xx final answer go to a sink, in order. */
-enum { HTTP_SINK_OK = 0, HTTP_SINK_PAUSE = 1 };
-typedef struct http_sink http_sink_t;
-struct http_sink {
-    /* Returns HTTP_SINK_OK when the bytes were taken, HTTP_SINK_PAUSE when they were not (the
-     * transfer pauses; after http_req_resume the same bytes come again), or a negative errno to
-     * abort the transfer (it then ends with CURLE_WRITE_ERROR and sink_error set). */
-    int (*write)(http_sink_t *sink, const char *data, size_t len);
-};
+/* Body bytes of a 2xx final answer go to a sink (net/async/sink.h), in order. Its write returns
+ * HTTP_SINK_OK when the bytes were taken, HTTP_SINK_PAUSE when they were not (the transfer pauses;
+ * after http_req_resume the same bytes come again), or a negative errno to abort the transfer (it
+ * then ends with CURLE_WRITE_ERROR and sink_error set). */
+#define HTTP_SINK_OK NET_SINK_OK
+#define HTTP_SINK_PAUSE NET_SINK_PAUSE
+typedef net_sink_t http_sink_t;
 
 /* Phase durations in microseconds from the transfer's start, as CURLINFO_*_TIME_T gives them. */
 typedef struct http_timing {
@@ -104,8 +103,10 @@ long http_client_active(const http_client_t *c);
  * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. */
 future_t *http_req_start(http_client_t *c, http_req_t *r);
 
-/* Resumes a transfer its sink paused. May call the sink synchronously with the held bytes. */
+/* Resumes a transfer its sink paused. May call the sink synchronously with the held bytes.
+ * http_req_resume_cb is the same with a void * (a consumer's drain hook, store_writer_on_drain). */
 void http_req_resume(http_req_t *r);
+void http_req_resume_cb(void *r);
 
 /* 1 when the transfer ended with a complete 2xx body. */
 int http_req_ok(const http_req_t *r);

@@ -1,0 +1,84 @@
+/* http_easy_pool: a mutex-protected stack of idle, configured easy handles. */
+#include "net/http/easy_pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct http_easy_pool {
+    pthread_mutex_t lock;
+    http_opts_t opts;
+    CURLcode (*setup)(CURL *easy, void *arg);
+    void *arg;
+    CURL **idle;
+    size_t nidle, cap;
+};
+
+http_easy_pool_t *http_easy_pool_new(const http_opts_t *opts, CURLcode (*setup)(CURL *easy, void *arg),
+                                     void *arg)
+{
+    http_easy_pool_t *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    p->opts = *opts;
+    p->setup = setup;
+    p->arg = arg;
+    return p;
+}
+
+void http_easy_pool_free(http_easy_pool_t *p)
+{
+    if (!p)
+        return;
+    while (p->nidle > 0)
+        curl_easy_cleanup(p->idle[--p->nidle]);
+    free(p->idle);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+CURL *http_easy_pool_get(http_easy_pool_t *p)
+{
+    CURL *easy = NULL;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->nidle > 0)
+        easy = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->lock);
+    if (easy)
+        return easy;
+    easy = curl_easy_init();
+    if (easy && (http_easy_setup(easy, &p->opts) != CURLE_OK ||
+                 (p->setup && p->setup(easy, p->arg) != CURLE_OK))) {
+        curl_easy_cleanup(easy);
+        easy = NULL;
+    }
+    return easy;
+}
+
+void http_easy_pool_put(http_easy_pool_t *p, CURL *easy)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->nidle == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        CURL **idle = realloc(p->idle, cap * sizeof(*idle));
+        if (!idle) {
+            pthread_mutex_unlock(&p->lock);
+            curl_easy_cleanup(easy);
+            return;
+        }
+        p->idle = idle;
+        p->cap = cap;
+    }
+    p->idle[p->nidle++] = easy;
+    pthread_mutex_unlock(&p->lock);
+}
+
+const http_opts_t *http_easy_pool_opts(const http_easy_pool_t *p)
+{
+    return &p->opts;
+}
