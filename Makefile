@@ -105,7 +105,7 @@ run: deps
 # Crashing inputs are written to build/fuzz/NAME/; keep them as regression seeds.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIB_SRC := $(wildcard parse/*.c) storage/path.c storage/hash.c
+FUZZ_LIB_SRC := $(wildcard parse/*.c) storage/path.c storage/hash.c storage/seen.c
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
 
 build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "storage/hash.h"
+#include "storage/seen.h"
 
 #define PATH_EXT_MAX 16      /* longest extension kept when a suffix is inserted, dot included */
 #define PATH_SUFFIX_SIZE 10  /* "-" + 8 hex digits + NUL */
@@ -458,61 +459,23 @@ int store_layout_parse(const char *name, store_layout_t *out)
 /* Names given in one job                                                                      */
 /* ------------------------------------------------------------------------------------------- */
 
-struct names_slot {
-    uint64_t path; /* hash of the path given; 0 = empty slot, a real 0 is stored as 1 */
-    uint64_t url;  /* hash of the URL it was given to */
-};
-
+/* Two sets of 64-bit hashes (storage/seen.h): the paths taken, and the (path, URL) pairs given,
+ * so asking again for the same URL gives the same name. 16 bytes per name. */
 struct store_names {
-    struct names_slot *slots;
-    size_t mask; /* number of slots - 1, a power of two */
-    size_t count;
+    store_seen_t *taken;
+    store_seen_t *given;
 };
 
-static uint64_t names_key(const char *path)
+/* The hash of a (path, URL) pair. */
+static uint64_t names_pair(uint64_t path_hash, uint64_t url_hash)
 {
-    uint64_t h = store_hash64(path, strlen(path));
+    unsigned char mix[16];
 
-    return h ? h : 1;
-}
-
-/* The slot holding key, or the empty slot where it would go. The table is never full. */
-static size_t names_find(const struct names_slot *slots, size_t mask, uint64_t key)
-{
-    size_t i = (size_t)key & mask;
-
-    while (slots[i].path != 0 && slots[i].path != key)
-        i = (i + 1) & mask;
-    return i;
-}
-
-/* Doubles the table when one more entry would pass 70% load. On -ENOMEM nothing changes. */
-static int names_reserve(store_names_t *names)
-{
-    int result = 0;
-    size_t nslots = names->mask + 1;
-    struct names_slot *slots = NULL;
-
-    if ((names->count + 1) * 10 <= nslots * 7)
-        goto cleanup;
-    if (nslots > SIZE_MAX / 2 / sizeof(*slots)) {
-        result = -ENOMEM;
-        goto cleanup;
+    for (int b = 0; b < 8; b++) {
+        mix[b] = (unsigned char)(path_hash >> (8 * b));
+        mix[8 + b] = (unsigned char)(url_hash >> (8 * b));
     }
-    slots = calloc(nslots * 2, sizeof(*slots));
-    if (!slots) {
-        result = -ENOMEM;
-        goto cleanup;
-    }
-    for (size_t i = 0; i < nslots; i++) {
-        if (names->slots[i].path != 0)
-            slots[names_find(slots, nslots * 2 - 1, names->slots[i].path)] = names->slots[i];
-    }
-    free(names->slots);
-    names->slots = slots;
-    names->mask = nslots * 2 - 1;
-cleanup:
-    return result;
+    return store_hash64(mix, sizeof(mix));
 }
 
 store_names_t *store_names_new(void)
@@ -520,15 +483,13 @@ store_names_t *store_names_new(void)
     store_names_t *names = calloc(1, sizeof(*names));
 
     if (!names)
-        goto cleanup;
-    names->slots = calloc(NAMES_MIN_SLOTS, sizeof(*names->slots));
-    if (!names->slots) {
-        free(names);
-        names = NULL;
-        goto cleanup;
+        return NULL;
+    names->taken = store_seen_new(NAMES_MIN_SLOTS);
+    names->given = store_seen_new(NAMES_MIN_SLOTS);
+    if (!names->taken || !names->given) {
+        store_names_free(names);
+        return NULL;
     }
-    names->mask = NAMES_MIN_SLOTS - 1;
-cleanup:
     return names;
 }
 
@@ -536,7 +497,8 @@ void store_names_free(store_names_t *names)
 {
     if (!names)
         return;
-    free(names->slots);
+    store_seen_free(names->taken);
+    store_seen_free(names->given);
     free(names);
 }
 
@@ -582,7 +544,6 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
     for (uint64_t k = 0; k < NAMES_TRIES && !given; k++) {
         const char *attempt = path;
         uint64_t key;
-        size_t i;
 
         if (k > 0) {
             char suffix[PATH_SUFFIX_SIZE];
@@ -603,10 +564,9 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
                 goto cleanup;
             attempt = cand;
         }
-        key = names_key(attempt);
-        i = names_find(names->slots, names->mask, key);
-        if (names->slots[i].path == key) {
-            if (names->slots[i].url == url_hash)
+        key = store_hash64(attempt, strlen(attempt));
+        if (store_seen_has_hash(names->taken, key)) {
+            if (store_seen_has_hash(names->given, names_pair(key, url_hash)))
                 given = attempt;
             continue;
         }
@@ -614,13 +574,10 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
             result = -ERANGE;
             goto cleanup;
         }
-        result = names_reserve(names);
-        if (result < 0)
+        if ((result = store_seen_add_hash(names->given, names_pair(key, url_hash))) < 0 ||
+            (result = store_seen_add_hash(names->taken, key)) < 0)
             goto cleanup;
-        i = names_find(names->slots, names->mask, key);
-        names->slots[i].path = key;
-        names->slots[i].url = url_hash;
-        names->count++;
+        result = 0;
         given = attempt;
     }
     if (!given) {

@@ -19,13 +19,6 @@ struct store_seen {
     size_t count;
 };
 
-static uint64_t seen_key(const char *url, size_t len)
-{
-    uint64_t h = store_hash64(url, len);
-
-    return h ? h : 1;
-}
-
 /* The slot holding key, or the empty slot where it would go. The table is never full. */
 static size_t seen_find(const uint64_t *slots, size_t mask, uint64_t key)
 {
@@ -98,13 +91,15 @@ void store_seen_free(store_seen_t *s)
 
 int store_seen_add(store_seen_t *s, const char *url, size_t len)
 {
-    int result = 0;
-    uint64_t key;
-    size_t i;
-
     assert(s && (url || len == 0));
-    key = seen_key(url, len);
-    i = seen_find(s->slots, s->mask, key);
+    return store_seen_add_hash(s, store_hash64(url, len));
+}
+
+int store_seen_add_hash(store_seen_t *s, uint64_t hash)
+{
+    int result = 0;
+    uint64_t key = hash ? hash : 1;
+    size_t i = seen_find(s->slots, s->mask, key);
 
     if (s->slots[i] == key)
         goto cleanup; /* already present: never grows */
@@ -127,10 +122,14 @@ cleanup:
 
 int store_seen_has(const store_seen_t *s, const char *url, size_t len)
 {
-    uint64_t key;
-
     assert(s && (url || len == 0));
-    key = seen_key(url, len);
+    return store_seen_has_hash(s, store_hash64(url, len));
+}
+
+int store_seen_has_hash(const store_seen_t *s, uint64_t hash)
+{
+    uint64_t key = hash ? hash : 1;
+
     return s->slots[seen_find(s->slots, s->mask, key)] == key;
 }
 

@@ -3,6 +3,7 @@
 #define GATHER_STORAGE_SEEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The set keeps only the 64-bit store_hash64 of each URL, in an open-addressing table (linear
  * probing, power-of-two size, doubled when an insert would pass 70% load): about 16 MiB per
@@ -25,6 +26,11 @@ int store_seen_add(store_seen_t *s, const char *url, size_t len);
 
 /* 1 if the len bytes at url were added before, else 0. */
 int store_seen_has(const store_seen_t *s, const char *url, size_t len);
+
+/* The same with a 64-bit hash the caller made (store_hash64 of something else than one string,
+ * e.g. a pair): the set is the code base's one hash set (URLs seen, file names taken). */
+int store_seen_add_hash(store_seen_t *s, uint64_t hash);
+int store_seen_has_hash(const store_seen_t *s, uint64_t hash);
 
 /* The number of distinct URLs added. */
 size_t store_seen_count(const store_seen_t *s);
