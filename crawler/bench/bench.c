@@ -2,6 +2,8 @@
  * whose CPU time and peak RSS come from wait4(); one table at the end. */
 #include "crawler/bench/bench.h"
 
+#include "crawler/job/signals.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -104,16 +106,6 @@ static int bench_rm_one(const char *path, const struct stat *st, int flag, struc
 static void bench_rmtree(const char *path)
 {
     nftw(path, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void bench_on_signal(int sig)
-{
-    pid_t child = bench_child;
-
-    bench_signal = sig;
-    /* A terminal's SIGINT already reaches the child (same process group); SIGTERM does not. */
-    if (sig == SIGTERM && child > 0)
-        kill(child, SIGTERM);
 }
 
 static int bench_cmp_double(const void *a, const void *b)
@@ -838,7 +830,6 @@ int crawl_bench_main(int argc, char **argv)
 {
     crawl_options_t o;
     struct bench *b = NULL;
-    struct sigaction sa, old_int, old_term;
     int status = crawl_options_parse(&o, CRAWL_CMD_BENCH, argc, argv);
     int result, handlers = 0;
 
@@ -892,11 +883,7 @@ int crawl_bench_main(int argc, char **argv)
         }
     }
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = bench_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    crawl_signals_start_blocking(&bench_signal, &bench_child);
     handlers = 1;
 
     result = bench_warmup(b);
@@ -932,8 +919,7 @@ cleanup:
     if (b && b->root[0])
         bench_rmtree(b->root);
     if (handlers) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
+        crawl_signals_stop_blocking();
     }
     if (b) {
         crawl_chart_free(b->chart);

@@ -63,7 +63,7 @@ static void get_run_sync(struct get_job *gj)
         free(b);
         return;
     }
-    crawl_signals_start_blocking(&job->abort_transfers);
+    crawl_signals_start_blocking(&job->abort_transfers, NULL);
     crawl_progress_start(&job->progress, NULL, &job->rep, o->quiet);
     while (!job->abort_transfers) {
         crawl_source_fill(&gj->src);

@@ -63,21 +63,26 @@ void crawl_signals_stop(crawl_signals_t *s)
 /* ---- without a loop ------------------------------------------------------------------------ */
 
 static volatile sig_atomic_t *blocking_flag;
+static volatile pid_t *blocking_forward;
 static struct sigaction blocking_old_int, blocking_old_term;
 
 static void blocking_on_signal(int signum)
 {
-    (void)signum;
+    pid_t child = blocking_forward ? *blocking_forward : 0;
+
     if (*blocking_flag)
         _exit(130);
-    *blocking_flag = 1;
+    *blocking_flag = signum;
+    if (signum == SIGTERM && child > 0)
+        kill(child, SIGTERM);
 }
 
-void crawl_signals_start_blocking(volatile sig_atomic_t *flag)
+void crawl_signals_start_blocking(volatile sig_atomic_t *flag, volatile pid_t *forward)
 {
     struct sigaction sa;
 
     blocking_flag = flag;
+    blocking_forward = forward;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = blocking_on_signal;
     sigemptyset(&sa.sa_mask);

@@ -3,6 +3,7 @@
 #define CRAWLER_SIGNALS_H
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -27,9 +28,11 @@ int crawl_signals_start(crawl_signals_t *s, uv_loop_t *loop, void (*on_stop)(voi
 void crawl_signals_stop(crawl_signals_t *s);
 
 /* The same two stages where no loop runs (--mode sync, bench's child runs): the first signal sets
- * *flag (blocking transfers poll it and give up), the second exits with 130. sigaction-based;
- * one at a time per process. stop restores the previous handlers. */
-void crawl_signals_start_blocking(volatile sig_atomic_t *flag);
+ * *flag to its number (blocking transfers poll it and give up) and, when *forward holds a pid
+ * (forward may be NULL), sends a SIGTERM on to it (a terminal's SIGINT reaches the process group
+ * already); the second exits with 130. sigaction-based; one at a time per process. stop
+ * restores the previous handlers. */
+void crawl_signals_start_blocking(volatile sig_atomic_t *flag, volatile pid_t *forward);
 void crawl_signals_stop_blocking(void);
 
 #endif
