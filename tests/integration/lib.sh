@@ -56,6 +56,15 @@ assert_eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1' ${3:-}"; retu
 assert_le() { [ "$1" -le "$2" ] || { echo "# expected $1 <= $2 ${3:-}"; return 1; }; }
 assert_ge() { [ "$1" -ge "$2" ] || { echo "# expected $1 >= $2 ${3:-}"; return 1; }; }
 
+# assert_absent PATH...: none of the paths exists. (`[ ! -e a ] && [ ! -e b ]` would check b
+# only: errexit ignores every command of an && list but the last.)
+assert_absent() {
+    local p
+    for p in "$@"; do
+        [ ! -e "$p" ] || { echo "# $p exists"; return 1; }
+    done
+}
+
 # count_files DIR: downloaded files under DIR (the state database is not one).
 count_files() { find "$1" -type f ! -name '.gather.db*' | wc -l; }
 
