@@ -346,8 +346,13 @@ static void page_step(task_t *t)
         }
     }
     AWAIT(t, asem_acquire(&p->host->sem));
+    if (task_error(t) == -ECANCELED) {
+        p->outcome = PAGE_INTERRUPTED;    /* kept in the frontier: the resumed crawl fetches it */
+        goto finish;
+    }
     if (task_error(t) < 0) {
-        snprintf(p->reason, sizeof(p->reason), "cancelled");
+        snprintf(p->reason, sizeof(p->reason), "could not wait for the host: %s",
+                 strerror(-task_error(t)));
         goto finish;
     }
     p->holds_host = 1;

@@ -195,6 +195,22 @@ test_interrupted_crawl_resumes_without_refetching() {
     no_partial out
 }
 
+test_interrupt_leaves_pages_waiting_for_their_host_pending() {
+    server_start --delay 300
+    local rc=0
+    # one connection to the host: at the interrupt, up to 3 pages wait for it
+    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 1 2>err.txt & local pid=$!
+    sleep 1.5
+    kill -INT $pid
+    wait $pid || rc=$?
+    cat err.txt
+    assert_eq "$rc" 130 "exit status after SIGINT"
+    # only a server's answer fails a URL; the interrupted ones stay in the frontier to resume
+    assert_eq "$(sqlite3 out/.gather.db "SELECT count(*) FROM urls WHERE status = 'failed' AND
+        error NOT LIKE 'HTTP %'")" 0 "URLs failed by the interrupt"
+    assert_ge "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 3 "pending URLs kept"
+}
+
 test_rerun_of_a_finished_crawl_fetches_nothing() {
     server_start
     crawl "$BASE/site/" -d 2 -o out -q
