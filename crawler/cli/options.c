@@ -269,42 +269,44 @@ static const char *cmd_name(crawl_cmd_t cmd)
     return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" : "bench";
 }
 
-static int options_apply(crawl_options_t *o, int c, const char *arg)
+/* Applies option c with its value arg (NULL for a flag) to o. name is the option as the user gave
+ * it ("-c" or "--concurrency"), for the message printed when arg is bad; then returns -1. */
+static int options_apply(crawl_options_t *o, int c, const char *name, const char *arg)
 {
     switch (c) {
     case 'i': o->input = arg; return 0;
     case 'o':
         if (!*arg) {
-            fprintf(stderr, "gather: -o: the output folder name is empty\n");
+            fprintf(stderr, "gather: %s: the output folder name is empty\n", name);
             return -1;
         }
         o->outdir = arg;
         return 0;
-    case 'c': return parse_long("-c", arg, 1, 10000, &o->concurrency);
-    case 'd': return parse_long("-d", arg, 0, 1000, &o->depth);
-    case OPT_PER_HOST: return parse_long("--per-host", arg, 0, 10000, &o->per_host);
+    case 'c': return parse_long(name, arg, 1, 10000, &o->concurrency);
+    case 'd': return parse_long(name, arg, 0, 1000, &o->depth);
+    case OPT_PER_HOST: return parse_long(name, arg, 0, 10000, &o->per_host);
     case OPT_MODE:
         if (!strcmp(arg, "async")) o->mode = CRAWL_MODE_ASYNC;
         else if (!strcmp(arg, "threads")) o->mode = CRAWL_MODE_THREADS;
         else if (!strcmp(arg, "sync")) o->mode = CRAWL_MODE_SYNC;
         else {
-            fprintf(stderr, "gather: --mode: '%s' is not async, threads or sync\n", arg);
+            fprintf(stderr, "gather: %s: '%s' is not async, threads or sync\n", name, arg);
             return -1;
         }
         return 0;
     case OPT_LAYOUT:
         if (store_layout_parse(arg, &o->layout) < 0) {
-            fprintf(stderr, "gather: --layout: '%s' is not flat or tree\n", arg);
+            fprintf(stderr, "gather: %s: '%s' is not flat or tree\n", name, arg);
             return -1;
         }
         return 0;
-    case OPT_TIMEOUT: return parse_seconds("--timeout", arg, &o->http.timeout_ms);
-    case OPT_CONNECT_TIMEOUT: return parse_seconds("--connect-timeout", arg, &o->http.connect_timeout_ms);
+    case OPT_TIMEOUT: return parse_seconds(name, arg, &o->http.timeout_ms);
+    case OPT_CONNECT_TIMEOUT: return parse_seconds(name, arg, &o->http.connect_timeout_ms);
     case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
         struct curl_slist *l;
         if (!strchr(arg, ':') || strpbrk(arg, "\r\n")) {
-            fprintf(stderr, "gather: --header: '%s' is not 'Name: value'\n", arg);
+            fprintf(stderr, "gather: %s: '%s' is not 'Name: value'\n", name, arg);
             return -1;
         }
         l = curl_slist_append(o->headers, arg);
@@ -315,27 +317,27 @@ static int options_apply(crawl_options_t *o, int c, const char *arg)
         o->headers = l;
         return 0;
     }
-    case OPT_MAX_REDIRS: return parse_long("--max-redirs", arg, -1, 1000, &o->http.max_redirs);
+    case OPT_MAX_REDIRS: return parse_long(name, arg, -1, 1000, &o->http.max_redirs);
     case OPT_INSECURE: o->http.insecure = 1; return 0;
     case OPT_FSYNC: o->do_fsync = 1; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'v': o->verbose++; return 0;
     case OPT_JSON: o->json = 1; return 0;
     case OPT_HAR: o->har = arg; return 0;
-    case OPT_DELAY: return parse_long("--delay", arg, 0, 3600000, &o->delay_ms);
+    case OPT_DELAY: return parse_long(name, arg, 0, 3600000, &o->delay_ms);
     case OPT_SCOPE:
         if (crawl_scope_parse_kind(arg, &o->scope) < 0) {
-            fprintf(stderr, "gather: --scope: '%s' is not host, domain, prefix or any\n", arg);
+            fprintf(stderr, "gather: %s: '%s' is not host, domain, prefix or any\n", name, arg);
             return -1;
         }
         return 0;
     case OPT_INCLUDE: return crawl_filter_set_regex(&o->filter, 0, arg);
     case OPT_EXCLUDE: return crawl_filter_set_regex(&o->filter, 1, arg);
-    case OPT_ACCEPT: return crawl_filter_set_list(&o->filter, &o->filter.accept, "--accept", arg);
-    case OPT_REJECT: return crawl_filter_set_list(&o->filter, &o->filter.reject, "--reject", arg);
-    case OPT_ACCEPT_TYPE: return crawl_filter_set_list(&o->filter, &o->filter.types, "--accept-type", arg);
-    case OPT_MAX_PAGES: return parse_long("--max-pages", arg, 0, 1000000000L, &o->max_pages);
-    case OPT_MAX_PAGE_SIZE: return parse_long("--max-page-size", arg, 0, 1L << 30, &o->max_page_bytes);
+    case OPT_ACCEPT: return crawl_filter_set_list(&o->filter, &o->filter.accept, name, arg);
+    case OPT_REJECT: return crawl_filter_set_list(&o->filter, &o->filter.reject, name, arg);
+    case OPT_ACCEPT_TYPE: return crawl_filter_set_list(&o->filter, &o->filter.types, name, arg);
+    case OPT_MAX_PAGES: return parse_long(name, arg, 0, 1000000000L, &o->max_pages);
+    case OPT_MAX_PAGE_SIZE: return parse_long(name, arg, 0, 1L << 30, &o->max_page_bytes);
     case OPT_NO_ROBOTS: o->robots = 0; return 0;
     case OPT_SITEMAP: o->sitemap = 1; return 0;
     case OPT_SAVE:
@@ -344,37 +346,109 @@ static int options_apply(crawl_options_t *o, int c, const char *arg)
         else if (!strcmp(arg, "assets")) o->save = CRAWL_SAVE_ASSETS;
         else if (!strcmp(arg, "none")) o->save = CRAWL_SAVE_NONE;
         else {
-            fprintf(stderr, "gather: --save: '%s' is not all, pages, assets or none\n", arg);
+            fprintf(stderr, "gather: %s: '%s' is not all, pages, assets or none\n", name, arg);
             return -1;
         }
         return 0;
     case OPT_MODES: o->modes = arg; return 0;
-    case OPT_REPEAT: return parse_long("--repeat", arg, 1, 1000, &o->repeat);
+    case OPT_REPEAT: return parse_long(name, arg, 1, 1000, &o->repeat);
     case OPT_DISCARD: o->discard = 1; return 0;
     case OPT_CHART: o->chart = arg; return 0;
-    case OPT_RETRIES: return parse_long("--retries", arg, 0, 100, &o->retries);
-    case OPT_RETRY_DELAY: return parse_long("--retry-delay", arg, 0, 3600000, &o->retry_delay_ms);
-    case OPT_MAX_WAIT: return parse_seconds("--max-wait", arg, &o->max_wait_ms);
-    case OPT_MIN_SPEED: return parse_long("--min-speed", arg, 0, 1L << 40, &o->http.low_speed_limit);
+    case OPT_RETRIES: return parse_long(name, arg, 0, 100, &o->retries);
+    case OPT_RETRY_DELAY: return parse_long(name, arg, 0, 3600000, &o->retry_delay_ms);
+    case OPT_MAX_WAIT: return parse_seconds(name, arg, &o->max_wait_ms);
+    case OPT_MIN_SPEED: return parse_long(name, arg, 0, 1L << 40, &o->http.low_speed_limit);
     case OPT_MIN_SPEED_TIME: {
         long ms;
-        if (parse_seconds("--min-speed-time", arg, &ms) < 0)
+        if (parse_seconds(name, arg, &ms) < 0)
             return -1;
         o->http.low_speed_time = ms < 1000 ? 1 : ms / 1000;
         return 0;
     }
-    case OPT_MAX_FILESIZE: return parse_bytes("--max-filesize", arg, &o->http.max_filesize);
+    case OPT_MAX_FILESIZE: return parse_bytes(name, arg, &o->http.max_filesize);
     case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
     }
     return -1;
+}
+
+/* Index in longopts of the option named by the n bytes at name: an exact name, or else the prefix
+ * of exactly one (as getopt_long matches them). -1: none; -2: the prefix of several. */
+static int options_find_long(const struct option *longopts, const char *name, size_t n)
+{
+    int found = -1;
+
+    if (n == 0)
+        return -1;
+    for (int i = 0; longopts[i].name; i++) {
+        if (strncmp(longopts[i].name, name, n) != 0)
+            continue;
+        if (longopts[i].name[n] == '\0')
+            return i;
+        found = found == -1 ? i : -2;
+    }
+    return found;
+}
+
+/* The argument getopt_long was reading when it returned, given optind before the call: the first
+ * option-like argument from there on. getopt_long permutes argv so that URLs may come first, but
+ * it only moves arguments it has passed and skips URLs before it reads an option, so this is not
+ * argv[optind - 1]: in "crawl URL -np", that is the URL. NULL if there is none. */
+static const char *options_arg_read(int argc, char **argv, int from)
+{
+    for (int i = from < 1 ? 1 : from; i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return argv[i];
+    return NULL;
+}
+
+/* Prints why getopt_long refused the option in arg: c is what it returned ('?' or ':') and opt its
+ * optopt (the letter of a short option). A short option is named with its cluster, if any. */
+static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int c, int opt,
+                            const char *arg)
+{
+    const char *name = cmd_name(cmd);
+
+    if (arg && arg[1] == '-') {                                 /* --name or --name=value */
+        size_t n = strcspn(arg + 2, "=");
+        int i = options_find_long(longopts, arg + 2, n);
+
+        if (i >= 0 && c == ':')
+            fprintf(stderr, "gather %s: option '--%s' needs a value\n", name, longopts[i].name);
+        else if (i >= 0 && arg[2 + n] == '=' && longopts[i].has_arg == no_argument)
+            fprintf(stderr, "gather %s: option '--%s' takes no value\n", name, longopts[i].name);
+        else if (i == -2) {
+            const char *sep = "";
+            fprintf(stderr, "gather %s: option '%.*s' is ambiguous; it could be ", name, (int)n + 2,
+                    arg);
+            for (int k = 0; longopts[k].name; k++) {
+                if (!strncmp(longopts[k].name, arg + 2, n)) {
+                    fprintf(stderr, "%s--%s", sep, longopts[k].name);
+                    sep = ", ";
+                }
+            }
+            fputc('\n', stderr);
+        } else
+            fprintf(stderr, "gather %s: unknown option '%.*s' (see gather %s --help)\n", name,
+                    (int)n + 2, arg, name);
+        return;
+    }
+    char in[64] = "";                                          /* " in '-np'" for a cluster */
+    if (arg && strlen(arg) > 2)
+        snprintf(in, sizeof(in), " in '%.40s'", arg);
+    if (c == ':')
+        fprintf(stderr, "gather %s: option '-%c'%s needs a value\n", name, opt, in);
+    else
+        fprintf(stderr, "gather %s: unknown option '-%c'%s (see gather %s --help)\n", name, opt, in,
+                name);
 }
 
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
 {
     struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
     char shortopts[64] = ":";
+    char name[32];
     size_t n = 0;
-    int c;
+    int c, from, li;
 
     options_defaults(o, cmd);
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -390,23 +464,27 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         }
     }
     memset(&longopts[n], 0, sizeof(longopts[n]));
-    optind = 1;
+    optind = 0;         /* glibc: 0 also forgets a cluster an earlier parse left half-read */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    for (;;) {
+        from = optind;
+        li = -1;
+        c = getopt_long(argc, argv, shortopts, longopts, &li);
+        if (c == -1)
+            break;
         if (c == 'h') {
             crawl_usage(cmd, stdout);
             return -1;
         }
-        if (c == ':') {
-            fprintf(stderr, "gather %s: option '%s' needs a value\n", cmd_name(cmd), argv[optind - 1]);
+        if (c == ':' || c == '?') {
+            options_refused(cmd, longopts, c, optopt, options_arg_read(argc, argv, from));
             return CRAWL_EXIT_USAGE;
         }
-        if (c == '?') {
-            fprintf(stderr, "gather %s: unknown option '%s' (see gather %s --help)\n", cmd_name(cmd),
-                    argv[optind - 1], cmd_name(cmd));
-            return CRAWL_EXIT_USAGE;
-        }
-        if (options_apply(o, c, optarg) < 0)
+        if (li >= 0)
+            snprintf(name, sizeof(name), "--%s", longopts[li].name);
+        else
+            snprintf(name, sizeof(name), "-%c", c);
+        if (options_apply(o, c, name, optarg) < 0)
             return CRAWL_EXIT_USAGE;
     }
     o->urls = argv + optind;

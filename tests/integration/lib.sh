@@ -1,8 +1,12 @@
 # tests/integration/lib.sh: helpers for integration tests against the fixture server.
-# A test file defines test_* functions and ends with `run_tests`. Each test runs in its own
-# subshell with a fresh temporary folder; a watchdog kills a test that hangs.
+# A test file defines test_* functions and ends with `run_tests`. Each test runs in a bash of its
+# own, in a session of its own, in a fresh temporary folder, with errexit reaching into functions,
+# subshells and $(...). A watchdog kills a test that hangs; a test fails if any process it started
+# is still running when it ends (those are killed).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TEST_FILE=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+. "$ROOT/tests/procs.sh"
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 GATHER="$BUILD/gather"
@@ -29,8 +33,8 @@ server_start() {
 server_stop() {
     local pid
     for pid in "${SERVER_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null || true   # a server killed by TERM is not a failure
+        kill -TERM "$pid" 2>/dev/null || true     # it may have died already
+        wait "$pid" 2>/dev/null || true           # a server killed by TERM is not a failure
     done
     SERVER_PIDS=()
 }
@@ -56,6 +60,15 @@ assert_eq() { [ "$1" = "$2" ] || { echo "# expected '$2', got '$1' ${3:-}"; retu
 assert_le() { [ "$1" -le "$2" ] || { echo "# expected $1 <= $2 ${3:-}"; return 1; }; }
 assert_ge() { [ "$1" -ge "$2" ] || { echo "# expected $1 >= $2 ${3:-}"; return 1; }; }
 
+# assert_absent PATH...: none of the paths exists. (`[ ! -e a ] && [ ! -e b ]` would check b
+# only: errexit ignores every command of an && list but the last.)
+assert_absent() {
+    local p
+    for p in "$@"; do
+        [ ! -e "$p" ] || { echo "# $p exists"; return 1; }
+    done
+}
+
 # count_files DIR: downloaded files under DIR (the state database is not one).
 count_files() { find "$1" -type f ! -name '.gather.db*' | wc -l; }
 
@@ -69,40 +82,87 @@ no_partial() {
     [ "$n" -eq 0 ] || { echo "# $n .part files left under $1"; return 1; }
 }
 
-# run_tests [NAME...]: every test_* function, or only those named.
+# run_tests [NAME...]: every test_* function, or only those named, each as a new bash on this
+# file (GATHER_TEST_ONE names the test) so that it can lead a session of its own. After it ends,
+# whatever it started and left running is found by that session, or by GATHER_TEST_TMP (the
+# test's folder) in its environment for a daemon that left the session; the test then fails.
 run_tests() {
-    local name rc total=0 bad=0 t0
+    [ -z "${GATHER_TEST_ONE:-}" ] || runner_body "$GATHER_TEST_ONE"
+    local name rc total=0 bad=0 t0 pid= dog secs left n why
     local names
     names=${*:-$(declare -F | awk '{print $3}' | grep '^test_')}
+    # Interrupted: the test runs in another session, out of reach of the terminal's ^C.
+    trap '[ -z "$pid" ] || runner_reap "$pid" "$TMP" >/dev/null; exit 130' INT TERM
     for name in $names; do
         t0=$(date +%s.%N)
         total=$((total + 1))
         TMP=$(mktemp -d /tmp/gather-test.XXXXXX)
-        (
-            set -e
-            trap 'rc=$?; server_stop; exit $rc' EXIT
-            cd "$TMP"
-            "$name"
-        ) >"$TMP/.out" 2>&1 &
-        local pid=$!
+        # A background job of a shell without job control never leads a process group, so
+        # setsid makes the new session in place: $! is the test's bash and the session's id.
+        GATHER_TEST_ONE=$name GATHER_TEST_TMP=$TMP setsid bash "$TEST_FILE" >"$TMP/.out" 2>&1 &
+        pid=$!
         # The watchdog must not hold our stdout open (a reader would wait for its sleep).
         ( sleep "$TEST_TIMEOUT"; kill -TERM $pid ) >/dev/null 2>&1 &
-        local dog=$!
+        dog=$!
         wait $pid
         rc=$?
         pkill -P $dog 2>/dev/null; kill $dog 2>/dev/null; wait $dog 2>/dev/null
-        local secs; secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")
-        if [ $rc -eq 0 ]; then
+        left=$(runner_reap $pid "$TMP")
+        secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")
+        if [ $rc -eq 0 ] && [ -z "$left" ]; then
             echo "ok $total - $name (${secs}s)"
             grep '^# skip' "$TMP/.out" || true     # a test that skipped part of itself says so
         else
             bad=$((bad + 1))
-            echo "not ok $total - $name (exit $rc)"
+            why="exit $rc"
+            if [ -n "$left" ]; then
+                n=$(wc -l <<< "$left")
+                why="left $n process$([ "$n" -eq 1 ] || echo es) running: $(cut -d' ' -f2- <<< "$left" |
+                    cut -c1-150 | paste -sd'|' - | sed 's/|/; /g')"
+                [ $rc -eq 0 ] || why="exit $rc; $why"
+            fi
+            echo "not ok $total - $name ($why)"
             sed 's/^/#   /' "$TMP/.out" | tail -30
         fi
         # a test that failed half-way may leave a tmpfs of its own mounted
         grep -o " $TMP/[^ ]*" /proc/mounts 2>/dev/null | xargs -r -n1 umount 2>/dev/null
         rm -rf "$TMP"
     done
+    trap - INT TERM
     return 0
+}
+
+# runner_reap SID FOLDER: prints "PID COMMAND" for each process the test in session SID (run in
+# FOLDER) left running, and kills them. A process that is on its way out gets a moment first.
+runner_reap() {
+    local left
+    left=$(procs_of_test "$1" "GATHER_TEST_TMP=$2")
+    [ -n "$left" ] || return 0
+    sleep 0.3
+    left=$(procs_of_test "$1" "GATHER_TEST_TMP=$2")
+    [ -n "$left" ] || return 0
+    procs_kill $(cut -d' ' -f1 <<< "$left")
+    printf '%s\n' "$left"
+}
+
+# runner_body NAME: the test's side of run_tests. Runs NAME in $GATHER_TEST_TMP with errexit
+# everywhere: -E carries the ERR trap (which says where a test failed) into functions, and
+# inherit_errexit carries -e into $(...). Stops the test's servers however it ends; never returns.
+runner_body() {
+    unset GATHER_TEST_ONE               # the test's own children are not test runners
+    TMP=$GATHER_TEST_TMP
+    cd "$TMP"
+    shopt -s inherit_errexit
+    set -eE
+    trap 'runner_failed "${BASH_SOURCE[0]}" "$LINENO"' ERR
+    trap 'rc=$?; server_stop; exit $rc' EXIT
+    "$1"
+    exit 0
+}
+
+# runner_failed FILE LINE: the ERR trap's report of the line that stopped a test. Only the test's
+# own shell reports: inside $(...), a `grep -c` that counts 0 fails without failing anything.
+runner_failed() {
+    [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+    echo "# failed at ${1##*/}:$2: $(sed -n "$2{s/^ *//;p}" "$1" 2>/dev/null)" >&2
 }

@@ -83,7 +83,8 @@ test_bench_chart_renders_in_chromium() {
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$profile" --screenshot="$TMP/shot.png" --window-size=1200,900 \
         "file://$TMP/chart.svg" >chromium.log 2>&1 || { tail -5 chromium.log; return 1; }
-    perl "$HERE/png_colours.pl" shot.png 27ae60 2980b9 | tee colours.txt
+    perl "$HERE/png_colours.pl" shot.png 27ae60 2980b9 > colours.txt
+    cat colours.txt
     assert_eq "$(awk '$1 == "size" { print $2 }' colours.txt)" 1200x900 "screenshot size"
     assert_ge "$(awk '$1 == "colours" { print $2 }' colours.txt)" 4 "distinct colours"
     # Bars in the "waiting" green: far more than its 12 x 12 legend swatch.

@@ -17,7 +17,22 @@ crawl() {
 }
 
 # requested PREFIX: every target the server was asked for under PREFIX, sorted (repeats kept).
-requested() { curl -s -m 10 "$BASE/log" | awk '{print $2}' | grep "^$1" | sort; }
+# Fails if the server cannot tell.
+requested() {
+    curl -sf -m 10 "$BASE/log" > .log
+    awk -v p="$1" 'index($2, p) == 1 { print $2 }' .log | sort
+}
+
+# assert_requested PREFIX, assert_not_requested PREFIX: whether the server was asked for a target
+# under PREFIX. (`! requested / | grep -q X` cannot fail a test: errexit ignores a `!` pipeline.)
+assert_requested() {
+    requested "$1" > .requested
+    [ -s .requested ] || { echo "# nothing under $1 was requested"; return 1; }
+}
+assert_not_requested() {
+    requested "$1" > .requested
+    [ ! -s .requested ] || { echo "# $(head -1 .requested) was requested"; return 1; }
+}
 
 crawl_pages_at_depth() {
     server_start --delay 20
@@ -37,7 +52,7 @@ test_no_url_is_requested_twice_and_robots_is_obeyed() {
     server_start --delay 10
     crawl "$BASE/site/" -d 9 -o out -q
     assert_eq "$(stats | jq '[.hits[] | select(. > 1)] | length')" 0 "URLs requested twice"
-    ! requested / | grep -q '^/site/private/'
+    assert_not_requested /site/private/
     assert_eq "$(requested /robots.txt | wc -l)" 1 "robots.txt fetches"
     # robots.txt came before every other request
     assert_eq "$(curl -s "$BASE/log" | head -1 | awk '{print $2}')" /robots.txt
@@ -68,53 +83,57 @@ test_accept_jpg_saves_exactly_the_images() {
     assert_eq "$(count_files out)" "$(wc -l < want)" "files saved"
     assert_eq "$(find out -type f ! -name '*.jpg' ! -name '.gather.db*' | wc -l)" 0 "non-jpg files"
     # every saved image is byte-identical to what the server serves
-    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json | while read -r path url; do
+    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json > saved.txt
+    while read -r path url; do
         expect_same "out/$path" "${url#http://127.0.0.1:$PORT}"
-    done
+    done < saved.txt
     no_partial out
 }
 
 test_saved_pages_are_the_served_bytes() {
     server_start
     crawl "$BASE/site/" -d 1 -o out -q --save pages --json > out.json
-    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json | while read -r path url; do
+    jq -r 'select(.ok and .path) | "\(.path) \(.url)"' out.json > saved.txt
+    while read -r path url; do
+        # pages hold the server's host:port, so they are emitted as served on this port
         "$FIXTURE" --port "$PORT" --emit "${url#http://127.0.0.1:$PORT}" | cmp - "out/$path"
-    done
+    done < saved.txt
     assert_ge "$(jq -s '[.[] | select(.ok and .path)] | length' out.json)" 2 "pages saved"
 }
 
 test_offsite_links_are_not_followed_in_host_scope() {
     server_start
     crawl "$BASE/site/" -d 9 -o out -q --save none
-    ! requested / | grep -q '^/site/offsite.html'
+    assert_not_requested /site/offsite.html
     crawl "$BASE/site/" -d 9 -o out2 -q --save none --scope any
-    requested / | grep -q '^/site/offsite.html'
+    assert_requested /site/offsite.html
 }
 
 test_sitemap_seeds_the_orphan_page() {
     server_start
     crawl "$BASE/site/" -d 0 -o out -q --save none
-    ! requested / | grep -q '^/site/orphan.html'
+    assert_not_requested /site/orphan.html
     server_reset
     crawl "$BASE/site/" -d 0 -o out -q --save none --sitemap
-    requested / | grep -q '^/site/orphan.html'
+    assert_requested /site/orphan.html
 }
 
 test_robots_5xx_disallows_the_host() {
     server_start --robots 500
     crawl "$BASE/site/" -d 2 -o out -q --json > out.json
-    assert_eq "$(requested / | grep -vc '^/robots.txt')" 0 "requests past robots.txt"
+    requested / > got
+    assert_eq "$(grep -vc '^/robots.txt' got || true)" 0 "requests past robots.txt"
     assert_eq "$(jq -r 'select(.crawl) | .crawl.skipped_robots' out.json)" 1
 }
 
 test_robots_404_allows_everything_and_no_robots_ignores_it() {
     server_start --robots 404
     crawl "$BASE/site/" -d 9 -o out -q --save none
-    requested / | grep -q '^/site/private/secret.html'
+    assert_requested /site/private/secret.html
     server_stop; server_start
     crawl "$BASE/site/" -d 9 -o out2 -q --save none --no-robots
-    requested / | grep -q '^/site/private/secret.html'
-    ! requested / | grep -q '^/robots.txt'
+    assert_requested /site/private/secret.html
+    assert_not_requested /robots.txt
 }
 
 test_delay_spaces_requests_to_one_host() {
@@ -174,6 +193,22 @@ test_interrupted_crawl_resumes_without_refetching() {
     diff want got_pages
     assert_eq "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 0 "frontier left"
     no_partial out
+}
+
+test_interrupt_leaves_pages_waiting_for_their_host_pending() {
+    server_start --delay 300
+    local rc=0
+    # one connection to the host: at the interrupt, up to 3 pages wait for it
+    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 1 2>err.txt & local pid=$!
+    sleep 1.5
+    kill -INT $pid
+    wait $pid || rc=$?
+    cat err.txt
+    assert_eq "$rc" 130 "exit status after SIGINT"
+    # only a server's answer fails a URL; the interrupted ones stay in the frontier to resume
+    assert_eq "$(sqlite3 out/.gather.db "SELECT count(*) FROM urls WHERE status = 'failed' AND
+        error NOT LIKE 'HTTP %'")" 0 "URLs failed by the interrupt"
+    assert_ge "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 3 "pending URLs kept"
 }
 
 test_rerun_of_a_finished_crawl_fetches_nothing() {

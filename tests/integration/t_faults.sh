@@ -90,7 +90,7 @@ test_lying_servers_never_leave_a_wrong_file() {
         assert_eq "$(count_final "out-$m")" 0 "$m: files under a final name"
         # a body the server named (ETag) may stay as .part for a later resume; never a 206 it
         # lied about or a body over the cap
-        [ ! -e "out-$m/2.part" ] && [ ! -e "out-$m/endless.part" ]
+        assert_absent "out-$m/2.part" "out-$m/endless.part"
     done
 }
 
@@ -273,10 +273,11 @@ test_hostile_names_stay_inside_the_output_folder() {
     assert_ge "$ok" 6 "names served"
     assert_eq "$(find root/flat -maxdepth 1 -type f ! -name '.gather.db*' | wc -l)" "$ok" "flat files"
     assert_eq "$(find root/tree -type f ! -name '.gather.db*' | wc -l)" "$ok" "tree files"
-    jq -r 'select(.url and .ok) | .path' flat.json tree.json | while read -r p; do
-        case "$p" in /*|..|../*|*/..|*/../*|'') echo "# unsafe name: $p"; exit 1 ;; esac
-    done
-    [ ! -e escaped ] && [ ! -e ../escaped ] && [ ! -e root/escaped2 ]
+    jq -r 'select(.url and .ok) | .path' flat.json tree.json > paths.txt
+    while read -r p; do
+        case "$p" in /*|..|../*|*/..|*/../*|'') echo "# unsafe name: $p"; return 1 ;; esac
+    done < paths.txt
+    assert_absent escaped ../escaped root/escaped2
     # nothing was written outside this test's folder either
     assert_eq "$(find /tmp -maxdepth 2 -newer list.txt -name 'escaped*' 2>/dev/null | wc -l)" 0
 }
