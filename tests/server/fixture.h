@@ -20,6 +20,8 @@ struct fixture {
     char offsite[80];    /* another host string for the same server: "localhost:PORT" */
     enum fixture_robots robots;
     unsigned delay_ms;   /* --delay: for every counted request that has no ?delay of its own */
+    unsigned robots_delay_ms;  /* --robots-delay: for /robots.txt instead of delay_ms, when set */
+    unsigned sitemap_delay_ms; /* --sitemap-delay: for the sitemaps instead of delay_ms, when set */
     bool quiet;
     struct stats *stats; /* owned by main */
 };

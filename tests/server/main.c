@@ -23,17 +23,36 @@ struct options {
     enum fixture_robots robots;
     bool no_hits;
     unsigned delay_ms;
+    unsigned robots_delay_ms;
+    unsigned sitemap_delay_ms;
     bool quiet;
 };
 
 static void usage(FILE *out)
 {
     fputs("usage: fixture-server [--host 127.0.0.1] [--port 0] [--port-file FILE]\n"
-          "                      [--robots allow|disallow|404|500] [--delay MS] [--no-hits] [--quiet]\n"
+          "                      [--robots allow|disallow|404|500] [--delay MS] [--robots-delay MS]\n"
+          "                      [--sitemap-delay MS] [--no-hits] [--quiet]\n"
           "       fixture-server [--host H] [--port P] --emit TARGET\n"
           "Serves the gather test routes (see tests/server/README.md); prints the bound port.\n"
           "--emit writes the body a GET of TARGET (path?query) answers with and exits.\n",
           out);
+}
+
+/* A delay option's value: milliseconds, at most 60000. Returns 0, or -1 after a message. */
+static int parse_delay(const char *name, const char *arg, unsigned *ms)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(arg, &end, 10);
+    if (errno != 0 || *end != '\0' || end == arg || v > 60000) {
+        fprintf(stderr, "fixture-server: bad --%s %s\n", name, arg);
+        return -1;
+    }
+    *ms = (unsigned)v;
+    return 0;
 }
 
 /* Returns 0, 1 for --help (exit 0), -1 for a usage error. */
@@ -46,6 +65,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "robots", required_argument, NULL, 'r' },
         { "no-hits", no_argument, NULL, 'n' },
         { "delay", required_argument, NULL, 'd' },
+        { "robots-delay", required_argument, NULL, 'R' },
+        { "sitemap-delay", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },
         { "emit", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'H' },
@@ -91,19 +112,18 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'n':
             o->no_hits = true;
             break;
-        case 'd': {
-            char *end;
-            unsigned long v;
-
-            errno = 0;
-            v = strtoul(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || end == optarg || v > 60000) {
-                fprintf(stderr, "fixture-server: bad --delay %s\n", optarg);
+        case 'd':
+            if (parse_delay("delay", optarg, &o->delay_ms) != 0)
                 return -1;
-            }
-            o->delay_ms = (unsigned)v;
             break;
-        }
+        case 'R':
+            if (parse_delay("robots-delay", optarg, &o->robots_delay_ms) != 0)
+                return -1;
+            break;
+        case 'S':
+            if (parse_delay("sitemap-delay", optarg, &o->sitemap_delay_ms) != 0)
+                return -1;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -229,6 +249,8 @@ int main(int argc, char **argv)
     }
     fx.robots = o.robots;
     fx.delay_ms = o.delay_ms;
+    fx.robots_delay_ms = o.robots_delay_ms;
+    fx.sitemap_delay_ms = o.sitemap_delay_ms;
     fx.quiet = o.quiet;
     fx.stats = stats_new(o.no_hits);
     if (fx.stats == NULL) {

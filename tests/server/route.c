@@ -25,6 +25,9 @@
 #define LIE_SHORT_ANNOUNCED 20000u
 #define LIE_SHORT_SENT 10000u
 #define REDIRECT_MAX_HOPS 1000u
+#define RETRY_AFTER_MAX_S 3600u
+#define RATE_MAX_KIB (1024u * 1024)         /* 1 GiB/s: the pieces stay under an int */
+#define RATE_INTERVAL_MS 100u
 
 /* What a handler gets: the request, its decoded path split at the route prefix, its query. */
 struct route_ctx {
@@ -145,15 +148,20 @@ static void route_name(const struct route_ctx *c, struct reply *r)
 }
 
 /* /flaky/<k>/<i>, /flaky-date/<k>/<i>, /flaky429/<k>/<i>: the first k hits of each (route, k, i)
- * fail with `status` and a Retry-After; later hits get the /img/<i>.jpg body. */
+ * fail with `status` and a Retry-After (seconds from ?retry-after=S, default 1, or a date); later
+ * hits get the /img/<i>.jpg body. */
 static void answer_flaky(const struct route_ctx *c, struct reply *r, const char *name,
                          unsigned status, bool retry_date)
 {
     char key[96];
-    uint64_t k, i, hits;
+    uint64_t k, i, hits, after;
 
     if (!parse_ids(c->rest, &k, &i)) {
         answer_not_found(r);
+        return;
+    }
+    if (!target_query_uint(c->query, "retry-after", 1, RETRY_AFTER_MAX_S, &after)) {
+        answer_bad_request(r, "retry-after");
         return;
     }
     (void)snprintf(key, sizeof(key), "%s/%" PRIu64 "/%" PRIu64, name, k, i);
@@ -173,7 +181,7 @@ static void answer_flaky(const struct route_ctx *c, struct reply *r, const char 
         }
         reply_header(r, "Retry-After", "%s", date);
     } else {
-        reply_header(r, "Retry-After", "1");
+        reply_header(r, "Retry-After", "%" PRIu64, after);
     }
 }
 
@@ -424,11 +432,19 @@ static void route_log(const struct route_ctx *c, struct reply *r)
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
 
+/* Which server-wide delay a counted request without ?delay waits (route_default_delay_ms). */
+enum route_delay {
+    ROUTE_DELAY_ANY,     /* --delay */
+    ROUTE_DELAY_ROBOTS,  /* --robots-delay when set, else --delay */
+    ROUTE_DELAY_SITEMAP  /* --sitemap-delay when set, else --delay */
+};
+
 struct route {
     const char *prefix;
     bool exact;   /* the whole path must equal prefix */
     bool control; /* left out of the statistics */
     void (*answer)(const struct route_ctx *c, struct reply *r);
+    enum route_delay delay;
 };
 
 /* First match wins; no prefix here is a prefix of another one's path segment. */
@@ -449,9 +465,9 @@ static const struct route routes[] = {
     { "/lie/206/", false, false, route_lie_206 },
     { "/range-ignored/", false, false, route_range_ignored },
     { "/name/", false, false, route_name },
-    { "/robots.txt", true, false, route_robots },
-    { "/sitemap.xml", true, false, route_sitemap_index },
-    { "/sitemap-pages.xml", true, false, route_sitemap_pages },
+    { "/robots.txt", true, false, route_robots, ROUTE_DELAY_ROBOTS },
+    { "/sitemap.xml", true, false, route_sitemap_index, ROUTE_DELAY_SITEMAP },
+    { "/sitemap-pages.xml", true, false, route_sitemap_pages, ROUTE_DELAY_SITEMAP },
     { "/site", true, false, route_site_root },
     { "/site/", false, false, route_site },
     { "/site-expected", true, true, route_site_expected },
@@ -459,6 +475,28 @@ static const struct route routes[] = {
     { "/reset", true, true, route_reset },
     { "/log", true, true, route_log },
 };
+
+/* ?rate=KIB on any route with a body: hand it out at about KIB KiB/s, a tenth every
+ * RATE_INTERVAL_MS, unless the route trickles on its own (/slow). The server's block size also
+ * caps one piece (64 KiB, or 256 KiB for bodies of 256 KiB and more). */
+static void answer_rate(const struct route_ctx *c, struct reply *r)
+{
+    uint64_t kib;
+
+    if (r->body == REPLY_BODY_NONE || r->trickle_bytes > 0)
+        return;
+    if (!target_query_uint(c->query, "rate", 0, RATE_MAX_KIB, &kib)) {
+        reply_free(r);
+        answer_bad_request(r, "rate");
+        return;
+    }
+    if (kib == 0)
+        return;
+    r->trickle_bytes = (unsigned)(kib * 1024 / (1000 / RATE_INTERVAL_MS));
+    if (r->trickle_bytes == 0)
+        r->trickle_bytes = 1;
+    r->trickle_ms = RATE_INTERVAL_MS;
+}
 
 static const struct route *route_find(const char *path)
 {
@@ -496,6 +534,7 @@ void route_answer(const struct fixture *fx, const struct route_request *req, str
     c.path = path;
     c.rest = path + strlen(rt->prefix);
     rt->answer(&c, r);
+    answer_rate(&c, r);
 
 finish:
     reply_finish(r);
@@ -511,6 +550,22 @@ unsigned route_delay_ms(const char *target)
     if (!target_query_uint(query, "delay", 0, ROUTE_DELAY_MAX_MS, &ms))
         return 0;
     return (unsigned)ms;
+}
+
+unsigned route_default_delay_ms(const struct fixture *fx, const char *target)
+{
+    char path[URL_MAX];
+    const char *query;
+    const struct route *rt;
+
+    if (!target_path(target, path, sizeof(path), &query))
+        return fx->delay_ms;
+    rt = route_find(path);
+    if (rt != NULL && rt->delay == ROUTE_DELAY_ROBOTS && fx->robots_delay_ms > 0)
+        return fx->robots_delay_ms;
+    if (rt != NULL && rt->delay == ROUTE_DELAY_SITEMAP && fx->sitemap_delay_ms > 0)
+        return fx->sitemap_delay_ms;
+    return fx->delay_ms;
 }
 
 bool route_is_control(const char *target)

@@ -26,6 +26,10 @@ void route_answer(const struct fixture *fx, const struct route_request *req, str
  * malformed. */
 unsigned route_delay_ms(const char *target);
 
+/* The delay of a counted request whose target has no ?delay: --robots-delay for /robots.txt,
+ * --sitemap-delay for the sitemaps (each when set), --delay otherwise. */
+unsigned route_default_delay_ms(const struct fixture *fx, const char *target);
+
 /* True for the control routes /stats, /reset, /log and /site-expected, which the statistics
  * leave out so that asking for them does not change them. */
 bool route_is_control(const char *target);

@@ -317,7 +317,7 @@ static enum MHD_Result server_on_request(void *cls, struct MHD_Connection *conn,
 
     delay = route_delay_ms(req->target);
     if (delay == 0 && req->counted)
-        delay = srv->fx->delay_ms;
+        delay = route_default_delay_ms(srv->fx, req->target);
     if (delay > 0 && server_sleep(srv, delay) != 0)
         return MHD_NO; /* stopping */
 
