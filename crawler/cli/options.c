@@ -390,7 +390,8 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         }
     }
     memset(&longopts[n], 0, sizeof(longopts[n]));
-    optind = 1;
+    optind = 0;                 /* 0, not 1: glibc then also forgets its place in a cluster
+                                 * that a previous parse left half read ("-xq") */
     opterr = 0;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (c == 'h') {
@@ -402,8 +403,15 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
             return CRAWL_EXIT_USAGE;
         }
         if (c == '?') {
-            fprintf(stderr, "gather %s: unknown option '%s' (see gather %s --help)\n", cmd_name(cmd),
-                    argv[optind - 1], cmd_name(cmd));
+            /* A bad letter is named by optopt: argv[optind - 1] is not its argument when the
+             * letter opens a cluster ("-xq"). A bad long option (optopt 0, or the val of one
+             * given a value it does not take) is named by its argument. */
+            if (optopt > 0 && optopt < 256 && (optopt == ':' || !strchr(shortopts, optopt)))
+                fprintf(stderr, "gather %s: unknown option '-%c' (see gather %s --help)\n",
+                        cmd_name(cmd), optopt, cmd_name(cmd));
+            else
+                fprintf(stderr, "gather %s: unknown option '%s' (see gather %s --help)\n",
+                        cmd_name(cmd), argv[optind - 1], cmd_name(cmd));
             return CRAWL_EXIT_USAGE;
         }
         if (options_apply(o, c, optarg) < 0)
