@@ -107,16 +107,27 @@ int store_file_open_at(int dirfd, const char *relpath, uint64_t offset, int *fd)
     result = store_part_name(leaf, part, sizeof(part));
     if (result < 0)
         goto cleanup;
-    *fd = openat(parent, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (offset ? 0 : O_TRUNC), 0644);
+    *fd = openat(parent, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (offset ? 0 : O_CREAT | O_TRUNC), 0644);
     if (*fd < 0) {
         result = -errno;
         goto cleanup;
     }
     result = 0;
-    if (offset && (ftruncate(*fd, (off_t)offset) < 0 || lseek(*fd, (off_t)offset, SEEK_SET) < 0)) {
-        result = -errno;
-        close(*fd);
-        *fd = -1;
+    if (offset) {
+        struct stat st;
+
+        /* ftruncate would lengthen a .part shorter than the resume point with zeros, and the
+         * file would be committed with a hole of zeros where the missing bytes belong. */
+        if (fstat(*fd, &st) < 0)
+            result = -errno;
+        else if ((uint64_t)st.st_size < offset)
+            result = -EIO;
+        else if (ftruncate(*fd, (off_t)offset) < 0 || lseek(*fd, (off_t)offset, SEEK_SET) < 0)
+            result = -errno;
+        if (result < 0) {
+            close(*fd);
+            *fd = -1;
+        }
     }
 cleanup:
     if (parent != dirfd)

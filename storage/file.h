@@ -17,7 +17,8 @@ int store_dir_open(const char *dir, int *dirfd);
 int store_file_create(int dirfd, const char *relpath, int *fd);
 
 /* Like store_file_create, but keeps the first `offset` bytes of an existing relpath.part (a
- * resume): the file is cut to offset and *fd positioned there. offset 0 truncates. */
+ * resume): the file is cut to offset and *fd positioned there. offset 0 truncates. With an offset,
+ * -ENOENT if there is no .part and -EIO if it is shorter than offset; the .part is left as it was. */
 int store_file_open_at(int dirfd, const char *relpath, uint64_t offset, int *fd);
 
 /* Size of relpath (part = 0) or relpath.part (part = 1); -errno if absent. */

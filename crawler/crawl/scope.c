@@ -1,6 +1,7 @@
 /* crawl_scope: host equality, libpsl registrable domains, or a path prefix. */
 #include "crawler/crawl/scope.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libpsl.h>
 #include <stdlib.h>
@@ -36,9 +37,18 @@ static const psl_ctx_t *scope_psl(void)
     return psl;
 }
 
+/* libpsl reads "127.0.0.1" as labels under an unknown TLD and answers "0.1", which would put
+ * 10.0.0.1 in the scope of 127.0.0.1: an address is its own domain. IPv6 hosts come bracketed. */
+static int scope_is_ip(const char *host)
+{
+    struct in_addr a;
+
+    return host[0] == '[' || inet_pton(AF_INET, host, &a) == 1;
+}
+
 char *crawl_scope_domain(const char *host)
 {
-    const psl_ctx_t *psl = scope_psl();
+    const psl_ctx_t *psl = scope_is_ip(host) ? NULL : scope_psl();
     const char *reg = psl ? psl_registrable_domain(psl, host) : NULL;
 
     return strdup(reg ? reg : host);
