@@ -25,10 +25,10 @@
 
 /* ---- the sink: every use of it is here, so a change of its type touches one function -------- */
 
-/* Gives len bytes to the writer's sink: HTTP_SINK_OK, HTTP_SINK_PAUSE or a negative errno. */
+/* Gives len bytes to the writer's sink: NET_SINK_OK, NET_SINK_PAUSE or a negative errno. */
 static int sink_write(store_writer_t *w, const void *data, size_t len)
 {
-    http_sink_t *sink = store_writer_sink(w);
+    net_sink_t *sink = store_writer_sink(w);
 
     return sink->write(sink, data, len);
 }
@@ -128,11 +128,11 @@ static void feed(struct env *e, store_writer_t *w, const char *relpath, const ch
 
         if (n > len - off)
             n = len - off;
-        while ((rc = sink_write(w, data + off, n)) == HTTP_SINK_PAUSE) {
+        while ((rc = sink_write(w, data + off, n)) == NET_SINK_PAUSE) {
             assert_true(++pauses < 100000);
             uv_run(&e->loop, UV_RUN_ONCE);
         }
-        assert_int_equal(rc, HTTP_SINK_OK);
+        assert_int_equal(rc, NET_SINK_OK);
         off += n;
         uv_run(&e->loop, UV_RUN_NOWAIT);
         if (faccessat(e->dirfd, relpath, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -281,11 +281,11 @@ static void test_nothing_under_the_final_name_before_commit(void **state)
         int rc = sink_write(w, data + given, 128 * 1024);
         long long part;
 
-        if (rc == HTTP_SINK_PAUSE) {
+        if (rc == NET_SINK_PAUSE) {
             uv_run(&e->loop, UV_RUN_ONCE);
             continue;
         }
-        assert_int_equal(rc, HTTP_SINK_OK);
+        assert_int_equal(rc, NET_SINK_OK);
         given += 128 * 1024;
         uv_run(&e->loop, UV_RUN_NOWAIT);
         /* A job may be writing right now: the .part holds at least what was reported written,
@@ -326,17 +326,17 @@ static void test_backpressure_bounds_the_queue(void **state)
 
     assert_non_null(w);
     /* No loop turn: the pool cannot report back, so the queue only grows. */
-    while ((rc = sink_write(w, data, piece)) == HTTP_SINK_OK) {
+    while ((rc = sink_write(w, data, piece)) == NET_SINK_OK) {
         given += piece;
         assert_true(given <= 4 * STORE_WRITER_QUEUE_MAX);
     }
-    assert_int_equal(rc, HTTP_SINK_PAUSE);
+    assert_int_equal(rc, NET_SINK_PAUSE);
     assert_true(given >= STORE_WRITER_QUEUE_MAX);
     assert_true(given <= 2 * STORE_WRITER_QUEUE_MAX);     /* bounded near the cap */
     wait_written(e, w, 0);
-    while ((rc = sink_write(w, data, piece)) == HTTP_SINK_PAUSE)
+    while ((rc = sink_write(w, data, piece)) == NET_SINK_PAUSE)
         uv_run(&e->loop, UV_RUN_ONCE);
-    assert_int_equal(rc, HTTP_SINK_OK);
+    assert_int_equal(rc, NET_SINK_OK);
     given += piece;
     f = store_writer_commit(w);
     wait_for(e, f);
@@ -359,7 +359,7 @@ static void test_abort_removes_the_part(void **state)
     feed(e, w, "sub/gone.bin", data, len);
     wait_written(e, w, 0);
     assert_true(file_size(e, "sub/gone.bin.part") > 0);   /* it was on disk */
-    assert_int_equal(sink_write(w, data, 100), HTTP_SINK_OK);   /* and more queued */
+    assert_int_equal(sink_write(w, data, 100), NET_SINK_OK);   /* and more queued */
     f = store_writer_abort(w, 0);
     wait_for(e, f);
     assert_int_equal(future_state(f), FUTURE_DONE);
@@ -452,7 +452,7 @@ static void test_resume_past_the_end_of_the_part_fails(void **state)
     w = store_writer_new(&e->sched, e->dirfd, "short.bin", 0);
     assert_non_null(w);
     store_writer_resume(w, 500);                        /* more than the .part holds */
-    assert_int_equal(sink_write(w, data + 500, 500), HTTP_SINK_OK);
+    assert_int_equal(sink_write(w, data + 500, 500), NET_SINK_OK);
     f = store_writer_commit(w);
     wait_for(e, f);
     assert_int_equal(future_state(f), FUTURE_FAILED);   /* not a file with a hole of zeros */
@@ -466,7 +466,7 @@ static void test_resume_past_the_end_of_the_part_fails(void **state)
     w = store_writer_new(&e->sched, e->dirfd, "none.bin", 0);
     assert_non_null(w);
     store_writer_resume(w, 500);
-    assert_int_equal(sink_write(w, data + 500, 500), HTTP_SINK_OK);
+    assert_int_equal(sink_write(w, data + 500, 500), NET_SINK_OK);
     f = store_writer_commit(w);
     wait_for(e, f);
     assert_int_equal(future_state(f), FUTURE_FAILED);
@@ -485,14 +485,14 @@ static void test_uncreatable_path_fails_the_commit(void **state)
     char *data = make_data(640 * 1024, 9);
     store_writer_t *w;
     future_t *f;
-    int rc = HTTP_SINK_OK;
+    int rc = NET_SINK_OK;
 
     write_file(e, "blocker", "x", 1);
 
     /* Small body: the first disk access is the commit's. */
     w = store_writer_new(&e->sched, e->dirfd, "blocker/a.bin", 0);
     assert_non_null(w);
-    assert_int_equal(sink_write(w, data, 1000), HTTP_SINK_OK);
+    assert_int_equal(sink_write(w, data, 1000), NET_SINK_OK);
     f = store_writer_commit(w);
     wait_for(e, f);
     assert_int_equal(future_state(f), FUTURE_FAILED);
@@ -505,9 +505,9 @@ static void test_uncreatable_path_fails_the_commit(void **state)
     /* Large body: a write job fails first; the sink then refuses more bytes with the errno. */
     w = store_writer_new(&e->sched, e->dirfd, "blocker/b/c.bin", 0);
     assert_non_null(w);
-    for (size_t off = 0; off < 640 * 1024 && rc == HTTP_SINK_OK; off += 64 * 1024)
+    for (size_t off = 0; off < 640 * 1024 && rc == NET_SINK_OK; off += 64 * 1024)
         rc = sink_write(w, data + off, 64 * 1024);
-    assert_int_equal(rc, HTTP_SINK_OK);
+    assert_int_equal(rc, NET_SINK_OK);
     wait_written(e, w, 0);                              /* returns once the error is known */
     assert_int_equal(store_writer_error(w), -ENOTDIR);
     assert_int_equal(sink_write(w, data, 10), -ENOTDIR);
@@ -532,7 +532,7 @@ static void test_failed_rename_leaves_nothing(void **state)
     assert_int_equal(mkdirat(e->dirfd, "taken/inside", 0755), 0);   /* not empty */
     w = store_writer_new(&e->sched, e->dirfd, "taken", 0);
     assert_non_null(w);
-    assert_int_equal(sink_write(w, data, 5000), HTTP_SINK_OK);
+    assert_int_equal(sink_write(w, data, 5000), NET_SINK_OK);
     f = store_writer_commit(w);
     wait_for(e, f);
     assert_int_equal(future_state(f), FUTURE_FAILED);
