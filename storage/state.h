@@ -62,7 +62,8 @@ int store_state_frontier_add(store_state_t *st, const char *url, int depth, int 
                              const char *parent);
 int store_state_frontier_del(store_state_t *st, const char *url);
 
-/* A future resolved when everything queued so far is committed (NULL when out of memory). */
+/* A future resolved when everything queued so far is committed (NULL when out of memory); the
+ * caller owns the returned reference. Loop thread only, as store_state_put and the frontier calls. */
 future_t *store_state_flush(store_state_t *st);
 
 /* Stops the timer; the loop must run once more. Queued rows are written by store_state_close. */

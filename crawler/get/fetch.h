@@ -71,7 +71,8 @@ struct get_fetch {
     http_blocking_t *blocking;
 };
 
-/* With a writer (async, not --discard): the disk work that makes the outcome final, a commit
+/* With a writer (async, not --discard): a future (the caller's reference) for the disk work
+ * that makes the outcome final, a commit
  * after FETCH_OK, else an abort that keeps NAME.part when it can be resumed; then the outcome
  * once it settled with `error`. */
 future_t *fetch_writer_finish(struct get_fetch *f);

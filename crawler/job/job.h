@@ -87,7 +87,8 @@ void job_stop(job_t *job);
 /* Starts a task in job->tasks. 0, -ENOMEM, or -ECANCELED when the job is stopping. */
 int job_spawn(job_t *job, task_t *t, task_step_fn step);
 
-/* A future resolved once every task in job->tasks has ended (for the driver). */
+/* A future resolved once every task in job->tasks has ended (for the driver); the caller owns
+ * the returned reference. */
 future_t *job_tasks_done(job_t *job);
 
 /* The disk said ENOSPC or EDQUOT for `error`: stop starting downloads (1), else 0. */

@@ -1,5 +1,6 @@
 /* asem: an async semaphore with FIFO waiters (asyncio.Semaphore in C); never blocks the thread.
- * (Named asem, not sem, because <semaphore.h>, which uv.h includes, owns sem_t.) */
+ * (Named asem, not sem, because <semaphore.h>, which uv.h includes, owns sem_t.)
+ * Loop thread only. A task should hold its permits through permit_t (net/async/permit.h). */
 #ifndef NET_ASEM_H
 #define NET_ASEM_H
 

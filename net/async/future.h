@@ -1,4 +1,8 @@
-/* future: the result of an operation that completes later (asyncio.Future in C). */
+/* future: the result of an operation that completes later (asyncio.Future in C).
+ *
+ * Ownership: every function here or elsewhere that returns a future_t * gives the caller one
+ * reference (AWAIT takes it over); future_ref/future_unref for more. Threads: only the loop thread
+ * of the future's scheduler may call these (pool jobs report back through executor_run). */
 #ifndef NET_FUTURE_H
 #define NET_FUTURE_H
 

@@ -1,4 +1,4 @@
-/* sleep: a future resolved after a delay, on a uv_timer_t (asyncio.sleep in C). */
+/* sleep: a future resolved after a delay, on a uv_timer_t (asyncio.sleep in C). Loop thread only. */
 #ifndef NET_SLEEP_H
 #define NET_SLEEP_H
 

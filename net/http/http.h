@@ -1,4 +1,7 @@
-/* http: HTTP(S) transfers on one libcurl multi handle driven by the libuv loop. */
+/* http: HTTP(S) transfers on one libcurl multi handle driven by the libuv loop.
+ * A client and its requests belong to the loop thread of the scheduler it was made with; only
+ * http_easy_setup, http_req_attach, http_on_header, http_req_collect and http_check_range, used
+ * by the blocking client, may run on other threads. */
 #ifndef NET_HTTP_H
 #define NET_HTTP_H
 
@@ -100,7 +103,8 @@ long http_client_active(const http_client_t *c);
 
 /* Starts r. The future resolves with r once the transfer has ended, whatever the outcome (inspect
  * r->code and r->status); it fails only with -ENOMEM or -EINVAL. Cancelling it aborts the
- * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. */
+ * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. The caller owns the
+ * returned reference; r is borrowed until the future settles. */
 future_t *http_req_start(http_client_t *c, http_req_t *r);
 
 /* Resumes a transfer its sink paused. May call the sink synchronously with the held bytes.
