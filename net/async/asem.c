@@ -8,20 +8,12 @@ void asem_init(asem_t *s, sched_t *sched, long permits)
     s->sched = sched;
     s->permits = permits;
     s->waiting = 0;
-    s->head = s->tail = NULL;
+    list_init(&s->waiters);
 }
 
 static void asem_unlink(asem_t *s, future_t *f)
 {
-    if (f->qprev)
-        f->qprev->qnext = f->qnext;
-    else
-        s->head = f->qnext;
-    if (f->qnext)
-        f->qnext->qprev = f->qprev;
-    else
-        s->tail = f->qprev;
-    f->qnext = f->qprev = NULL;
+    list_remove(&f->qlink);
     s->waiting--;
 }
 
@@ -40,19 +32,13 @@ future_t *asem_acquire(asem_t *s)
 
     if (!f)
         return NULL;
-    if (s->permits > 0 && !s->head) {
+    if (s->permits > 0 && list_empty(&s->waiters)) {
         s->permits--;
         future_resolve(f, NULL);
         return f;
     }
     future_ref(f);            /* the queue's reference */
-    f->qprev = s->tail;
-    f->qnext = NULL;
-    if (s->tail)
-        s->tail->qnext = f;
-    else
-        s->head = f;
-    s->tail = f;
+    list_insert_tail(&s->waiters, &f->qlink);
     s->waiting++;
     future_set_cancel(f, asem_on_cancel, s);
     return f;
@@ -60,7 +46,7 @@ future_t *asem_acquire(asem_t *s)
 
 int asem_try_acquire(asem_t *s)
 {
-    if (s->permits > 0 && !s->head) {
+    if (s->permits > 0 && list_empty(&s->waiters)) {
         s->permits--;
         return 1;
     }
@@ -69,12 +55,13 @@ int asem_try_acquire(asem_t *s)
 
 void asem_release(asem_t *s)
 {
-    future_t *f = s->head;
+    future_t *f;
 
-    if (!f) {
+    if (list_empty(&s->waiters)) {
         s->permits++;
         return;
     }
+    f = container_of(s->waiters.next, future_t, qlink);
     /* Cancelled waiters unlink themselves, so the head is always a live waiter. */
     asem_unlink(s, f);
     future_resolve(f, NULL);
@@ -83,6 +70,6 @@ void asem_release(asem_t *s)
 
 void asem_cancel_all(asem_t *s)
 {
-    while (s->head)
-        future_cancel(s->head);
+    while (!list_empty(&s->waiters))
+        future_cancel(container_of(s->waiters.next, future_t, qlink));
 }

@@ -10,7 +10,7 @@ typedef struct asem {
     sched_t *sched;
     long permits;             /* free permits */
     long waiting;             /* futures queued in FIFO order */
-    future_t *head, *tail;
+    list_t waiters;           /* future_t.qlink, oldest first */
 } asem_t;
 
 void asem_init(asem_t *s, sched_t *sched, long permits);

@@ -17,6 +17,7 @@ future_t *future_new(sched_t *s)
         return NULL;
     f->sched = s;
     f->node.fn = future_run_callbacks;
+    list_init(&f->qlink);
     f->refs = 1;
     f->cbs = f->inline_cbs;
     f->capcbs = FUTURE_INLINE_CBS;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "net/async/list.h"
 #include "net/async/sched.h"
 
 typedef enum future_state {
@@ -44,7 +45,7 @@ struct future {
     size_t ncbs, capcbs;
     future_cancel_fn on_cancel;
     void *cancel_arg;
-    future_t *qnext, *qprev;    /* links for the one producer queue the future may wait in */
+    list_t qlink;               /* the one producer queue the future may wait in (asem) */
 };
 
 /* A new pending future holding one reference for the caller, or NULL when out of memory. */
