@@ -133,7 +133,9 @@ VALGRIND_TESTS ?= tests/integration/t_get.sh:test_failures_leave_no_file_and_spa
                   tests/integration/t_faults.sh:test_interrupted_download_resumes_from_its_part \
                   tests/integration/t_crawl.sh:test_depth_9_fetches_the_whole_graph \
                   tests/integration/t_crawl.sh:test_accept_jpg_saves_exactly_the_images \
-                  tests/integration/t_crawl.sh:test_robots_5xx_disallows_the_host
+                  tests/integration/t_crawl.sh:test_robots_5xx_disallows_the_host \
+                  tests/integration/t_interrupt.sh:test_crawl_sigint_while_robots_txt_is_slow \
+                  tests/integration/t_interrupt.sh:test_get_sigint_while_waiting_to_retry
 valgrind: deps
 	@$(MAKE) --no-print-directory all $(SERVER_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind missing: apt-get install -y valgrind"; exit 1; }

@@ -365,14 +365,14 @@ static void page_finally(task_defer_t *d)
     p->site = NULL;
 }
 
-/* Robots, the host's slot and delay; 0 to go on, or -1 with the outcome set. */
-static int page_gate_check(struct crawl_page *p, int error)
+/* After a wait before the transfer (robots.txt, the host's slot, its delay): 1 when the task
+ * was cancelled or the wait failed, with the outcome set (the URL stays in the stored frontier). */
+static int page_interrupted(struct crawl_page *p, int wait_error)
 {
-    if (task_cancelled(&p->task) || error < 0) {
-        p->outcome = PAGE_INTERRUPTED;
-        return -1;
-    }
-    return 0;
+    if (!task_cancelled(&p->task) && wait_error == 0)
+        return 0;
+    p->outcome = PAGE_INTERRUPTED;
+    return 1;
 }
 
 /* async with host slot: await robots.txt, the host's slot and its delay, then the transfer with
@@ -398,7 +398,7 @@ static void page_step(task_t *t)
         crawl_robots_start(cj, p->site, p->item->url);
         if (p->site->robots_state != 2)
             AWAIT(t, future_ref(p->site->robots_ready));
-        if (page_gate_check(p, 0) < 0)
+        if (page_interrupted(p, 0))
             goto finish;
         if (!crawl_robots_allows(cj, p->site, p->item->url)) {
             cj->skipped_robots++;
@@ -408,11 +408,11 @@ static void page_step(task_t *t)
         }
     }
     AWAIT(t, permit_acquire(&p->host_slot, &p->site->host.sem));
-    if (page_gate_check(p, task_error(t)) < 0)
+    if (page_interrupted(p, task_error(t)))
         goto finish;
     if ((wait = page_reserve_slot(&p->site->host)) > 0)
         AWAIT(t, net_sleep(&job->sched, wait));
-    if (page_gate_check(p, task_error(t)) < 0)
+    if (page_interrupted(p, task_error(t)))
         goto finish;
 
     p->sink.write = page_sink_write;

@@ -172,12 +172,9 @@ static void fetch_step(task_t *t)
         }
     }
     for (;;) {
-        if (f->host) {
+        if (f->host)
             AWAIT(t, permit_acquire(&f->host_slot, crawl_host_sem(f->host)));
-            if (task_error(t) < 0)
-                task_cancel(t);
-        }
-        if (task_cancelled(t) || job->stopping) {
+        if ((f->host && !permit_held(&f->host_slot)) || task_cancelled(t) || job->stopping) {
             f->outcome = FETCH_INTERRUPTED;
             break;
         }
