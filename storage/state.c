@@ -12,7 +12,10 @@
 #include "net/async/executor.h"
 
 #define STATE_BATCH 512              /* queued operations that start a write at once */
-#define STATE_FLUSH_MS 500           /* otherwise at most this late */
+/* Otherwise at most this late. A kill -9 loses what was queued in the last interval (a re-run
+ * reconciles files it finds complete, but the fewer the better); a WAL commit at synchronous=NORMAL
+ * does not fsync, so a short interval costs little. */
+#define STATE_FLUSH_MS 100
 
 static const char state_schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -142,8 +145,9 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
                       "INSERT INTO urls (url, status, http_code, bytes, sha256, path, etag,"
                       " last_modified, error, depth, parent, updated_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                      " ON CONFLICT(url) DO UPDATE SET status = ?2, http_code = ?3, bytes = ?4,"
-                      " sha256 = ?5, path = COALESCE(?6, path), etag = COALESCE(?7, etag),"
+                      " ON CONFLICT(url) DO UPDATE SET status = ?2,"
+                      " http_code = COALESCE(?3, http_code), bytes = ?4, sha256 = ?5,"
+                      " path = COALESCE(?6, path), etag = COALESCE(?7, etag),"
                       " last_modified = COALESCE(?8, last_modified), error = ?9,"
                       " depth = COALESCE(?10, depth), parent = COALESCE(?11, parent),"
                       " updated_at = ?12",
@@ -187,7 +191,10 @@ static int state_exec_op(store_state_t *st, const struct state_op *op, long long
         s = st->put_url;
         bind_text(s, 1, op->url);
         bind_text(s, 2, status_names[op->status]);
-        sqlite3_bind_int64(s, 3, op->http_code);
+        if (op->http_code >= 0)
+            sqlite3_bind_int64(s, 3, op->http_code);
+        else
+            sqlite3_bind_null(s, 3);
         sqlite3_bind_int64(s, 4, op->bytes);
         bind_text(s, 5, op->sha256);
         bind_text(s, 6, op->path);

@@ -20,7 +20,7 @@ typedef enum {
 typedef struct store_record {
     const char *url;
     int status;
-    long http_code;
+    long http_code;           /* -1: unknown (a row keeps the code it has) */
     int64_t bytes;
     const char *sha256;
     const char *path;
@@ -47,7 +47,7 @@ typedef struct store_state store_state_t;
  * database was there before (a re-run). */
 int store_state_open(const char *dir, store_state_t **out, int *existed);
 
-/* Starts the periodic flush (every 500 ms) on s's loop. */
+/* Starts the periodic flush (every 100 ms) on s's loop. */
 int store_state_start(store_state_t *st, sched_t *s);
 
 /* Blocking lookup (its own connection: call from one pool thread at a time, or before the loop).
