@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 int store_dir_open(const char *dir, int *dirfd)
 {
     char path[PATH_MAX];
@@ -217,4 +219,66 @@ void store_file_discard(int dirfd, const char *relpath, int fd)
         unlinkat(parent, part, 0);
     if (parent != dirfd)
         close(parent);
+}
+
+int store_file_sha256(int dirfd, const char *relpath, char hex[65], int64_t *size)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char buf[65536];
+    const char *leaf;
+    EVP_MD_CTX *sha = NULL;
+    struct stat st;
+    int64_t total = 0;
+    int parent, fd = -1, result;
+
+    parent = store_file_parent(dirfd, relpath, 0, &leaf);
+    if (parent < 0)
+        return parent;
+    /* O_NONBLOCK: a FIFO planted under the name must not hang a pool thread in open or read. */
+    fd = openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        result = -errno;
+        goto cleanup;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        result = -EEXIST;
+        goto cleanup;
+    }
+    result = -ENOMEM;
+    if (!(sha = EVP_MD_CTX_new()) || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+        goto cleanup;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            result = -errno;
+            goto cleanup;
+        }
+        if (n == 0)
+            break;
+        if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1)
+            goto cleanup;
+        total += n;
+    }
+    if (EVP_DigestFinal_ex(sha, md, &mdlen) != 1 || mdlen != 32) {
+        result = -EIO;
+        goto cleanup;
+    }
+    for (unsigned i = 0; i < mdlen; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+    hex[64] = '\0';
+    *size = total;
+    result = 0;
+cleanup:
+    EVP_MD_CTX_free(sha);
+    if (fd >= 0)
+        close(fd);
+    if (parent != dirfd)
+        close(parent);
+    return result;
 }

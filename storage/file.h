@@ -31,6 +31,11 @@ int store_file_write(int fd, const void *buf, size_t len);
  * removed and -errno returned; fd is closed either way. */
 int store_file_commit(int dirfd, const char *relpath, int fd, int do_fsync);
 
+/* Reads relpath (not its .part; O_NOFOLLOW) to its end: its SHA-256 as 64 lowercase hex digits
+ * and a NUL in hex, the bytes read in *size. Returns 0, or -errno (-EEXIST: not a regular file)
+ * with hex and *size unchanged. Blocking: as long as reading the whole file takes. */
+int store_file_sha256(int dirfd, const char *relpath, char hex[65], int64_t *size);
+
 /* Closes fd (if >= 0) and removes relpath.part. */
 void store_file_discard(int dirfd, const char *relpath, int fd);
 

@@ -72,7 +72,11 @@ static uint64_t fetch_retry_delay(struct get_fetch *f)
 
 /* ---- before the first attempt ---------------------------------------------------------------- */
 
-/* On the pool: what a previous run left (the file, its .part, its row). */
+/* On the pool: what a previous run left (the file, its .part, its row). A file complete under
+ * its final name whose row is missing, not done or of another size was saved by a run that was
+ * killed before the batch holding its row was written: it is hashed here, so that the row this
+ * run writes says what the disk holds. A done row of the file's size is trusted (a re-run does
+ * not re-read every file). With --timestamping and no row, no hash: nothing can answer 304. */
 static int fetch_prepare(void *arg)
 {
     struct get_fetch *f = arg;
@@ -80,13 +84,17 @@ static int fetch_prepare(void *arg)
 
     f->final_size = store_file_size(job->dirfd, f->path, 0);
     f->part_size = store_file_size(job->dirfd, f->path, 1);
-    if (job->state && (f->part_size > 0 || (f->final_size >= 0 && job->opts->timestamping)))
+    if (job->state && (f->part_size > 0 || f->final_size >= 0))
         f->have_row = store_state_get(job->state, f->url, &f->row) == 1;
     if (f->have_row && f->row.status == STORE_URL_PENDING) {
         snprintf(f->etag, sizeof(f->etag), "%s", f->row.etag ? f->row.etag : "");
         snprintf(f->last_modified, sizeof(f->last_modified), "%s",
                  f->row.last_modified ? f->row.last_modified : "");
     }
+    if (job->state && f->final_size >= 0 && (f->have_row || !job->opts->timestamping) &&
+        !(f->have_row && f->row.status == STORE_URL_DONE && f->row.bytes == f->final_size &&
+          f->row.sha256))
+        f->found = store_file_sha256(job->dirfd, f->path, f->found_sha256, &f->found_bytes) == 0;
     return 0;
 }
 
@@ -110,6 +118,20 @@ static int fetch_prologue(struct get_fetch *f)
 
 /* ---- the end, however it comes ------------------------------------------------------------- */
 
+/* A file found complete (f->found) and skipped: its row becomes done with what the file holds.
+ * The HTTP code is not known here: a row keeps its own. */
+static void fetch_record_found(struct get_fetch *f)
+{
+    job_t *job = &f->gj->job;
+    store_record_t rec = {
+        .url = f->url, .status = STORE_URL_DONE, .http_code = -1, .bytes = f->found_bytes,
+        .sha256 = f->found_sha256, .path = f->path, .depth = -1,
+    };
+
+    if (store_state_put(job->state, &rec) < 0 && !job->rep.quiet)
+        fprintf(stderr, "gather: out of memory recording %s\n", f->url);
+}
+
 static void fetch_report(struct get_fetch *f)
 {
     crawl_report_t *rep = &f->gj->job.rep;
@@ -119,10 +141,12 @@ static void fetch_report(struct get_fetch *f)
         rep->skipped++;
         if (rep->verbose) {
             rep->before_print(rep->before_print_arg);
-            fprintf(stderr, "%s: %s (%s)\n", f->url, f->skipped, f->path);
+            fprintf(stderr, "%s: %s (%s)%s\n", f->url, f->skipped, f->path,
+                    f->found ? "; recorded in " STORE_STATE_FILE : "");
         }
-        crawl_report_json(rep, json_pack("{s:s, s:b, s:s, s:s}", "url", f->url, "ok", 1,
-                                         "skipped", f->skipped, "path", f->path));
+        crawl_report_json(rep, json_pack("{s:s, s:b, s:s, s:s, s:b}", "url", f->url, "ok", 1,
+                                         "skipped", f->skipped, "path", f->path,
+                                         "recorded", f->found));
         return;
     }
     crawl_report_result(rep, f->url, f->path[0] ? f->path : NULL, req && req->url ? req : NULL,
@@ -142,6 +166,8 @@ static void fetch_finally(task_defer_t *d)
         fetch_record(f, STORE_URL_PENDING, NULL, 0, NULL);
     } else if (f->outcome == FETCH_FAILED && !job->opts->discard) {
         fetch_record(f, STORE_URL_FAILED, f->reason, 0, NULL);
+    } else if (f->outcome == FETCH_SKIPPED && f->found) {
+        fetch_record_found(f);
     }
     fetch_report(f);
     if (f->host)

@@ -56,6 +56,11 @@ struct get_fetch {
     int64_t final_size, part_size;
     store_row_t row;
     int have_row;
+    /* a file complete under its final name that its row does not show done with its size (a run
+     * killed before its last rows were written): what the file holds, hashed on the pool */
+    int found;
+    int64_t found_bytes;
+    char found_sha256[65];
     /* validators of the body in NAME.part, for a resume */
     char etag[HTTP_HEADER_VALUE_MAX];
     char last_modified[HTTP_HEADER_VALUE_MAX];
