@@ -522,6 +522,17 @@ cleanup:
     return result;
 }
 
+int store_names_claim(store_names_t *names, const char *url, const char *path)
+{
+    uint64_t key = store_hash64(path, strlen(path));
+    int result = store_seen_add_hash(names->given, names_pair(key, store_hash64(url, strlen(url))));
+
+    /* A pair without its path taken changes no answer, so a failure here leaves none changed. */
+    if (result >= 0)
+        result = store_seen_add_hash(names->taken, key);
+    return result < 0 ? result : 0;
+}
+
 int store_path_unique(store_names_t *names, const char *url, store_layout_t layout, char *out,
                       size_t outsz)
 {

@@ -68,4 +68,9 @@ void store_names_free(store_names_t *names);
 int store_path_unique(store_names_t *names, const char *url, store_layout_t layout, char *out,
                       size_t outsz);
 
+/* Records path as given to url (by an earlier run of the same job, read back from its state), so
+ * that store_path_unique gives url that path again and never gives it to another URL. Returns 0,
+ * or -ENOMEM (no answer of the set has changed then). */
+int store_names_claim(store_names_t *names, const char *url, const char *path);
+
 #endif

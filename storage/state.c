@@ -491,7 +491,8 @@ void store_row_clear(store_row_t *row)
     memset(row, 0, sizeof(*row));
 }
 
-int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
+int store_state_load(store_state_t *st,
+                     void (*seen)(void *arg, const char *url, int status, const char *path),
                      void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
                                      const char *parent),
                      void *arg)
@@ -499,7 +500,7 @@ int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url,
     sqlite3_stmt *s = NULL;
     int rc;
 
-    if (state_prepare(st->reader, "SELECT url, status FROM urls", &s) < 0)
+    if (state_prepare(st->reader, "SELECT url, status, path FROM urls", &s) < 0)
         return -EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(s, 1);
@@ -507,7 +508,8 @@ int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url,
         for (int i = 0; status && i < 4; i++)
             if (!strcmp(status, status_names[i]))
                 code = i;
-        seen(arg, (const char *)sqlite3_column_text(s, 0), code);
+        seen(arg, (const char *)sqlite3_column_text(s, 0), code,
+             (const char *)sqlite3_column_text(s, 2));
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)

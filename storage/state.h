@@ -72,9 +72,10 @@ void store_state_stop(store_state_t *st);
 /* Writes what is still queued (blocking), closes the database and frees st. 0 or -errno. */
 int store_state_close(store_state_t *st);
 
-/* Blocking, before the loop: calls seen(url) for every URL of the urls table and pending(...) for
- * every frontier entry, in depth order. */
-int store_state_load(store_state_t *st, void (*seen)(void *arg, const char *url, int status),
+/* Blocking, before the loop: calls seen(url, status, path) for every URL of the urls table (path:
+ * the file saved for it, NULL if none) and pending(...) for every frontier entry, in depth order. */
+int store_state_load(store_state_t *st,
+                     void (*seen)(void *arg, const char *url, int status, const char *path),
                      void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
                                      const char *parent),
                      void *arg);

@@ -184,12 +184,15 @@ static int crawl_seed(crawl_job_t *cj)
 
 /* ---- resuming from the state database ------------------------------------------------------ */
 
-static void crawl_resume_seen(void *arg, const char *url, int status)
+static void crawl_resume_seen(void *arg, const char *url, int status, const char *path)
 {
     crawl_job_t *cj = arg;
 
-    (void)status;
     crawl_frontier_mark(&cj->frontier, url);
+    /* The names files were saved under stay theirs: a URL first fetched by this run (in another
+     * order than the last one) must not take a name and overwrite another URL's file. */
+    if (path && status == STORE_URL_DONE && store_names_claim(cj->job.names, url, path) < 0)
+        fprintf(stderr, "gather: out of memory: %s may be saved under another URL's name\n", url);
 }
 
 static void crawl_resume_pending(void *arg, const char *url, int depth, int kind, int hops,

@@ -561,6 +561,30 @@ static void test_unique_counter(void **state)
     store_names_free(names);
 }
 
+/* Names read back from an earlier run: the URL that had one gets it again, the URL that comes
+ * first in this run does not take it, and claiming twice changes nothing. */
+static void test_unique_claimed(void **state)
+{
+    const char *first = "http://a/pic.jpg";     /* pic.jpg in the earlier run */
+    const char *second = "http://b/pic.jpg";    /* pic-<hash>.jpg in the earlier run */
+    char sfx[10];
+    char want[64];
+    char out[STORE_PATH_SIZE];
+    store_names_t *names = store_names_new();
+
+    (void)state;
+    assert_non_null(names);
+    assert_int_equal(store_names_claim(names, first, "pic.jpg"), 0);
+    assert_int_equal(store_names_claim(names, first, "pic.jpg"), 0);
+    assert_int_equal(store_path_unique(names, second, STORE_LAYOUT_FLAT, out, sizeof(out)), 0);
+    suffix_of(second, sfx);
+    snprintf(want, sizeof(want), "pic%s.jpg", sfx);
+    assert_string_equal(out, want);
+    assert_int_equal(store_path_unique(names, first, STORE_LAYOUT_FLAT, out, sizeof(out)), 0);
+    assert_string_equal(out, "pic.jpg");
+    store_names_free(names);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -618,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_unique_table),
         cmocka_unit_test(test_unique_counter),
         cmocka_unit_test(test_unique_many),
+        cmocka_unit_test(test_unique_claimed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
