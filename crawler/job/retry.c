@@ -14,6 +14,8 @@ void crawl_retry_init(crawl_retry_t *p, long retries, long base_ms, long max_wai
 
 int crawl_retry_wanted(const http_req_t *r)
 {
+    if (http_req_headers_too_large(r))
+        return 0;                /* the same server floods the same way the next time */
     switch (r->code) {
     case CURLE_OK:
         return r->status == 408 || r->status == 429 || (r->status >= 500 && r->status <= 599);

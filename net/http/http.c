@@ -117,6 +117,9 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
         r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
         r->retry_after[0] = r->content_range[0] = '\0';
         r->is_2xx = -1;
+        r->in_headers = 1;
+    } else if ((len == 2 && buf[0] == '\r' && buf[1] == '\n') || (len == 1 && buf[0] == '\n')) {
+        r->in_headers = 0;
     } else if (http_header_is(buf, len, "content-type", &v, &vlen)) {
         http_copy_value(r->content_type, v, vlen);
     } else if (http_header_is(buf, len, "etag", &v, &vlen)) {
@@ -268,10 +271,31 @@ static const char *http_seconds(long ms, char *buf, size_t n)
     return buf;
 }
 
+int http_req_headers_too_large(const http_req_t *r)
+{
+    if (!r->in_headers)
+        return 0;
+    /* libcurl 7.88 fails a header line over CURL_MAX_HTTP_HEADER as out of memory (its buffer's
+     * cap), and more than 300 KiB of headers as a receive error; later versions say
+     * CURLE_TOO_LARGE for both. */
+#if LIBCURL_VERSION_NUM >= 0x080600
+    if (r->code == CURLE_TOO_LARGE)
+        return 1;
+#endif
+    return r->code == CURLE_OUT_OF_MEMORY ||
+           (r->code == CURLE_RECV_ERROR && strstr(r->error, "Too large response headers"));
+}
+
 const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
 {
     char secs[32];
 
+    if (http_req_headers_too_large(r)) {
+        snprintf(buf, n, "response headers too large: %s",
+                 r->code == CURLE_OUT_OF_MEMORY ? "one line over 100 KiB (libcurl's limit)"
+                                                : "over 300 KiB (libcurl's limit)");
+        return buf;
+    }
     if (r->code == CURLE_OK || (r->status >= 300 && r->code == CURLE_WRITE_ERROR && !r->sink_error)) {
         if (r->status >= 200 && r->status < 300)
             snprintf(buf, n, "ok");
@@ -607,6 +631,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->retry_after[0] = r->content_range[0] = '\0';
     r->paused = 0;
     r->is_2xx = -1;
+    r->in_headers = 0;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));

@@ -87,6 +87,7 @@ typedef struct http_req {
     future_t *fut;
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
+    int in_headers;             /* a status line came, the blank line that ends its headers not yet */
     curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
 } http_req_t;
 
@@ -114,6 +115,11 @@ void http_req_resume_cb(void *r);
 
 /* 1 when the transfer ended with a complete 2xx body. */
 int http_req_ok(const http_req_t *r);
+
+/* 1 when r failed because the server's headers never ended within libcurl's limits (a header
+ * line over 100 KiB, or over 300 KiB of headers): a hostile or broken server, not a retry's
+ * business. */
+int http_req_headers_too_large(const http_req_t *r);
 
 /* One line saying why r failed ("HTTP 404", "connection refused", "timed out after 30 s"), into
  * buf; returns buf. */
