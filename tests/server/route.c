@@ -147,6 +147,48 @@ static void route_name(const struct route_ctx *c, struct reply *r)
     reply_text(r, 200, "a body for a hostile name (%zu bytes of path)\n", strlen(c->path));
 }
 
+/* /long-page/<m>: an HTML page of exactly m MiB whose MiB number j (from 0) starts with a link
+ * to /img/<j+1>.jpg, the rest filler: the links a client finds say how many MiB it parsed. */
+#define LONG_PAGE_MAX_MIB 64u
+#define LONG_PAGE_MIB (1024u * 1024u)
+
+static void route_long_page(const struct route_ctx *c, struct reply *r)
+{
+    static const char head[] = "<!DOCTYPE html>\n<html><body>\n";
+    static const char tail[] = "</body></html>\n";
+    uint64_t m;
+    size_t len, pos = 0;
+    char *buf;
+
+    if (!parse_ids(c->rest, NULL, &m) || m == 0 || m > LONG_PAGE_MAX_MIB) {
+        answer_not_found(r);
+        return;
+    }
+    len = (size_t)m * LONG_PAGE_MIB;
+    buf = malloc(len);
+    if (buf != NULL) {
+        memset(buf, '\n', len);
+        for (uint64_t j = 0; j < m; j++) {
+            size_t at = (size_t)j * LONG_PAGE_MIB;
+            int n;
+
+            if (j == 0) {
+                memcpy(buf, head, sizeof(head) - 1);
+                at += sizeof(head) - 1;
+            }
+            n = snprintf(buf + at, 64, "<a href=\"/img/%" PRIu64 ".jpg\">%" PRIu64 "</a>\n", j + 1, j);
+            /* filler: one paragraph per line, ending before the next MiB */
+            for (pos = at + (size_t)n; pos + 80 + 64 < (size_t)(j + 1) * LONG_PAGE_MIB; pos += 80) {
+                memcpy(buf + pos, "<p>", 3);
+                memset(buf + pos + 3, 'x', 72);
+                memcpy(buf + pos + 75, "</p>\n", 5);
+            }
+        }
+        memcpy(buf + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+    }
+    reply_buf(r, 200, "text/html", buf, len);
+}
+
 /* /flaky/<k>/<i>, /flaky-date/<k>/<i>, /flaky429/<k>/<i>: the first k hits of each (route, k, i)
  * fail with `status` and a Retry-After (seconds from ?retry-after=S, default 1, or a date); later
  * hits get the /img/<i>.jpg body. */
@@ -254,6 +296,20 @@ static void route_redirect_loop(const struct route_ctx *c, struct reply *r)
         return;
     }
     (void)snprintf(location, sizeof(location), "/redirect-loop/%" PRIu64, i);
+    answer_redirect(r, 302, location);
+}
+
+/* A cycle of n redirects: /redirect-cycle/<n>/<k> answers 302 to /redirect-cycle/<n>/<k+1 mod n>. */
+static void route_redirect_cycle(const struct route_ctx *c, struct reply *r)
+{
+    char location[64];
+    uint64_t n, k;
+
+    if (!parse_ids(c->rest, &n, &k) || n == 0 || n > REDIRECT_MAX_HOPS || k >= n) {
+        answer_not_found(r);
+        return;
+    }
+    (void)snprintf(location, sizeof(location), "/redirect-cycle/%" PRIu64 "/%" PRIu64, n, (k + 1) % n);
     answer_redirect(r, 302, location);
 }
 
@@ -459,12 +515,14 @@ static const struct route routes[] = {
     { "/slow/", false, false, route_slow },
     { "/redirect/", false, false, route_redirect },
     { "/redirect-loop/", false, false, route_redirect_loop },
+    { "/redirect-cycle/", false, false, route_redirect_cycle },
     { "/redirect-abs/", false, false, route_redirect_abs },
     { "/lie/short/", false, false, route_lie_short },
     { "/lie/endless", true, false, route_lie_endless },
     { "/lie/206/", false, false, route_lie_206 },
     { "/range-ignored/", false, false, route_range_ignored },
     { "/name/", false, false, route_name },
+    { "/long-page/", false, false, route_long_page },
     { "/robots.txt", true, false, route_robots, ROUTE_DELAY_ROBOTS },
     { "/sitemap.xml", true, false, route_sitemap_index, ROUTE_DELAY_SITEMAP },
     { "/sitemap-pages.xml", true, false, route_sitemap_pages, ROUTE_DELAY_SITEMAP },
