@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse/html.h"
+
 #define GATHER_USER_AGENT "gather/0.1"
 
 enum {
@@ -110,7 +112,8 @@ static const char usage_crawl[] =
 "      --accept-type T,... save only these MIME types (image/ matches every image)\n"
 "      --save WHAT         all (default), pages, assets or none\n"
 "      --max-pages N       stop after N pages\n"
-"      --max-page-size B   parse at most B bytes of a page (default 10485760)\n"
+"      --max-page-size B   parse at most B bytes of a page (default 10485760, at most\n"
+"                          16777216, the HTML parser's own limit)\n"
 "      --no-robots         ignore robots.txt\n"
 "      --sitemap           also start from /sitemap.xml of each start host\n"
 "      --layout LAYOUT     tree (host/path, default) or flat\n";
@@ -337,7 +340,9 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_REJECT: return crawl_filter_set_list(&o->filter, &o->filter.reject, name, arg);
     case OPT_ACCEPT_TYPE: return crawl_filter_set_list(&o->filter, &o->filter.types, name, arg);
     case OPT_MAX_PAGES: return parse_long(name, arg, 0, 1000000000L, &o->max_pages);
-    case OPT_MAX_PAGE_SIZE: return parse_long(name, arg, 0, 1L << 30, &o->max_page_bytes);
+    /* Not past the parser's own cap: a larger value would be cut there without a word. */
+    case OPT_MAX_PAGE_SIZE:
+        return parse_long(name, arg, 0, PARSE_HTML_MAX_BYTES, &o->max_page_bytes);
     case OPT_NO_ROBOTS: o->robots = 0; return 0;
     case OPT_SITEMAP: o->sitemap = 1; return 0;
     case OPT_SAVE:

@@ -140,10 +140,13 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     if (p->html && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        if (n > 0 && parse_html_feed(p->html, data, n) == PARSE_ENOMEM)
+        int fed = n > 0 ? parse_html_feed(p->html, data, n) : PARSE_OK;
+        if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
-        if (n < len) {
+        /* The parser's own cap (PARSE_HTML_MAX_BYTES) counts as --max-page-size's: never a page
+         * cut short in silence. */
+        if (n < len || fed == PARSE_ETOOLONG) {
             p->capped = 1;
             if (!p->writer)
                 return -ECANCELED;   /* nothing more to do with this body */
