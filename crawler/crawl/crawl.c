@@ -249,7 +249,7 @@ int crawl_crawl_run(crawl_options_t *o)
     };
     crawl_job_t *cj = calloc(1, sizeof(*cj));
     int status = CRAWL_EXIT_FAILURES;
-    int result;
+    int result, nothing;
 
     if (!cj) {
         fprintf(stderr, "gather: out of memory\n");
@@ -271,7 +271,12 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
     crawl_report_summary(&cj->job.rep);
     crawl_summary(cj);
-    status = job_exit_status(&cj->job, cj->job.rep.failed > 0);
+    /* Every start URL failed, was refused or led nowhere: a crawl of nothing is a failure. (A
+     * finished crawl run again fetches nothing too, but its start URLs are not tried again.) */
+    nothing = !cj->job.interrupted && cj->pages == 0 && cj->assets == 0 && cj->start_failure[0];
+    if (nothing)
+        fprintf(stderr, "gather crawl: nothing was crawled: %s\n", cj->start_failure);
+    status = job_exit_status(&cj->job, cj->job.rep.failed > 0 || nothing);
 
 cleanup:
     if (job_close(&cj->job) < 0 && status == CRAWL_EXIT_OK)

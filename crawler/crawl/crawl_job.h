@@ -18,6 +18,7 @@ typedef struct crawl_site {
     int robots_state;             /* 0 unknown, 1 fetching, 2 known */
     parse_robots_t *robots;
     future_t *robots_ready;       /* settled when robots is known */
+    char *robots_error;           /* why robots.txt made the host off limits (unreachable, 5xx) */
 } crawl_site_t;
 
 static inline crawl_site_t *crawl_site_of(crawl_host_t *h) { return container_of(h, crawl_site_t, host); }
@@ -37,6 +38,7 @@ typedef struct crawl_job {
     unsigned long started_pages;
     unsigned long sitemap_urls;
     unsigned long resumed;           /* pending URLs taken back from the state database */
+    char start_failure[768];         /* "URL: why" of the first start URL that came to nothing */
 } crawl_job_t;
 
 /* Queues url in the frontier and remembers it in the state database (the crawl can resume). */

@@ -40,6 +40,7 @@ struct crawl_page {
     int capped;                  /* over --max-page-size: the rest was not parsed */
     unsigned long links;
     const char *skipped;         /* "robots", "filter": not fetched or not kept */
+    enum { DROP_NONE, DROP_SEEN, DROP_SCOPE, DROP_FILTER } redirect_dropped;   /* its target */
     enum page_outcome outcome;
     char path[PAGE_PATH_MAX];
     char reason[1024];
@@ -186,6 +187,7 @@ static void page_redirect(struct crawl_page *p)
     crawl_item_t *it = p->item;
     long max_redirs = job->job.opts->http.max_redirs;
     char *target = NULL;
+    int result;
 
     job->redirects++;
     if (it->hops >= max_redirs) {
@@ -197,8 +199,18 @@ static void page_redirect(struct crawl_page *p)
                  p->req.redirect_url);
         return;
     }
-    if (crawl_job_offer(job, target, it->depth, it->kind, it->hops + 1, it->parent) < 0)
+    result = strcmp(target, it->url) == 0 ? -ELOOP
+           : crawl_job_offer(job, target, it->depth, it->kind, it->hops + 1, it->parent);
+    if (result == -ELOOP) {
+        snprintf(p->reason, sizeof(p->reason), "redirect loop: redirects to itself");
+    } else if (result < 0) {
         snprintf(p->reason, sizeof(p->reason), "out of memory");
+    } else if (result == 0) {
+        /* Nothing new to fetch: normal for a link (the target is reached another way), but a
+         * start URL that ends here leads nowhere and the crawl says why (page_note_start). */
+        p->redirect_dropped = store_seen_has(job->frontier.seen, target, strlen(target)) ? DROP_SEEN
+                              : !crawl_scope_contains(&job->scope, target) ? DROP_SCOPE : DROP_FILTER;
+    }
     free(target);
 }
 
@@ -350,6 +362,34 @@ static void page_disk_outcome(struct crawl_page *p, int error)
     }
 }
 
+/* A start URL (depth 0, found on no page; its redirect targets too) that came to nothing: the
+ * first one's reason is kept, so a crawl that fetched nothing says why (crawl.c). */
+static void page_note_start(struct crawl_page *p)
+{
+    crawl_job_t *cj = p->job;
+    const char *robots = p->site && p->site->robots_error ? p->site->robots_error : NULL;
+    char why[640];
+
+    if (p->item->depth != 0 || p->item->parent || cj->start_failure[0])
+        return;
+    if (p->outcome == PAGE_FAILED)
+        snprintf(why, sizeof(why), "%.600s", p->reason);
+    else if (p->outcome == PAGE_SKIPPED && !strcmp(p->skipped, "robots"))
+        snprintf(why, sizeof(why), "disallowed by robots.txt%s%.400s%s (--no-robots ignores it)",
+                 robots ? " (it could not be read: " : "", robots ? robots : "", robots ? ")" : "");
+    else if (p->outcome == PAGE_SKIPPED)
+        snprintf(why, sizeof(why), "neither HTML nor saved (--save, --accept, --accept-type)");
+    else if (p->outcome == PAGE_REDIRECTED && p->redirect_dropped == DROP_SEEN)
+        snprintf(why, sizeof(why), "redirect loop: redirects back to %.300s", p->req.redirect_url);
+    else if (p->outcome == PAGE_REDIRECTED && p->redirect_dropped == DROP_SCOPE)
+        snprintf(why, sizeof(why), "redirects to %.300s, out of --scope", p->req.redirect_url);
+    else if (p->outcome == PAGE_REDIRECTED && p->redirect_dropped == DROP_FILTER)
+        snprintf(why, sizeof(why), "redirects to %.300s, refused by the filters", p->req.redirect_url);
+    else
+        return;
+    snprintf(cj->start_failure, sizeof(cj->start_failure), "%.300s: %.440s", p->item->url, why);
+}
+
 /* The end, however it comes: report, record, put a retry back, give the host back. */
 static void page_finally(task_defer_t *d)
 {
@@ -358,6 +398,7 @@ static void page_finally(task_defer_t *d)
 
     page_report(p, p->outcome);
     page_record(p, p->outcome);
+    page_note_start(p);
     if (p->outcome == PAGE_REQUEUED) {
         crawl_frontier_requeue(&cj->frontier, p->item);
         p->item = NULL;

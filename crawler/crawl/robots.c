@@ -31,8 +31,10 @@ static char *robots_product_token(const crawl_job_t *cj)
     return strndup(ua, n ? n : strlen(ua));
 }
 
+static const char robots_off_limits[] = "unreachable or 5xx: disallow all";
+
 /* Decides the rules from the answer: 2xx parse, 4xx allow all, else (5xx, unreachable) disallow
- * all (RFC 9309 section 2.3.1.3 and 2.3.1.4). */
+ * all (RFC 9309 section 2.3.1.3 and 2.3.1.4); *why is robots_off_limits for the last. */
 static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
 {
     long status = r->req.status;
@@ -51,7 +53,7 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
         *why = "unavailable (4xx): allow all";
         return parse_robots_allow_all();
     }
-    *why = "unreachable or 5xx: disallow all";
+    *why = robots_off_limits;
     return parse_robots_disallow_all();
 }
 
@@ -96,6 +98,12 @@ static void robots_step(task_t *t)
         rules = parse_robots_disallow_all();
     }
     robots_settle(r, rules);
+    if (why == robots_off_limits) {
+        char reason[512];
+        /* Kept to say why a start URL on this host was not fetched (no memory: no detail). */
+        r->site->robots_error = strdup(http_req_describe(&r->req, &job->opts->http, reason,
+                                                         sizeof(reason)));
+    }
     if (job->opts->verbose) {
         job_before_print(job);
         fprintf(stderr, "%s: %s (HTTP %ld)%s\n", r->url, why, r->req.status,
@@ -175,6 +183,8 @@ void crawl_robots_free(crawl_host_t *h)
 
     parse_robots_free(site->robots);
     site->robots = NULL;
+    free(site->robots_error);
+    site->robots_error = NULL;
     future_unref(site->robots_ready);
     site->robots_ready = NULL;
 }
