@@ -44,6 +44,14 @@ flood_case() {
         assert_eq "$(grep -c "reset" err.txt || true)" 0 "a flood called a reset"
         assert_eq "$(grep -c "^GET /$mode\$" "$FLOG")" 1 "requests for /$mode (retries)"
     done
+    # The same under a tight descriptor limit, as hostile servers are met on small machines.
+    rc=0
+    (ulimit -n 256; gather get -q -o out-ulimit --retries 3 --retry-delay 10 -c 8 \
+        "http://127.0.0.1:$FPORT/ulimit" 2>err.txt) || rc=$?
+    cat err.txt
+    assert_eq "$rc" 1 "exit status of get under ulimit -n 256"
+    grep -q "^http://127.0.0.1:$FPORT/ulimit: response headers too large: $2" err.txt
+    assert_eq "$(grep -c "^GET /ulimit\$" "$FLOG")" 1 "requests for /ulimit (retries)"
     rc=0
     gather crawl -q -o crawl-out --no-robots --retries 3 --retry-delay 10 \
         "http://127.0.0.1:$FPORT/page" 2>err.txt || rc=$?
