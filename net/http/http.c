@@ -1,6 +1,7 @@
 /* http: curl_multi_socket_action glue for libuv (uv_poll_t per socket, one uv_timer_t). */
 #include "net/http/http.h"
 #include "net/http/easy_pool.h"
+#include "net/http/proxy.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -32,6 +33,9 @@ struct http_client {
     struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
     size_t nsocks;
     int closing;
+    int open_handles;           /* timers not yet closed: c is freed when the last one is */
+    uv_timer_t rate_timer;      /* --limit-rate: wakes the transfers waiting for the budget */
+    list_t rate_waiting;        /* http_req_t.rate_link, oldest first */
 };
 
 struct http_sock {
@@ -41,6 +45,7 @@ struct http_sock {
 };
 
 static void http_drain(http_client_t *c);
+static int http_rate_hold(http_req_t *r);
 
 /* ---- easy handle set-up (shared with the blocking modes) --------------------------------- */
 
@@ -72,6 +77,21 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, o->max_filesize);
     SETOPT(easy, CURLOPT_USERAGENT, o->user_agent);
     SETOPT(easy, CURLOPT_VERBOSE, o->verbose ? 1L : 0L);
+    /* NULL leaves libcurl's default; CURLOPT_PROXY NULL also leaves the environment's proxy. */
+    if (o->ca_file)
+        SETOPT(easy, CURLOPT_CAINFO, o->ca_file);
+    if (o->ca_path)
+        SETOPT(easy, CURLOPT_CAPATH, o->ca_path);
+    if (o->client_cert)
+        SETOPT(easy, CURLOPT_SSLCERT, o->client_cert);
+    if (o->client_key)
+        SETOPT(easy, CURLOPT_SSLKEY, o->client_key);
+    if (o->proxy)
+        SETOPT(easy, CURLOPT_PROXY, o->proxy);
+    if (o->noproxy)
+        SETOPT(easy, CURLOPT_NOPROXY, o->noproxy);
+    if (o->max_recv_speed > 0)
+        SETOPT(easy, CURLOPT_MAX_RECV_SPEED_LARGE, o->max_recv_speed);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -116,7 +136,16 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
         /* A new response (a redirect hop or 100-continue): forget the previous one's headers. */
         r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
         r->retry_after[0] = r->content_range[0] = '\0';
+        r->cert_refused = 0;
+        free(r->disposition);
+        r->disposition = NULL;
         r->is_2xx = -1;
+    } else if (http_header_is(buf, len, "content-disposition", &v, &vlen)) {
+        /* Kept whole (a name cut short would be another name), or not at all. */
+        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        free(r->disposition);
+        r->disposition = vlen <= HTTP_DISPOSITION_MAX ? strndup(v, vlen) : NULL;
     } else if (http_header_is(buf, len, "content-type", &v, &vlen)) {
         http_copy_value(r->content_type, v, vlen);
     } else if (http_header_is(buf, len, "etag", &v, &vlen)) {
@@ -155,6 +184,8 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     size_t len = size * nmemb;
     int rc;
 
+    if (http_rate_hold(r))
+        return CURL_WRITEFUNC_PAUSE;
     if (r->is_2xx < 0) {
         long status = 0;
         if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
@@ -165,6 +196,10 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
             r->content_length = -1;
     }
     if (!r->is_2xx) {
+        /* nginx answers a missing or refused client certificate with a 400 whose page says
+         * "No required SSL certificate was sent" or "The SSL certificate error". */
+        if (r->status == 400 && r->bytes < 4096 && memmem(data, len, "SSL certificate", 15))
+            r->cert_refused = 1;
         r->bytes += len;
         return r->bytes > HTTP_DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
     }
@@ -226,6 +261,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
         r->redirects = 0;
     if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r->os_errno) != CURLE_OK)
         r->os_errno = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &r->proxy_status) != CURLE_OK)
+        r->proxy_status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
         cl = -1;
     r->content_length = cl;
@@ -268,35 +305,77 @@ static const char *http_seconds(long ms, char *buf, size_t n)
     return buf;
 }
 
+/* Why a connect failed: "connection refused", "could not connect: No route to host". */
+static const char *http_connect_reason(const http_req_t *r, char *buf, size_t n)
+{
+    if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
+        snprintf(buf, n, "connection refused");
+    else if (r->os_errno)
+        snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
+    else
+        snprintf(buf, n, "could not connect");
+    return buf;
+}
+
+/* The proxy r went through ("http://127.0.0.1:3128"), or NULL if it went direct. */
+static const char *http_req_proxy(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
+{
+    return http_proxy_for(r->effective_url ? r->effective_url : r->url, o ? o->proxy : NULL,
+                          o ? o->noproxy : NULL, buf, n);
+}
+
 const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
 {
-    char secs[32];
+    char secs[32], why[128], px[300];
+    const char *proxy;
 
     if (r->code == CURLE_OK || (r->status >= 300 && r->code == CURLE_WRITE_ERROR && !r->sink_error)) {
         if (r->status >= 200 && r->status < 300)
             snprintf(buf, n, "ok");
         else if (r->status >= 300 && r->status < 400)
             snprintf(buf, n, "HTTP %ld (redirect not followed)", r->status);
+        else if (r->cert_refused && !(o && o->client_cert))
+            snprintf(buf, n, "HTTP %ld: the server requires a client certificate (--cert FILE)",
+                     r->status);
+        else if (r->cert_refused)
+            snprintf(buf, n, "HTTP %ld: the server refused the client certificate", r->status);
         else
             snprintf(buf, n, "HTTP %ld", r->status);
         return buf;
     }
+    /* A server that checks client certificates in the TLS handshake says so with an alert, which
+     * reaches us as a handshake or read error. */
+    if ((r->code == CURLE_SSL_CONNECT_ERROR || r->code == CURLE_RECV_ERROR) &&
+        strstr(r->error, "alert certificate required")) {
+        snprintf(buf, n, "TLS: the server requires a client certificate (--cert FILE): %s", r->error);
+        return buf;
+    }
     switch (r->code) {
     case CURLE_COULDNT_CONNECT:
-        if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
-            snprintf(buf, n, "connection refused");
-        else if (r->os_errno)
-            snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
+        proxy = http_req_proxy(r, o, px, sizeof(px));
+        if (proxy && r->proxy_status > 0)
+            snprintf(buf, n, "proxy %s refused the tunnel: HTTP %ld", proxy, r->proxy_status);
+        else if (proxy)
+            snprintf(buf, n, "cannot connect to proxy %s: %s", proxy,
+                     http_connect_reason(r, why, sizeof(why)));
         else
-            snprintf(buf, n, "could not connect");
+            http_connect_reason(r, buf, n);
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(buf, n, "could not resolve host");
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        proxy = http_req_proxy(r, o, px, sizeof(px));
+        snprintf(buf, n, "cannot resolve proxy %s", proxy ? proxy : r->error);
         break;
     case CURLE_OPERATION_TIMEDOUT:
         if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
             snprintf(buf, n, "too slow: under %ld bytes/s for %ld s", o->low_speed_limit,
                      o->low_speed_time);
+        else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
+                 strstr(r->error, "onnect") && (proxy = http_req_proxy(r, o, px, sizeof(px))))
+            snprintf(buf, n, "connect to proxy %s timed out after %s", proxy,
+                     http_seconds(o->connect_timeout_ms, secs, sizeof(secs)));
         else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
                  strstr(r->error, "onnect"))
             snprintf(buf, n, "connect timed out after %s",
@@ -346,8 +425,20 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "cancelled");
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
+        /* The usual cause is a private CA: say which options trust one. */
+        snprintf(buf, n, "TLS: the server's certificate is not trusted: %s (a private CA: "
+                 "--cacert FILE or --capath DIR)", r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
     case CURLE_SSL_CONNECT_ERROR:
         snprintf(buf, n, "TLS error: %s", r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(buf, n, "TLS: cannot use the CA certificates: %s",
+                 r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
+    case CURLE_SSL_CERTPROBLEM:
+        snprintf(buf, n, "TLS: cannot use the client certificate (--cert, --key): %s",
+                 r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     default:
         snprintf(buf, n, "%s", r->error[0] ? r->error : curl_easy_strerror(r->code));
@@ -386,7 +477,8 @@ void http_req_cleanup(http_req_t *r)
     free(r->effective_url);
     free(r->primary_ip);
     free(r->redirect_url);
-    r->effective_url = r->primary_ip = r->redirect_url = NULL;
+    free(r->disposition);
+    r->effective_url = r->primary_ip = r->redirect_url = r->disposition = NULL;
 }
 
 /* ---- libuv glue ---------------------------------------------------------------------------- */
@@ -538,6 +630,9 @@ static void http_req_detach(http_req_t *r)
     http_client_t *c = r->client;
     CURLMcode mc = curl_multi_remove_handle(c->multi, r->easy);
 
+    if (list_linked(&r->rate_link))
+        list_remove(&r->rate_link);
+    r->rate_wait = 0;
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
     http_easy_pool_put(c->easies, r->easy);
@@ -606,6 +701,12 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
     r->retry_after[0] = r->content_range[0] = '\0';
     r->paused = 0;
+    r->cert_refused = 0;
+    r->rate_wait = 0;
+    r->rate_seen = 0;
+    list_init(&r->rate_link);
+    free(r->disposition);
+    r->disposition = NULL;
     r->is_2xx = -1;
     r->easy = easy;
     r->client = c;
@@ -656,9 +757,82 @@ void http_req_resume(http_req_t *r)
     if (!r->paused || !r->easy)
         return;
     r->paused = 0;
+    if (r->rate_wait)
+        return;                      /* --limit-rate's timer resumes it */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
     if (rc != CURLE_OK)
         fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+}
+
+/* ---- --limit-rate: the run's budget on the loop ------------------------------------------- */
+
+/* Every transfer charges what it received to the one budget (bytes on the wire, as
+ * CURLINFO_SIZE_DOWNLOAD_T counts them: before any content decoding). While the budget is spent,
+ * a transfer that delivers more is paused (curl keeps the bytes and stops reading its socket) and
+ * queued; one timer resumes the queue oldest first as the budget refills. Slow transfers thus
+ * never waste the share of fast ones (dividing the rate by the transfers in flight would), and
+ * a transfer waits at most about one turn of the queue. */
+static void http_on_rate_timer(uv_timer_t *t);
+
+static int http_rate_arm(http_client_t *c, uint64_t wait_ns)
+{
+    return uv_timer_start(&c->rate_timer, http_on_rate_timer, (wait_ns + 999999) / 1000000, 0);
+}
+
+/* 1 when r must pause for the budget (it is then queued); 0 to go on. */
+static int http_rate_hold(http_req_t *r)
+{
+    http_client_t *c = r->client;
+    curl_off_t got = 0;
+    uint64_t now, wait;
+
+    if (!c || !c->opts.rate)
+        return 0;                    /* the blocking modes charge from their progress callback */
+    if (curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &got) != CURLE_OK)
+        got = r->rate_seen;
+    if (got < r->rate_seen)
+        r->rate_seen = 0;            /* a new response (a redirect hop) counts from zero */
+    now = uv_hrtime();
+    http_rate_charge(c->opts.rate, (uint64_t)(got - r->rate_seen), now);
+    r->rate_seen = got;
+    wait = http_rate_wait(c->opts.rate, now);
+    if (wait == 0)
+        return 0;
+    /* Arm before queueing: a transfer that could never be woken must not pause. */
+    if (!uv_is_active((uv_handle_t *)&c->rate_timer) && http_rate_arm(c, wait) < 0)
+        return 0;
+    r->rate_wait = 1;
+    list_insert_tail(&c->rate_waiting, &r->rate_link);
+    return 1;
+}
+
+static void http_on_rate_timer(uv_timer_t *t)
+{
+    http_client_t *c = t->data;
+    uint64_t wait = 0;
+
+    while (!list_empty(&c->rate_waiting) && (wait = http_rate_wait(c->opts.rate, uv_hrtime())) == 0) {
+        http_req_t *r = container_of(list_pop_head(&c->rate_waiting), http_req_t, rate_link);
+        CURLcode rc;
+
+        r->rate_wait = 0;
+        if (r->paused)
+            continue;                /* its sink paused it too: the sink's drain resumes it */
+        /* curl may hand the held bytes over right here: they charge the budget, and a transfer
+         * that overdraws it is queued again at the tail. */
+        rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
+        if (rc != CURLE_OK)
+            fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+    }
+    if (!list_empty(&c->rate_waiting) && http_rate_arm(c, wait ? wait : 1000000) < 0) {
+        /* Cannot wait: let everyone go rather than pause for ever. */
+        while (!list_empty(&c->rate_waiting)) {
+            http_req_t *r = container_of(list_pop_head(&c->rate_waiting), http_req_t, rate_link);
+            r->rate_wait = 0;
+            if (!r->paused && curl_easy_pause(r->easy, CURLPAUSE_CONT) != CURLE_OK)
+                fprintf(stderr, "gather: curl_easy_pause failed\n");
+        }
+    }
 }
 
 /* ---- client -------------------------------------------------------------------------------- */
@@ -666,6 +840,15 @@ void http_req_resume(http_req_t *r)
 long http_client_active(const http_client_t *c)
 {
     return c->active;
+}
+
+/* Frees the client once its last timer is closed. */
+static void http_client_on_close(uv_handle_t *h)
+{
+    http_client_t *c = h->data;
+
+    if (--c->open_handles == 0)
+        free(c);
 }
 
 http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
@@ -696,10 +879,22 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     if (opts->max_connections > 0 &&
         curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK)
         goto error;
+    list_init(&c->rate_waiting);
     *result = uv_timer_init(c->loop, &c->timer);
     if (*result < 0)
         goto error;
     c->timer.data = c;
+    c->open_handles = 1;
+    if ((*result = uv_timer_init(c->loop, &c->rate_timer)) < 0) {
+        /* The first timer is a loop handle now: c is freed by its close callback. */
+        http_easy_pool_free(c->easies);
+        curl_multi_cleanup(c->multi);
+        curl_share_cleanup(c->share);
+        uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+        return NULL;
+    }
+    c->rate_timer.data = c;
+    c->open_handles = 2;
     *result = 0;
     return c;
 
@@ -713,10 +908,6 @@ error:
     return NULL;
 }
 
-static void http_client_on_close(uv_handle_t *h)
-{
-    free(h->data);
-}
 
 void http_client_close(http_client_t *c)
 {
@@ -742,5 +933,7 @@ void http_client_close(http_client_t *c)
     free(c->socks);
     c->socks = NULL;
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->rate_timer);
     uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+    uv_close((uv_handle_t *)&c->rate_timer, http_client_on_close);
 }
