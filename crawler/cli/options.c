@@ -476,7 +476,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_PROXY: o->http.proxy = arg; return check_proxy(name, arg);
     case OPT_NOPROXY: o->http.noproxy = arg; return 0;
     case OPT_LIMIT_RATE: return parse_bytes(name, arg, &o->limit_rate);
-    case OPT_LIMIT_RATE_EACH: return parse_bytes(name, arg, &o->http.max_recv_speed);
+    case OPT_LIMIT_RATE_EACH: return parse_bytes(name, arg, &o->http.rate_each);
     }
     return -1;
 }

@@ -14,6 +14,10 @@ void crawl_retry_init(crawl_retry_t *p, long retries, long base_ms, long max_wai
 
 int crawl_retry_wanted(const http_req_t *r)
 {
+    /* A proxy that refused the tunnel (403: a port it does not allow) will refuse it again. */
+    if (r->code != CURLE_OK && r->proxy_status >= 400 && r->proxy_status < 500 &&
+        r->proxy_status != 408 && r->proxy_status != 429)
+        return 0;
     switch (r->code) {
     case CURLE_OK:
         return r->status == 408 || r->status == 429 || (r->status >= 500 && r->status <= 599);

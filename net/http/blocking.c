@@ -21,15 +21,27 @@
  * it is overdrawn (this thread has nothing else to do; curl reads nothing meanwhile). */
 static void blocking_rate(http_blocking_t *b, curl_off_t dlnow)
 {
-    uint64_t wait;
+    uint64_t wait, now = uv_hrtime(), delta;
 
     if (dlnow < b->rate_seen)
         b->rate_seen = 0;            /* a new response (a redirect hop) counts from zero */
-    http_rate_charge(b->rate, (uint64_t)(dlnow - b->rate_seen), uv_hrtime());
+    delta = (uint64_t)(dlnow - b->rate_seen);
     b->rate_seen = dlnow;
-    while ((wait = http_rate_wait(b->rate, uv_hrtime())) > 0 && !(b->interrupted && *b->interrupted)) {
+    if (b->rate)
+        http_rate_charge(b->rate, delta, now);
+    if (b->rate_each > 0)
+        http_rate_tat_charge(&b->rate_tat, b->rate_each, delta, now);
+    for (;;) {
         struct timespec ts;
+        uint64_t own;
 
+        now = uv_hrtime();
+        wait = b->rate ? http_rate_wait(b->rate, now) : 0;
+        own = b->rate_each > 0 ? http_rate_tat_wait(b->rate_tat, now) : 0;
+        if (own > wait)
+            wait = own;
+        if (wait == 0 || (b->interrupted && *b->interrupted))
+            break;
         if (wait > BLOCKING_RATE_SLICE_NS)
             wait = BLOCKING_RATE_SLICE_NS;
         ts.tv_sec = 0;
@@ -44,7 +56,7 @@ static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t d
     http_blocking_t *b = userdata;
 
     (void)dltotal; (void)ultotal; (void)ulnow;
-    if (b->rate)
+    if (b->rate || b->rate_each > 0)
         blocking_rate(b, dlnow);
     return b->interrupted && *b->interrupted ? 1 : 0;
 }
@@ -90,6 +102,8 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->created = 0;
     b->disk_error = 0;
     b->rate = http_easy_pool_opts(pool)->rate;
+    b->rate_each = http_easy_pool_opts(pool)->rate_each;
+    b->rate_tat = 0;
     b->rate_seen = 0;
     memset(&b->req, 0, sizeof(b->req));
     b->req.url = b->url;
@@ -108,7 +122,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted || b->rate ? 0L : 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted || b->rate || b->rate_each > 0 ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
         code = CURLE_FAILED_INIT;

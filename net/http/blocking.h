@@ -31,14 +31,17 @@ typedef struct http_blocking {
     int fd;
     int created;
     http_rate_t *rate;          /* the pool's --limit-rate budget, or NULL */
-    curl_off_t rate_seen;       /* bytes of this response already charged to it */
+    curl_off_t rate_each;       /* the pool's --limit-rate-each, 0: none */
+    uint64_t rate_tat;          /* this transfer's own budget (rate.h) */
+    curl_off_t rate_seen;       /* bytes of this response already charged to them */
 } http_blocking_t;
 
 /* Runs b's transfer to completion on the calling thread, streaming the body into relpath.part
  * and renaming it on success; on failure no file is left under either name. Returns 0; the
- * outcome is in b->req and b->disk_error. With the pool's options' --limit-rate budget, the
- * thread sleeps (in slices that notice b->interrupted) whenever the run has received more than
- * the budget allows: in --mode threads every thread charges the same budget. */
+ * outcome is in b->req and b->disk_error. With the pool's options' --limit-rate budget (or
+ * --limit-rate-each), the thread sleeps (in slices that notice b->interrupted) whenever the run
+ * (or the transfer) has received more than the budget allows: in --mode threads every thread
+ * charges the same run budget. */
 int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b);
 
 #endif

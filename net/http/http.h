@@ -36,7 +36,7 @@ typedef struct http_opts {
     const char *proxy;          /* --proxy URL; "": no proxy, whatever the environment says */
     const char *noproxy;        /* --noproxy LIST, instead of NO_PROXY */
     /* rates in bytes/s */
-    curl_off_t max_recv_speed;  /* --limit-rate-each: per transfer (libcurl's); 0: none */
+    curl_off_t rate_each;       /* --limit-rate-each: per transfer; 0: none */
     http_rate_t *rate;          /* --limit-rate: the run's shared budget (borrowed); NULL: none */
 } http_opts_t;
 
@@ -108,9 +108,11 @@ typedef struct http_req {
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
     curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
-    list_t rate_link;           /* in the client's queue of transfers waiting for --limit-rate */
-    int rate_wait;              /* paused by --limit-rate (the sink's pause is `paused`) */
-    curl_off_t rate_seen;       /* received bytes already charged to the run's budget */
+    list_t rate_link;           /* in the client's queue of transfers waiting for a budget */
+    int rate_wait;              /* paused by --limit-rate[-each] (the sink's pause is `paused`) */
+    curl_off_t rate_seen;       /* received bytes already charged to the budgets */
+    uint64_t rate_tat;          /* --limit-rate-each: this transfer's budget (rate.h) */
+    uint64_t rate_wake;         /* uv_hrtime() from which its own budget lets it go on */
 } http_req_t;
 
 /* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.

@@ -1,5 +1,4 @@
-/* http_rate: the run's byte budget (GCRA: tat is when the bytes charged so far would have been
- * received at exactly the rate; a caller waits while tat runs more than the burst ahead). */
+/* http_rate: GCRA budgets (see rate.h), and the run's shared one behind a mutex. */
 #include "net/http/rate.h"
 
 #include <pthread.h>
@@ -8,8 +7,24 @@
 struct http_rate {
     pthread_mutex_t lock;
     curl_off_t bytes_per_s;
-    uint64_t tat;               /* ns on the caller's clock; 0 before the first charge */
+    uint64_t tat;
 };
+
+void http_rate_tat_charge(uint64_t *tat, curl_off_t bytes_per_s, uint64_t n, uint64_t now_ns)
+{
+    /* long double: n * 1e9 passes 64 bits from 18 GB in one charge, which a progress callback
+     * after a long stall could in principle hand over. */
+    uint64_t cost = (uint64_t)((long double)n * 1e9L / (long double)bytes_per_s);
+
+    if (*tat < now_ns)
+        *tat = now_ns;           /* an idle budget saves up no more than the burst */
+    *tat += cost;
+}
+
+uint64_t http_rate_tat_wait(uint64_t tat, uint64_t now_ns)
+{
+    return tat > now_ns + HTTP_RATE_BURST_NS ? tat - now_ns - HTTP_RATE_BURST_NS : 0;
+}
 
 http_rate_t *http_rate_new(curl_off_t bytes_per_s)
 {
@@ -38,29 +53,17 @@ void http_rate_free(http_rate_t *rl)
 
 void http_rate_charge(http_rate_t *rl, uint64_t n, uint64_t now_ns)
 {
-    /* n * 1e9 overflows 64 bits only past 18 GB in one charge: a write callback hands out
-     * at most CURLOPT_BUFFERSIZE, a progress callback what arrived since the last one. */
-    uint64_t cost = (uint64_t)((long double)n * 1e9L / (long double)rl->bytes_per_s);
-
     pthread_mutex_lock(&rl->lock);
-    if (rl->tat < now_ns)
-        rl->tat = now_ns;      /* an idle budget does not save up more than the burst */
-    rl->tat += cost;
+    http_rate_tat_charge(&rl->tat, rl->bytes_per_s, n, now_ns);
     pthread_mutex_unlock(&rl->lock);
 }
 
 uint64_t http_rate_wait(http_rate_t *rl, uint64_t now_ns)
 {
-    uint64_t wait = 0;
+    uint64_t wait;
 
     pthread_mutex_lock(&rl->lock);
-    if (rl->tat > now_ns + HTTP_RATE_BURST_NS)
-        wait = rl->tat - now_ns - HTTP_RATE_BURST_NS;
+    wait = http_rate_tat_wait(rl->tat, now_ns);
     pthread_mutex_unlock(&rl->lock);
     return wait;
-}
-
-curl_off_t http_rate_bytes_per_s(const http_rate_t *rl)
-{
-    return rl->bytes_per_s;
 }
