@@ -345,7 +345,8 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
      * reaches us as a handshake or read error. */
     if ((r->code == CURLE_SSL_CONNECT_ERROR || r->code == CURLE_RECV_ERROR) &&
         strstr(r->error, "alert certificate required")) {
-        snprintf(buf, n, "TLS: the server requires a client certificate (--cert FILE): %s", r->error);
+        snprintf(buf, n, "TLS error: the server requires a client certificate (--cert FILE): %s",
+                 r->error);
         return buf;
     }
     /* A proxy answered CONNECT with something else than 2xx (libcurl 7.88 reports a read
@@ -428,18 +429,18 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
         /* The usual cause is a private CA: say which options trust one. */
-        snprintf(buf, n, "TLS: the server's certificate is not trusted: %s (a private CA: "
+        snprintf(buf, n, "TLS error: the server's certificate is not trusted: %s (a private CA: "
                  "--cacert FILE or --capath DIR)", r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     case CURLE_SSL_CONNECT_ERROR:
         snprintf(buf, n, "TLS error: %s", r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     case CURLE_SSL_CACERT_BADFILE:
-        snprintf(buf, n, "TLS: cannot use the CA certificates: %s",
+        snprintf(buf, n, "TLS error: cannot use the CA certificates: %s",
                  r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     case CURLE_SSL_CERTPROBLEM:
-        snprintf(buf, n, "TLS: cannot use the client certificate (--cert, --key): %s",
+        snprintf(buf, n, "TLS error: cannot use the client certificate (--cert, --key): %s",
                  r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     default:

@@ -45,7 +45,7 @@ test_private_ca_refused_without_cacert() {
     gather get -q -o out --retries 0 "$NBASE/f1.bin" 2>err.txt || rc=$?
     cat err.txt
     assert_eq "$rc" 1 "exit status"
-    grep -q "^$NBASE/f1.bin: TLS: the server's certificate is not trusted: .*--cacert FILE" err.txt
+    grep -q "^$NBASE/f1.bin: TLS error: the server's certificate is not trusted: .*--cacert FILE" err.txt
     assert_absent out/f1.bin out/f1.bin.part
     assert_eq "$(log_lines)" 0 "requests nginx saw (the handshake failed first)"
     # a CA that did not sign the server's certificate is refused too
@@ -120,7 +120,7 @@ test_client_certificate_required() {
         "$NBASE2/f1.bin" 2>err.txt || rc=$?
     cat err.txt
     assert_eq "$rc" 1 "exit status"
-    grep -q "^$NBASE2/f1.bin: TLS: cannot use the client certificate (--cert, --key)" err.txt
+    grep -q "^$NBASE2/f1.bin: TLS error: cannot use the client certificate (--cert, --key)" err.txt
     rc=0
     gather get -q -o bad --key "$TMP/ca/client.key" "$NBASE2/f1.bin" 2>err.txt || rc=$?
     assert_eq "$rc" 2 "exit status: --key without --cert"
