@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +192,15 @@ static int path_is_reserved(const char *name, size_t len)
     return 0;
 }
 
-/* Decodes the len bytes at src into dst and cleans them as store_path_from_url describes (all
- * but the length limit). dst needs len + 1 bytes and may equal src; len must be at least 1.
- * Returns the length written, at least 1; the result is valid UTF-8. */
-static size_t path_clean(const char *src, size_t len, char *dst)
+/* The job's own files (storage/state.h's STORE_STATE_FILE and SQLite's -wal, -shm, -journal
+ * beside it) start with this: a name that does gets a leading '_' so that no download can
+ * replace the state database. */
+#define PATH_STATE_PREFIX ".gather.db"
+
+/* Decodes (when decode is set) the len bytes at src into dst and cleans them as
+ * store_path_from_url describes (all but the length limit). dst needs len + 1 bytes and may equal
+ * src; len must be at least 1. Returns the length written, at least 1; the result is valid UTF-8. */
+static size_t path_clean(const char *src, size_t len, char *dst, int decode)
 {
     unsigned char *d = (unsigned char *)dst;
     size_t n = 0;
@@ -204,7 +210,7 @@ static size_t path_clean(const char *src, size_t len, char *dst)
         int hi;
         int lo;
 
-        if (src[i] == '%' && i + 2 < len &&
+        if (decode && src[i] == '%' && i + 2 < len &&
             (hi = path_hexval((unsigned char)src[i + 1])) >= 0 &&
             (lo = path_hexval((unsigned char)src[i + 2])) >= 0) {
             d[n++] = (unsigned char)(hi << 4 | lo);
@@ -231,7 +237,9 @@ static size_t path_clean(const char *src, size_t len, char *dst)
         dots += d[i] == '.';
     if (dots == n) {
         memset(d, '_', n);
-    } else if (path_is_reserved(dst, n)) {
+    } else if (path_is_reserved(dst, n) ||
+               (n >= strlen(PATH_STATE_PREFIX) &&
+                memcmp(dst, PATH_STATE_PREFIX, strlen(PATH_STATE_PREFIX)) == 0)) {
         memmove(d + 1, d, n);
         d[0] = '_';
         n++;
@@ -361,7 +369,7 @@ static int path_append_host(struct path_buf *pb, const struct path_url *parts, c
 
         scratch[i] = c == ':' ? '-' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
-    n = path_clean(scratch, len, scratch);
+    n = path_clean(scratch, len, scratch, 1);
     if (parts->port) {
         size_t plen = strlen(parts->port);
 
@@ -413,7 +421,7 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
             size_t n = (size_t)(end - seg);
 
             if (n > 0) {
-                n = path_clean(seg, n, scratch);
+                n = path_clean(seg, n, scratch, 1);
                 result = path_append_name(&pb, scratch, n, "", url_suffix);
                 if (result < 0)
                     goto cleanup;
@@ -424,7 +432,7 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
     if (*last == '\0') {
         result = path_append_name(&pb, PATH_INDEX, strlen(PATH_INDEX), query_suffix, url_suffix);
     } else {
-        size_t n = path_clean(last, strlen(last), scratch);
+        size_t n = path_clean(last, strlen(last), scratch, 1);
 
         result = path_append_name(&pb, scratch, n, query_suffix, url_suffix);
     }
@@ -439,6 +447,245 @@ cleanup:
     free(scratch);
     path_url_release(&parts);
     return result;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Content-Disposition                                                                         */
+/* ------------------------------------------------------------------------------------------- */
+
+static int path_is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* One parameter value at *p (a quoted-string with its backslash escapes, or a token up to ';'),
+ * unquoted into out (cap bytes, value + NUL always fit: cap is the header's length + 1). Moves
+ * *p past it. Returns the length. */
+static size_t path_cd_value(const char **p, char *out)
+{
+    const char *v = *p;
+    size_t n = 0;
+
+    if (*v == '"') {
+        for (v++; *v && *v != '"'; v++) {
+            if (*v == '\\' && v[1])
+                v++;
+            out[n++] = *v;
+        }
+        if (*v == '"')
+            v++;
+        while (*v && *v != ';')
+            v++;                         /* junk after the closing quote */
+    } else {
+        while (*v && *v != ';')
+            out[n++] = *v++;
+        while (n > 0 && path_is_space(out[n - 1]))
+            n--;
+    }
+    out[n] = '\0';
+    *p = v;
+    return n;
+}
+
+/* An RFC 8187 ext-value (charset'language'pct-encoded, len bytes in v, which holds cap) decoded
+ * in place to UTF-8; its length (less than cap), or 0 for a charset other than UTF-8 and
+ * ISO-8859-1 (the two RFC 8187 requires). */
+static size_t path_cd_ext(char *v, size_t len, size_t cap)
+{
+    char *q1 = memchr(v, '\'', len);
+    char *q2 = q1 ? memchr(q1 + 1, '\'', len - (size_t)(q1 + 1 - v)) : NULL;
+    int latin1;
+    size_t n = 0;
+    const char *src;
+    size_t srclen;
+    unsigned char *tmp;
+
+    if (!q2)
+        return 0;
+    if ((size_t)(q1 - v) == 5 && strncasecmp(v, "UTF-8", 5) == 0)
+        latin1 = 0;
+    else if ((size_t)(q1 - v) == 10 && strncasecmp(v, "ISO-8859-1", 10) == 0)
+        latin1 = 1;
+    else
+        return 0;
+    src = q2 + 1;
+    srclen = len - (size_t)(src - v);
+    /* Decoding only shrinks, but Latin-1 bytes grow to two UTF-8 bytes: decode into a copy. */
+    if (!(tmp = malloc(srclen + 1)))
+        return 0;
+    for (size_t i = 0; i < srclen; i++) {
+        int hi, lo;
+
+        if (src[i] == '%' && i + 2 < srclen &&
+            (hi = path_hexval((unsigned char)src[i + 1])) >= 0 &&
+            (lo = path_hexval((unsigned char)src[i + 2])) >= 0) {
+            tmp[n++] = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            tmp[n++] = (unsigned char)src[i];
+        }
+    }
+    if (!latin1) {
+        memcpy(v, tmp, n);
+    } else {
+        size_t m = 0;
+        /* Each byte may grow to two: a name cut short here is still a clean name. */
+        for (size_t i = 0; i < n && m + 2 < cap; i++) {
+            if (tmp[i] < 0x80) {
+                v[m++] = (char)tmp[i];
+            } else {
+                v[m++] = (char)(0xc0 | tmp[i] >> 6);
+                v[m++] = (char)(0x80 | (tmp[i] & 0x3f));
+            }
+        }
+        n = m;
+    }
+    free(tmp);
+    return n;
+}
+
+/* The file name a Content-Disposition value gives, decoded (filename* before filename), into a
+ * new buffer: *name and its length; NULL when there is none. */
+static char *path_cd_filename(const char *value, size_t *len)
+{
+    size_t cap = strlen(value) + 1;
+    char *plain = malloc(cap), *ext = malloc(cap), *pname = malloc(cap);
+    size_t nplain = 0, next = 0;
+    int have_plain = 0;
+    const char *p = value;
+    char *result = NULL;
+
+    if (!plain || !ext || !pname)
+        goto cleanup;
+    p += strcspn(p, ";");                    /* the disposition type: attachment, inline, ... */
+    while (*p == ';') {
+        size_t n = 0;
+
+        p++;
+        while (path_is_space(*p))
+            p++;
+        while (*p && *p != '=' && *p != ';')
+            pname[n++] = *p++;
+        while (n > 0 && path_is_space(pname[n - 1]))
+            n--;
+        pname[n] = '\0';
+        if (*p != '=')
+            continue;
+        p++;
+        while (path_is_space(*p))
+            p++;
+        if (strcasecmp(pname, "filename*") == 0 && next == 0) {
+            next = path_cd_value(&p, ext);
+            next = path_cd_ext(ext, next, cap);
+        } else if (strcasecmp(pname, "filename") == 0 && !have_plain) {
+            nplain = path_cd_value(&p, plain);
+            have_plain = 1;
+        } else {
+            path_cd_value(&p, pname);        /* another parameter: skipped */
+        }
+    }
+    if (next > 0) {
+        result = ext;
+        ext = NULL;
+        *len = next;
+    } else if (nplain > 0) {
+        result = plain;
+        plain = NULL;
+        *len = nplain;
+    }
+cleanup:
+    free(plain);
+    free(ext);
+    free(pname);
+    return result;
+}
+
+int store_path_from_disposition(const char *value, const char *url, store_layout_t layout,
+                                char *out, size_t outsz)
+{
+    int result;
+    size_t len = 0;
+    char *name = NULL;
+    const char *leaf;
+    char base[STORE_PATH_SIZE];
+    char url_suffix[PATH_SUFFIX_SIZE];
+    struct path_buf pb = {.len = 0};
+    const char *slash;
+
+    if (out && outsz > 0)
+        out[0] = '\0';
+    if (!value || !url || !out) {
+        result = -EINVAL;
+        goto cleanup;
+    }
+    result = store_path_from_url(url, layout, base, sizeof(base));
+    if (result < 0)
+        goto cleanup;
+    if (!(name = path_cd_filename(value, &len))) {
+        result = -ENOENT;
+        goto cleanup;
+    }
+    /* The last segment only, as curl -J and wget do: a name is not a place. A NUL (from %00)
+     * ends nothing here: path_clean makes it '_'. */
+    leaf = name;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '/' || name[i] == '\\')
+            leaf = name + i + 1;
+    }
+    len -= (size_t)(leaf - name);
+    while (len > 0 && (leaf[0] == ' ' || leaf[0] == '\t')) {
+        leaf++;
+        len--;
+    }
+    while (len > 0 && (leaf[len - 1] == ' ' || leaf[len - 1] == '\t'))
+        len--;
+    if (len == 0) {
+        result = -ENOENT;
+        goto cleanup;
+    }
+    memmove(name, leaf, len);
+    len = path_clean(name, len, name, 0);
+    /* Where the URL's own file would go: its folders in the tree layout, none in the flat one. */
+    if ((slash = strrchr(base, '/'))) {
+        pb.len = (size_t)(slash - base);
+        memcpy(pb.text, base, pb.len);
+        pb.text[pb.len] = '\0';
+    }
+    path_suffix(store_hash64(url, strlen(url)), url_suffix);
+    result = path_append_name(&pb, name, len, "", url_suffix);
+    if (result < 0)
+        goto cleanup;
+    if (pb.len + 1 > outsz) {
+        result = -ERANGE;
+        goto cleanup;
+    }
+    memcpy(out, pb.text, pb.len + 1);
+cleanup:
+    free(name);
+    return result;
+}
+
+int store_path_is_safe(const char *path)
+{
+    const unsigned char *p = (const unsigned char *)path;
+    size_t len, seg = 0;
+
+    if (!path || !*path || (len = strlen(path)) > STORE_PATH_MAX)
+        return 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            size_t n = i - seg;
+            if (n == 0 || n > STORE_NAME_MAX || (n == 1 && p[seg] == '.') ||
+                (n == 2 && p[seg] == '.' && p[seg + 1] == '.') ||
+                (n >= strlen(PATH_STATE_PREFIX) &&
+                 memcmp(p + seg, PATH_STATE_PREFIX, strlen(PATH_STATE_PREFIX)) == 0))
+                return 0;
+            seg = i + 1;
+        } else if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\') {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int store_layout_parse(const char *name, store_layout_t *out)
@@ -460,8 +707,10 @@ int store_layout_parse(const char *name, store_layout_t *out)
 /* ------------------------------------------------------------------------------------------- */
 
 /* Two sets of 64-bit hashes (storage/seen.h): the paths taken, and the (path, URL) pairs given,
- * so asking again for the same URL gives the same name. 16 bytes per name. */
+ * so asking again for the same URL gives the same name. 16 bytes per name. The lock lets the pool
+ * threads of --mode threads name files from Content-Disposition while the loop names others. */
 struct store_names {
+    pthread_mutex_t lock;
     store_seen_t *taken;
     store_seen_t *given;
 };
@@ -484,6 +733,10 @@ store_names_t *store_names_new(void)
 
     if (!names)
         return NULL;
+    if (pthread_mutex_init(&names->lock, NULL) != 0) {
+        free(names);
+        return NULL;
+    }
     names->taken = store_seen_new(NAMES_MIN_SLOTS);
     names->given = store_seen_new(NAMES_MIN_SLOTS);
     if (!names->taken || !names->given) {
@@ -499,6 +752,7 @@ void store_names_free(store_names_t *names)
         return;
     store_seen_free(names->taken);
     store_seen_free(names->given);
+    pthread_mutex_destroy(&names->lock);
     free(names);
 }
 
@@ -525,32 +779,26 @@ cleanup:
 int store_names_claim(store_names_t *names, const char *url, const char *path)
 {
     uint64_t key = store_hash64(path, strlen(path));
-    int result = store_seen_add_hash(names->given, names_pair(key, store_hash64(url, strlen(url))));
+    int result;
 
+    pthread_mutex_lock(&names->lock);
+    result = store_seen_add_hash(names->given, names_pair(key, store_hash64(url, strlen(url))));
     /* A pair without its path taken changes no answer, so a failure here leaves none changed. */
     if (result >= 0)
         result = store_seen_add_hash(names->taken, key);
+    pthread_mutex_unlock(&names->lock);
     return result < 0 ? result : 0;
 }
 
-int store_path_unique(store_names_t *names, const char *url, store_layout_t layout, char *out,
-                      size_t outsz)
+/* The unique name for url starting from path (store_path_unique's rules), with names locked. */
+static int names_unique(store_names_t *names, const char *url, const char *path, char *out,
+                        size_t outsz)
 {
     int result = 0;
-    char path[STORE_PATH_SIZE];
     char cand[STORE_PATH_SIZE];
     const char *given = NULL;
     uint64_t url_hash;
 
-    if (out && outsz > 0)
-        out[0] = '\0';
-    if (!names || !out) {
-        result = -EINVAL;
-        goto cleanup;
-    }
-    result = store_path_from_url(url, layout, path, sizeof(path));
-    if (result < 0)
-        goto cleanup;
     url_hash = store_hash64(url, strlen(url));
     for (uint64_t k = 0; k < NAMES_TRIES && !given; k++) {
         const char *attempt = path;
@@ -601,5 +849,39 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
     }
     memcpy(out, given, strlen(given) + 1);
 cleanup:
+    return result;
+}
+
+int store_path_unique(store_names_t *names, const char *url, store_layout_t layout, char *out,
+                      size_t outsz)
+{
+    int result;
+    char path[STORE_PATH_SIZE];
+
+    if (out && outsz > 0)
+        out[0] = '\0';
+    if (!names || !out)
+        return -EINVAL;
+    result = store_path_from_url(url, layout, path, sizeof(path));
+    if (result < 0)
+        return result;
+    pthread_mutex_lock(&names->lock);
+    result = names_unique(names, url, path, out, outsz);
+    pthread_mutex_unlock(&names->lock);
+    return result;
+}
+
+int store_path_unique_path(store_names_t *names, const char *url, const char *path, char *out,
+                           size_t outsz)
+{
+    int result;
+
+    if (out && outsz > 0)
+        out[0] = '\0';
+    if (!names || !out || !url || !path || !*path || strlen(path) > STORE_PATH_MAX)
+        return -EINVAL;
+    pthread_mutex_lock(&names->lock);
+    result = names_unique(names, url, path, out, outsz);
+    pthread_mutex_unlock(&names->lock);
     return result;
 }

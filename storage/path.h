@@ -39,15 +39,33 @@ int store_layout_parse(const char *name, store_layout_t *out);
  * 2 to 16 bytes long. In the tree layout the host is lowercased, IPv6 brackets are dropped and ':'
  * becomes '-' ([::1] -> "--1"; the zone id is ignored), a non-default port is joined with '_'
  * (h_8080), and a non-empty query is folded into "-<hex8 of the query>" before the extension.
- * The flat layout ignores host, port and query.
+ * The flat layout ignores host, port and query. A segment that starts with ".gather.db" (the
+ * job's state database and SQLite's files beside it) gets a leading '_', so that no URL can
+ * replace them.
  *
  * Returns 0; -EINVAL for a URL that is not absolute http(s) or that curl cannot parse;
  * -ENAMETOOLONG when the path would exceed STORE_PATH_MAX; -ERANGE when it does not fit in
  * outsz; -ENOMEM. On failure out holds "" (if outsz > 0). */
 int store_path_from_url(const char *url, store_layout_t layout, char *out, size_t outsz);
 
+/* The path a Content-Disposition header value names for url: its filename*= parameter (RFC 8187,
+ * UTF-8 or ISO-8859-1, percent-encoded) or else its filename= (a token or quoted-string, not
+ * percent-decoded), as RFC 6266 says; only the part after the last '/' or '\\' (as curl -J and
+ * wget keep it), spaces around it dropped, cleaned exactly as a URL's last segment (the same
+ * rules and limits as store_path_from_url; a name cut for length gets the URL's suffix), and put
+ * where the URL's own file would go (its host and folders in the tree layout).
+ * Returns 0; -ENOENT when the value names no file (or only folders); the errors of
+ * store_path_from_url. On failure out holds "". */
+int store_path_from_disposition(const char *value, const char *url, store_layout_t layout,
+                                char *out, size_t outsz);
+
+/* 1 when path (read back from somewhere a user can edit: the state database) keeps the promises
+ * above: relative, no empty, "." or ".." segment, no control byte or '\\', no state file, within
+ * the length limits. 0 otherwise. */
+int store_path_is_safe(const char *path);
+
 /* The names already given within one job: 16 bytes per name (a hash of the path and a hash of the
- * URL that got it), never the strings. Not thread-safe. */
+ * URL that got it), never the strings. Thread-safe (a mutex). */
 typedef struct store_names store_names_t;
 
 /* A new empty set, owned by the caller and released with store_names_free. NULL when out of
@@ -72,5 +90,9 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
  * that store_path_unique gives url that path again and never gives it to another URL. Returns 0,
  * or -ENOMEM (no answer of the set has changed then). */
 int store_names_claim(store_names_t *names, const char *url, const char *path);
+/* As store_path_unique, for a path made some other way for url (store_path_from_disposition):
+ * the same suffixes when another URL has it. -EINVAL for an empty or over-long path. */
+int store_path_unique_path(store_names_t *names, const char *url, const char *path, char *out,
+                           size_t outsz);
 
 #endif

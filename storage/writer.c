@@ -353,6 +353,19 @@ future_t *store_writer_abort(store_writer_t *w, int keep_part)
     return writer_end(w, END_ABORT);
 }
 
+int store_writer_rename(store_writer_t *w, const char *relpath)
+{
+    char *copy;
+
+    if (w->touched || w->busy || w->head || w->offset || w->end != END_NONE)
+        return -EBUSY;
+    if (!(copy = strdup(relpath)))
+        return -ENOMEM;
+    free(w->relpath);
+    w->relpath = copy;
+    return 0;
+}
+
 void store_writer_resume(store_writer_t *w, uint64_t offset)
 {
     w->offset = offset;

@@ -16,6 +16,11 @@ typedef struct store_writer store_writer_t;
  * bytes or the commit. dirfd is borrowed and must stay open until the writer is freed. */
 store_writer_t *store_writer_new(sched_t *s, int dirfd, const char *relpath, int do_fsync);
 
+/* Points the writer at another relpath (copied), as long as nothing has reached the disk or
+ * the queue: a name learnt from the answer's first byte (Content-Disposition). 0, -EBUSY once a
+ * byte was written, queued or a resume offset set, or -ENOMEM (the old name stays). */
+int store_writer_rename(store_writer_t *w, const char *relpath);
+
 /* Continue an existing NAME.part after its first `offset` bytes (they are re-read to hash them)
  * instead of starting empty. Call before any byte is written; offset 0 means start afresh. */
 void store_writer_resume(store_writer_t *w, uint64_t offset);

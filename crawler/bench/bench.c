@@ -191,6 +191,20 @@ static void argv_common(struct bench_argv *a, const crawl_options_t *o)
     }
     if (o->http.insecure)
         argv_add(a, "--insecure");
+    {
+        /* TLS and proxy settings (a CA from the environment too: the child would read it alike) */
+        const struct { const char *opt, *value; } pass[] = {
+            { "--cacert", o->http.ca_file }, { "--capath", o->http.ca_path },
+            { "--cert", o->http.client_cert }, { "--key", o->http.client_key },
+            { "--proxy", o->http.proxy }, { "--noproxy", o->http.noproxy },
+        };
+        for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+            if (pass[i].value) {
+                argv_add(a, "%s", pass[i].opt);
+                argv_add(a, "%s", pass[i].value);
+            }
+        }
+    }
     /* A retry's random backoff would blur the timings, and sync mode would not retry alike. */
     argv_add(a, "--retries");
     argv_add(a, "0");

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "parse/html.h"
 
@@ -19,7 +21,8 @@ enum {
     OPT_INCLUDE, OPT_EXCLUDE, OPT_ACCEPT, OPT_REJECT, OPT_ACCEPT_TYPE, OPT_MAX_PAGES,
     OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
     OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
-    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING
+    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_CACERT, OPT_CAPATH, OPT_CERT,
+    OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION
 };
 
 #define G CRAWL_CMD_GET
@@ -50,6 +53,15 @@ static const struct {
     { { "min-speed-time", required_argument, NULL, OPT_MIN_SPEED_TIME }, G | C | B },
     { { "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE }, G | C },
     { { "timestamping", no_argument, NULL, OPT_TIMESTAMPING }, G },
+    { { "content-disposition", no_argument, NULL, OPT_CONTENT_DISPOSITION }, G },
+    { { "cacert", required_argument, NULL, OPT_CACERT }, G | C | B },
+    { { "capath", required_argument, NULL, OPT_CAPATH }, G | C | B },
+    { { "cert", required_argument, NULL, OPT_CERT }, G | C | B },
+    { { "key", required_argument, NULL, OPT_KEY }, G | C | B },
+    { { "proxy", required_argument, NULL, OPT_PROXY }, G | C | B },
+    { { "noproxy", required_argument, NULL, OPT_NOPROXY }, G | C | B },
+    { { "limit-rate", required_argument, NULL, OPT_LIMIT_RATE }, G | C },
+    { { "limit-rate-each", required_argument, NULL, OPT_LIMIT_RATE_EACH }, G | C },
     { { "quiet", no_argument, NULL, 'q' }, G | C | B },
     { { "verbose", no_argument, NULL, 'v' }, G | C | B },
     { { "json", no_argument, NULL, OPT_JSON }, G | C | B },
@@ -87,7 +99,9 @@ static const char usage_get[] =
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
 "      --discard           fetch but write nothing (measure the network alone)\n"
-"      --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n";
+"      --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n"
+"      --content-disposition  name each file as the server's Content-Disposition says\n"
+"                          (made safe like URL names, never outside -o)\n";
 
 static const char usage_crawl[] =
 "usage: gather crawl URL... [options]\n"
@@ -143,6 +157,16 @@ static const char usage_common[] =
 "      --user-agent S      User-Agent header (default gather/0.1)\n"
 "      --header 'K: V'     extra request header (repeatable)\n"
 "      --insecure          do not verify TLS certificates (says so on stderr)\n"
+"      --cacert FILE       trust the CA certificates in FILE (PEM) instead of the system's;\n"
+"                          default: $CURL_CA_BUNDLE, else $SSL_CERT_FILE\n"
+"      --capath DIR        trust the CA certificates in DIR (c_rehash'ed); default\n"
+"                          $SSL_CERT_DIR\n"
+"      --cert FILE         client certificate (PEM), with its key unless --key\n"
+"      --key FILE          the client certificate's private key (PEM)\n"
+"      --proxy URL         go through this proxy (http://, https://, socks5h://...; '' for\n"
+"                          none); default: $http_proxy, $https_proxy, $ALL_PROXY\n"
+"      --noproxy LIST      hosts, domains and CIDR ranges to reach directly ('*': all);\n"
+"                          default: $NO_PROXY\n"
 "      --har FILE          write every request with its timings as HTTP Archive 1.2\n"
 "                          (browser devtools import it; bench: one page per run)\n"
 "  -q, --quiet             no progress line, no per-file messages\n"
@@ -158,6 +182,9 @@ static const char usage_files[] =
 "      --min-speed B       abort a transfer slower than B bytes/s ...\n"
 "      --min-speed-time SEC  ... for SEC seconds in a row (default 30)\n"
 "      --max-filesize B    fail a body larger than B bytes (K, M, G suffixes)\n"
+"      --limit-rate RATE   receive at most RATE bytes/s in all, over every transfer of\n"
+"                          the run (k, M, G suffixes: 1024-based)\n"
+"      --limit-rate-each RATE  at most RATE bytes/s per transfer\n"
 "      --fsync             fsync each file before renaming it into place\n"
 "\n"
 "\n"
@@ -234,6 +261,80 @@ static int parse_seconds(const char *opt, const char *arg, long *ms)
         return -1;
     }
     *ms = (long)(v * 1000.0 + 0.5);
+    return 0;
+}
+
+/* A file (dir = 0) or folder (dir = 1) we can read, named by the option or variable `what`:
+ * said now rather than as the same TLS error on every URL. */
+static int check_readable(const char *what, const char *path, int dir)
+{
+    struct stat st;
+
+    if (!*path || stat(path, &st) < 0) {
+        fprintf(stderr, "gather: %s: cannot read '%s': %s\n", what, path,
+                *path ? strerror(errno) : "empty name");
+        return -1;
+    }
+    if (dir != !!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "gather: %s: '%s' is %s\n", what, path, dir ? "not a folder" : "a folder");
+        return -1;
+    }
+    if (access(path, R_OK | (dir ? X_OK : 0)) < 0) {
+        fprintf(stderr, "gather: %s: cannot read '%s': %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A proxy libcurl can use: "" (none), or a URL or host[:port] with a proxy scheme. */
+static int check_proxy(const char *opt, const char *arg)
+{
+    static const char *const schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
+                                           "socks5h" };
+    CURLU *u;
+    char *scheme = NULL;
+    int ok = 0;
+
+    if (!*arg)
+        return 0;
+    if (!(u = curl_url()))
+        return -1;
+    if (curl_url_set(u, CURLUPART_URL, arg, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK) {
+        for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+            ok |= !strstr(arg, "://") || !strcmp(scheme, schemes[i]);
+    }
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    if (!ok)
+        fprintf(stderr, "gather: %s: '%s' is not a proxy URL (http://HOST:PORT, https://, "
+                "socks5h://, ...)\n", opt, arg);
+    return ok ? 0 : -1;
+}
+
+/* Without --cacert and --capath, the CA the environment names, as curl's tool reads it:
+ * CURL_CA_BUNDLE, else SSL_CERT_DIR and SSL_CERT_FILE. (libcurl itself sets OpenSSL's CA paths
+ * explicitly, so OpenSSL's own reading of SSL_CERT_FILE never happens.) */
+static int options_ca_from_env(crawl_options_t *o)
+{
+    const char *v;
+
+    if (o->http.ca_file || o->http.ca_path || o->http.insecure)
+        return 0;
+    if ((v = getenv("CURL_CA_BUNDLE")) && *v) {
+        o->http.ca_file = v;
+        return check_readable("CURL_CA_BUNDLE", v, 0);
+    }
+    if ((v = getenv("SSL_CERT_DIR")) && *v) {
+        o->http.ca_path = v;
+        if (check_readable("SSL_CERT_DIR", v, 1) < 0)
+            return -1;
+    }
+    if ((v = getenv("SSL_CERT_FILE")) && *v) {
+        o->http.ca_file = v;
+        if (check_readable("SSL_CERT_FILE", v, 0) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -372,6 +473,15 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     }
     case OPT_MAX_FILESIZE: return parse_bytes(name, arg, &o->http.max_filesize);
     case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
+    case OPT_CONTENT_DISPOSITION: o->content_disposition = 1; return 0;
+    case OPT_CACERT: o->http.ca_file = arg; return check_readable(name, arg, 0);
+    case OPT_CAPATH: o->http.ca_path = arg; return check_readable(name, arg, 1);
+    case OPT_CERT: o->http.client_cert = arg; return check_readable(name, arg, 0);
+    case OPT_KEY: o->http.client_key = arg; return check_readable(name, arg, 0);
+    case OPT_PROXY: o->http.proxy = arg; return check_proxy(name, arg);
+    case OPT_NOPROXY: o->http.noproxy = arg; return 0;
+    case OPT_LIMIT_RATE: return parse_bytes(name, arg, &o->limit_rate);
+    case OPT_LIMIT_RATE_EACH: return parse_bytes(name, arg, &o->http.rate_each);
     }
     return -1;
 }
@@ -507,6 +617,16 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     o->http.headers = o->headers;
     o->http.verbose = o->verbose > 2;
     o->http.max_connections = o->concurrency;
+    if (o->http.client_key && !o->http.client_cert) {
+        fprintf(stderr, "gather %s: --key needs --cert\n", cmd_name(cmd));
+        return CRAWL_EXIT_USAGE;
+    }
+    if (options_ca_from_env(o) < 0)
+        return CRAWL_EXIT_USAGE;
+    if (o->limit_rate > 0 && !(o->http.rate = http_rate_new(o->limit_rate))) {
+        fprintf(stderr, "gather: out of memory\n");
+        return CRAWL_EXIT_USAGE;
+    }
     if (o->http.insecure)
         fprintf(stderr, "gather: warning: --insecure: TLS certificates are not verified\n");
     return 0;
@@ -516,6 +636,8 @@ void crawl_options_free(crawl_options_t *o)
 {
     curl_slist_free_all(o->headers);
     o->headers = NULL;
+    http_rate_free(o->http.rate);
+    o->http.rate = NULL;
     crawl_filter_free(&o->filter);
 }
 

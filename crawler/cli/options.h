@@ -27,6 +27,9 @@ typedef struct crawl_options {
     long retry_delay_ms;        /* --retry-delay: backoff base */
     long max_wait_ms;           /* --max-wait: cap on one wait, Retry-After included */
     int timestamping;           /* --timestamping: re-check complete files with validators */
+    int content_disposition;    /* --content-disposition: name files as the server says */
+    curl_off_t limit_rate;      /* --limit-rate: bytes/s for the whole run; 0: none
+                                 * (http.rate is its budget, owned by the options) */
     http_opts_t http;
     struct curl_slist *headers; /* owned; freed by crawl_options_free */
     /* crawl */

@@ -10,6 +10,17 @@
 /* Bodies larger than this get a pending row (with validators) as soon as they start. */
 #define FETCH_RESUMABLE_MIN (1024 * 1024)
 
+/* --content-disposition: the writer takes the server's name before its first byte. */
+static void async_disposition(struct get_fetch *f)
+{
+    char path[STORE_PATH_SIZE];
+
+    memcpy(path, f->path, sizeof(path));
+    if (get_disposition_name(f->gj, f->url, &f->req, path, sizeof(path)) > 0 &&
+        store_writer_rename(f->writer, path) == 0)
+        memcpy(f->path, path, sizeof(path));
+}
+
 /* The first body byte of this attempt: a resume the server refused restarts from zero; the
  * validators go to the database so an interrupted download can be resumed later. */
 static int async_sink_write(http_sink_t *sink, const char *data, size_t len)
@@ -23,6 +34,9 @@ static int async_sink_write(http_sink_t *sink, const char *data, size_t len)
             f->resume_from = 0;              /* 200 to a Range: the whole body, from zero */
             store_writer_resume(f->writer, 0);
         }
+        /* The server's name, while no NAME.part of this URL exists (one does: keep its name). */
+        if (f->resume_from == 0 && f->part_size <= 0)
+            async_disposition(f);
         snprintf(f->etag, sizeof(f->etag), "%s", f->req.etag);
         snprintf(f->last_modified, sizeof(f->last_modified), "%s", f->req.last_modified);
         /* The validators matter to a later run only if this body could be cut off worth

@@ -8,6 +8,15 @@
 #include "crawler/get/fetch.h"
 #include "net/async/executor.h"
 
+/* On the pool thread, before the body's first byte reaches the disk: the server's name.
+ * blocking->relpath is f->path, which the loop thread does not read while the transfer runs. */
+static void threads_on_body(http_blocking_t *b)
+{
+    struct get_fetch *f = b->on_body_arg;
+
+    get_disposition_name(f->gj, f->url, &b->req, f->path, sizeof(f->path));
+}
+
 static int threads_begin(struct get_fetch *f)
 {
     job_t *job = &f->gj->job;
@@ -24,6 +33,10 @@ static int threads_begin(struct get_fetch *f)
     f->blocking->discard = o->discard;
     f->blocking->max_bytes = o->http.max_filesize;
     f->blocking->interrupted = &job->abort_transfers;
+    if (o->content_disposition) {
+        f->blocking->on_body = threads_on_body;
+        f->blocking->on_body_arg = f;
+    }
     return 0;
 }
 

@@ -82,6 +82,7 @@ static int fetch_prepare(void *arg)
     struct get_fetch *f = arg;
     job_t *job = &f->gj->job;
 
+    get_disposition_prepare(f);
     f->final_size = store_file_size(job->dirfd, f->path, 0);
     f->part_size = store_file_size(job->dirfd, f->path, 1);
     if (job->state && (f->part_size > 0 || f->final_size >= 0))

@@ -83,6 +83,10 @@ struct get_fetch {
 future_t *fetch_writer_finish(struct get_fetch *f);
 enum fetch_outcome fetch_writer_finished(struct get_fetch *f, int error);
 
+/* On the pool, before a re-run's first attempt: with --content-disposition, take the name the
+ * state database remembers the server gave (so the file is found complete, or resumed). */
+void get_disposition_prepare(struct get_fetch *f);
+
 /* 1 when the body in NAME.part can be resumed: the server named it with a strong ETag or a date. */
 int fetch_validator_ok(const struct get_fetch *f);
 

@@ -47,6 +47,20 @@ static void spawner_step(task_t *t)
     CORO_END(t);
 }
 
+/* --content-disposition in sync mode: what the blocking transfer's hook needs. */
+struct sync_name {
+    struct get_job *gj;
+    const char *url;
+    char *path;                        /* STORE_PATH_SIZE bytes */
+};
+
+static void sync_on_body(http_blocking_t *b)
+{
+    struct sync_name *sn = b->on_body_arg;
+
+    get_disposition_name(sn->gj, sn->url, &b->req, sn->path, STORE_PATH_SIZE);
+}
+
 /* --mode sync: one URL after another on this thread, no loop at all (the seed's requests loop;
  * no retries or resume: it is the baseline `gather bench` compares against). */
 static void get_run_sync(struct get_job *gj)
@@ -55,6 +69,7 @@ static void get_run_sync(struct get_job *gj)
     crawl_options_t *o = job->opts;
     char reason[1024], path[STORE_PATH_SIZE];
     http_blocking_t *b = calloc(1, sizeof(*b));
+    struct sync_name sn = { .gj = gj, .path = path };
     char *url;
 
     if (!b || !(job->easies = http_easy_pool_new(&o->http, NULL, NULL))) {
@@ -84,7 +99,10 @@ static void get_run_sync(struct get_job *gj)
         *b = (http_blocking_t){ .url = url, .dirfd = job->dirfd, .relpath = path,
                                 .do_fsync = o->do_fsync, .discard = o->discard,
                                 .max_bytes = o->http.max_filesize,
-                                .interrupted = &job->abort_transfers };
+                                .interrupted = &job->abort_transfers,
+                                .on_body = o->content_disposition ? sync_on_body : NULL,
+                                .on_body_arg = &sn };
+        sn.url = url;
         job_transfer_begin(job);
         http_blocking_fetch(job->easies, b);
         job_transfer_end(job);

@@ -20,6 +20,13 @@ struct get_job {
 /* Starts a fetch task that owns url and takes over the spawner's permit. */
 void get_fetch_spawn(struct get_job *gj, char *url);
 
+/* --content-disposition: the safe, unique name req's Content-Disposition gives url (in the
+ * job's layout), written over path (n bytes) and reserved in the job's names. 1 when path
+ * changed; 0 when it stays (the option is off, no header, no usable name); -errno. Any thread
+ * (the names are locked): --mode threads calls it on a pool thread. */
+int get_disposition_name(struct get_job *gj, const char *url, const http_req_t *req, char *path,
+                         size_t n);
+
 /* Why a finished transfer failed, or NULL when it succeeded; writes into reason. */
 const char *get_outcome(struct get_job *gj, const http_req_t *req, int disk_error,
                         const char *path, char *reason, size_t n);

@@ -16,6 +16,10 @@ int crawl_retry_wanted(const http_req_t *r)
 {
     if (http_req_headers_too_large(r))
         return 0;                /* the same server floods the same way the next time */
+    /* A proxy that refused the tunnel (403: a port it does not allow) will refuse it again. */
+    if (r->code != CURLE_OK && r->proxy_status >= 400 && r->proxy_status < 500 &&
+        r->proxy_status != 408 && r->proxy_status != 429)
+        return 0;
     switch (r->code) {
     case CURLE_OK:
         return r->status == 408 || r->status == 429 || (r->status >= 500 && r->status <= 599);

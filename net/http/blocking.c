@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -13,13 +14,59 @@
 #include "storage/file.h"
 
 
+/* Longest sleep between two looks at b->interrupted while waiting for the rate budget. */
+#define BLOCKING_RATE_SLICE_NS (50 * 1000 * 1000ULL)
+
+/* libcurl calls this after every read: charge what arrived to the run's budget, and sleep while
+ * it is overdrawn (this thread has nothing else to do; curl reads nothing meanwhile). */
+static void blocking_rate(http_blocking_t *b, curl_off_t dlnow)
+{
+    uint64_t wait, now = uv_hrtime(), delta;
+
+    if (dlnow < b->rate_seen)
+        b->rate_seen = 0;            /* a new response (a redirect hop) counts from zero */
+    delta = (uint64_t)(dlnow - b->rate_seen);
+    b->rate_seen = dlnow;
+    if (b->rate)
+        http_rate_charge(b->rate, delta, now);
+    if (b->rate_each > 0)
+        http_rate_tat_charge(&b->rate_tat, b->rate_each, delta, now);
+    for (;;) {
+        struct timespec ts;
+        uint64_t own;
+
+        now = uv_hrtime();
+        wait = b->rate ? http_rate_wait(b->rate, now) : 0;
+        own = b->rate_each > 0 ? http_rate_tat_wait(b->rate_tat, now) : 0;
+        if (own > wait)
+            wait = own;
+        if (wait == 0 || (b->interrupted && *b->interrupted))
+            break;
+        if (wait > BLOCKING_RATE_SLICE_NS)
+            wait = BLOCKING_RATE_SLICE_NS;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)wait;
+        nanosleep(&ts, NULL);        /* EINTR only shortens one slice */
+    }
+}
+
 static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                 curl_off_t ultotal, curl_off_t ulnow)
 {
     http_blocking_t *b = userdata;
 
-    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    (void)dltotal; (void)ultotal; (void)ulnow;
+    if (b->rate || b->rate_each > 0)
+        blocking_rate(b, dlnow);
     return b->interrupted && *b->interrupted ? 1 : 0;
+}
+
+/* relpath.part, once the caller has had its say on the name. */
+static int blocking_create(http_blocking_t *b)
+{
+    if (b->on_body)
+        b->on_body(b);
+    return store_file_create(b->dirfd, b->relpath, &b->fd);
 }
 
 /* The body of a 2xx answer, already checked by http.c: into relpath.part, created lazily. */
@@ -31,7 +78,7 @@ static int blocking_sink_write(http_sink_t *sink, const char *data, size_t len)
     if (b->discard)
         return HTTP_SINK_OK;
     if (!b->created) {
-        result = store_file_create(b->dirfd, b->relpath, &b->fd);
+        result = blocking_create(b);
         if (result < 0)
             goto fail;
         b->created = 1;
@@ -54,6 +101,10 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->fd = -1;
     b->created = 0;
     b->disk_error = 0;
+    b->rate = http_easy_pool_opts(pool)->rate;
+    b->rate_each = http_easy_pool_opts(pool)->rate_each;
+    b->rate_tat = 0;
+    b->rate_seen = 0;
     memset(&b->req, 0, sizeof(b->req));
     b->req.url = b->url;
     b->req.max_bytes = b->max_bytes;
@@ -71,7 +122,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted || b->rate || b->rate_each > 0 ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
         code = CURLE_FAILED_INIT;
@@ -81,7 +132,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     http_req_collect(&b->req, easy, code);
     if (http_req_ok(&b->req) && !b->created && b->disk_error == 0 && !b->discard) {
         /* An empty 2xx body still makes an (empty) file. */
-        int result = store_file_create(b->dirfd, b->relpath, &b->fd);
+        int result = blocking_create(b);
         if (result < 0)
             b->disk_error = result;
         else

@@ -1,6 +1,7 @@
 /* http: curl_multi_socket_action glue for libuv (uv_poll_t per socket, one uv_timer_t). */
 #include "net/http/http.h"
 #include "net/http/easy_pool.h"
+#include "net/http/proxy.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -32,6 +33,9 @@ struct http_client {
     struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
     size_t nsocks;
     int closing;
+    int open_handles;           /* timers not yet closed: c is freed when the last one is */
+    uv_timer_t rate_timer;      /* --limit-rate: wakes the transfers waiting for the budget */
+    list_t rate_waiting;        /* http_req_t.rate_link, oldest first */
 };
 
 struct http_sock {
@@ -41,6 +45,7 @@ struct http_sock {
 };
 
 static void http_drain(http_client_t *c);
+static int http_rate_hold(http_req_t *r);
 
 /* ---- easy handle set-up (shared with the blocking modes) --------------------------------- */
 
@@ -72,6 +77,19 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, o->max_filesize);
     SETOPT(easy, CURLOPT_USERAGENT, o->user_agent);
     SETOPT(easy, CURLOPT_VERBOSE, o->verbose ? 1L : 0L);
+    /* NULL leaves libcurl's default; CURLOPT_PROXY NULL also leaves the environment's proxy. */
+    if (o->ca_file)
+        SETOPT(easy, CURLOPT_CAINFO, o->ca_file);
+    if (o->ca_path)
+        SETOPT(easy, CURLOPT_CAPATH, o->ca_path);
+    if (o->client_cert)
+        SETOPT(easy, CURLOPT_SSLCERT, o->client_cert);
+    if (o->client_key)
+        SETOPT(easy, CURLOPT_SSLKEY, o->client_key);
+    if (o->proxy)
+        SETOPT(easy, CURLOPT_PROXY, o->proxy);
+    if (o->noproxy)
+        SETOPT(easy, CURLOPT_NOPROXY, o->noproxy);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -116,10 +134,19 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
         /* A new response (a redirect hop or 100-continue): forget the previous one's headers. */
         r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
         r->retry_after[0] = r->content_range[0] = '\0';
+        r->cert_refused = 0;
+        free(r->disposition);
+        r->disposition = NULL;
         r->is_2xx = -1;
         r->in_headers = 1;
     } else if ((len == 2 && buf[0] == '\r' && buf[1] == '\n') || (len == 1 && buf[0] == '\n')) {
         r->in_headers = 0;
+    } else if (http_header_is(buf, len, "content-disposition", &v, &vlen)) {
+        /* Kept whole (a name cut short would be another name), or not at all. */
+        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        free(r->disposition);
+        r->disposition = vlen <= HTTP_DISPOSITION_MAX ? strndup(v, vlen) : NULL;
     } else if (http_header_is(buf, len, "content-type", &v, &vlen)) {
         http_copy_value(r->content_type, v, vlen);
     } else if (http_header_is(buf, len, "etag", &v, &vlen)) {
@@ -158,6 +185,8 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     size_t len = size * nmemb;
     int rc;
 
+    if (http_rate_hold(r))
+        return CURL_WRITEFUNC_PAUSE;
     if (r->is_2xx < 0) {
         long status = 0;
         if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
@@ -168,6 +197,10 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
             r->content_length = -1;
     }
     if (!r->is_2xx) {
+        /* nginx answers a missing or refused client certificate with a 400 whose page says
+         * "No required SSL certificate was sent" or "The SSL certificate error". */
+        if (r->status == 400 && r->bytes < 4096 && memmem(data, len, "SSL certificate", 15))
+            r->cert_refused = 1;
         r->bytes += len;
         return r->bytes > HTTP_DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
     }
@@ -229,6 +262,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
         r->redirects = 0;
     if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r->os_errno) != CURLE_OK)
         r->os_errno = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &r->proxy_status) != CURLE_OK)
+        r->proxy_status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
         cl = -1;
     r->content_length = cl;
@@ -286,9 +321,29 @@ int http_req_headers_too_large(const http_req_t *r)
            (r->code == CURLE_RECV_ERROR && strstr(r->error, "Too large response headers"));
 }
 
+/* Why a connect failed: "connection refused", "could not connect: No route to host". */
+static const char *http_connect_reason(const http_req_t *r, char *buf, size_t n)
+{
+    if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
+        snprintf(buf, n, "connection refused");
+    else if (r->os_errno)
+        snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
+    else
+        snprintf(buf, n, "could not connect");
+    return buf;
+}
+
+/* The proxy r went through ("http://127.0.0.1:3128"), or NULL if it went direct. */
+static const char *http_req_proxy(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
+{
+    return http_proxy_for(r->effective_url ? r->effective_url : r->url, o ? o->proxy : NULL,
+                          o ? o->noproxy : NULL, buf, n);
+}
+
 const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
 {
-    char secs[32];
+    char secs[32], why[128], px[300];
+    const char *proxy;
 
     if (http_req_headers_too_large(r)) {
         snprintf(buf, n, "response headers too large: %s",
@@ -301,26 +356,53 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
             snprintf(buf, n, "ok");
         else if (r->status >= 300 && r->status < 400)
             snprintf(buf, n, "HTTP %ld (redirect not followed)", r->status);
+        else if (r->cert_refused && !(o && o->client_cert))
+            snprintf(buf, n, "HTTP %ld: the server requires a client certificate (--cert FILE)",
+                     r->status);
+        else if (r->cert_refused)
+            snprintf(buf, n, "HTTP %ld: the server refused the client certificate", r->status);
         else
             snprintf(buf, n, "HTTP %ld", r->status);
         return buf;
     }
+    /* A server that checks client certificates in the TLS handshake says so with an alert, which
+     * reaches us as a handshake or read error. */
+    if ((r->code == CURLE_SSL_CONNECT_ERROR || r->code == CURLE_RECV_ERROR) &&
+        strstr(r->error, "alert certificate required")) {
+        snprintf(buf, n, "TLS error: the server requires a client certificate (--cert FILE): %s",
+                 r->error);
+        return buf;
+    }
+    /* A proxy answered CONNECT with something else than 2xx (libcurl 7.88 reports a read
+     * error, later ones a connect error). */
+    if (r->proxy_status >= 300 && (proxy = http_req_proxy(r, o, px, sizeof(px)))) {
+        snprintf(buf, n, "proxy %s refused the tunnel: HTTP %ld", proxy, r->proxy_status);
+        return buf;
+    }
     switch (r->code) {
     case CURLE_COULDNT_CONNECT:
-        if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
-            snprintf(buf, n, "connection refused");
-        else if (r->os_errno)
-            snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
+        proxy = http_req_proxy(r, o, px, sizeof(px));
+        if (proxy)
+            snprintf(buf, n, "cannot connect to proxy %s: %s", proxy,
+                     http_connect_reason(r, why, sizeof(why)));
         else
-            snprintf(buf, n, "could not connect");
+            http_connect_reason(r, buf, n);
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
         snprintf(buf, n, "could not resolve host");
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        proxy = http_req_proxy(r, o, px, sizeof(px));
+        snprintf(buf, n, "cannot resolve proxy %s", proxy ? proxy : r->error);
         break;
     case CURLE_OPERATION_TIMEDOUT:
         if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
             snprintf(buf, n, "too slow: under %ld bytes/s for %ld s", o->low_speed_limit,
                      o->low_speed_time);
+        else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
+                 strstr(r->error, "onnect") && (proxy = http_req_proxy(r, o, px, sizeof(px))))
+            snprintf(buf, n, "connect to proxy %s timed out after %s", proxy,
+                     http_seconds(o->connect_timeout_ms, secs, sizeof(secs)));
         else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
                  strstr(r->error, "onnect"))
             snprintf(buf, n, "connect timed out after %s",
@@ -370,8 +452,20 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "cancelled");
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
+        /* The usual cause is a private CA: say which options trust one. */
+        snprintf(buf, n, "TLS error: the server's certificate is not trusted: %s (a private CA: "
+                 "--cacert FILE or --capath DIR)", r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
     case CURLE_SSL_CONNECT_ERROR:
         snprintf(buf, n, "TLS error: %s", r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(buf, n, "TLS error: cannot use the CA certificates: %s",
+                 r->error[0] ? r->error : curl_easy_strerror(r->code));
+        break;
+    case CURLE_SSL_CERTPROBLEM:
+        snprintf(buf, n, "TLS error: cannot use the client certificate (--cert, --key): %s",
+                 r->error[0] ? r->error : curl_easy_strerror(r->code));
         break;
     default:
         snprintf(buf, n, "%s", r->error[0] ? r->error : curl_easy_strerror(r->code));
@@ -410,7 +504,8 @@ void http_req_cleanup(http_req_t *r)
     free(r->effective_url);
     free(r->primary_ip);
     free(r->redirect_url);
-    r->effective_url = r->primary_ip = r->redirect_url = NULL;
+    free(r->disposition);
+    r->effective_url = r->primary_ip = r->redirect_url = r->disposition = NULL;
 }
 
 /* ---- libuv glue ---------------------------------------------------------------------------- */
@@ -562,6 +657,9 @@ static void http_req_detach(http_req_t *r)
     http_client_t *c = r->client;
     CURLMcode mc = curl_multi_remove_handle(c->multi, r->easy);
 
+    if (list_linked(&r->rate_link))
+        list_remove(&r->rate_link);
+    r->rate_wait = 0;
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
     http_easy_pool_put(c->easies, r->easy);
@@ -630,6 +728,13 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
     r->retry_after[0] = r->content_range[0] = '\0';
     r->paused = 0;
+    r->cert_refused = 0;
+    r->rate_wait = 0;
+    r->rate_seen = 0;
+    r->rate_tat = 0;
+    list_init(&r->rate_link);
+    free(r->disposition);
+    r->disposition = NULL;
     r->is_2xx = -1;
     r->in_headers = 0;
     r->easy = easy;
@@ -681,9 +786,131 @@ void http_req_resume(http_req_t *r)
     if (!r->paused || !r->easy)
         return;
     r->paused = 0;
+    if (r->rate_wait)
+        return;                      /* --limit-rate's timer resumes it */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
     if (rc != CURLE_OK)
         fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+}
+
+/* ---- --limit-rate and --limit-rate-each: budgets on the loop -------------------------------- */
+
+/* Every transfer charges what it received (bytes on the wire, as CURLINFO_SIZE_DOWNLOAD_T counts
+ * them: before any content decoding) to the run's budget and to its own. While one of them is
+ * spent, a transfer that delivers more is paused (curl keeps the bytes and stops reading its
+ * socket) and queued; one timer resumes the queue oldest first as the budgets refill. So slow
+ * transfers never waste the share of fast ones (dividing the rate by the transfers in flight
+ * would), a transfer waits at most about one turn of the queue, and there is one timer for any
+ * number of transfers. (libcurl's own CURLOPT_MAX_RECV_SPEED_LARGE was measured letting 2 MiB
+ * through at 1 MiB/s in 1.3 s: its window starts late.) */
+static void http_on_rate_timer(uv_timer_t *t);
+
+static int http_rate_arm(http_client_t *c, uint64_t wait_ns)
+{
+    if (wait_ns < 1000000)
+        wait_ns = 1000000;           /* the loop counts in ms: never a busy turn */
+    return uv_timer_start(&c->rate_timer, http_on_rate_timer, (wait_ns + 999999) / 1000000, 0);
+}
+
+/* ns from now until r may go on: the later of its own budget and the run's. */
+static uint64_t http_rate_due(const http_req_t *r, uint64_t run_wait, uint64_t now)
+{
+    uint64_t own = r->rate_wake > now ? r->rate_wake - now : 0;
+
+    return own > run_wait ? own : run_wait;
+}
+
+/* 1 when r must pause for a budget (it is then queued); 0 to go on. */
+static int http_rate_hold(http_req_t *r)
+{
+    http_client_t *c = r->client;
+    curl_off_t got = 0;
+    uint64_t now, run_wait = 0, own_wait = 0, delta, due;
+
+    if (!c || (!c->opts.rate && c->opts.rate_each <= 0))
+        return 0;                    /* the blocking modes charge from their progress callback */
+    if (curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &got) != CURLE_OK)
+        got = r->rate_seen;
+    if (got < r->rate_seen)
+        r->rate_seen = 0;            /* a new response (a redirect hop) counts from zero */
+    delta = (uint64_t)(got - r->rate_seen);
+    r->rate_seen = got;
+    now = uv_hrtime();
+    if (c->opts.rate) {
+        http_rate_charge(c->opts.rate, delta, now);
+        run_wait = http_rate_wait(c->opts.rate, now);
+    }
+    if (c->opts.rate_each > 0) {
+        http_rate_tat_charge(&r->rate_tat, c->opts.rate_each, delta, now);
+        own_wait = http_rate_tat_wait(r->rate_tat, now);
+    }
+    if (run_wait == 0 && own_wait == 0)
+        return 0;
+    r->rate_wake = now + own_wait;
+    due = own_wait > run_wait ? own_wait : run_wait;
+    /* Arm before queueing: a transfer that could never be woken must not pause. A timer armed
+     * for later (another transfer's own budget) is brought forward. */
+    if ((!uv_is_active((uv_handle_t *)&c->rate_timer) ||
+         uv_timer_get_due_in(&c->rate_timer) > (due + 999999) / 1000000) &&
+        http_rate_arm(c, due) < 0)
+        return 0;
+    r->rate_wait = 1;
+    list_insert_tail(&c->rate_waiting, &r->rate_link);
+    return 1;
+}
+
+/* Resumes r, which left the queue. curl may hand the held bytes over right here: they charge the
+ * budgets, and a transfer that overdraws one is queued again at the tail. */
+static void http_rate_release(http_req_t *r)
+{
+    CURLcode rc;
+
+    r->rate_wait = 0;
+    if (r->paused)
+        return;                      /* its sink paused it too: the sink's drain resumes it */
+    rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
+    if (rc != CURLE_OK)
+        fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+}
+
+static void http_on_rate_timer(uv_timer_t *t)
+{
+    http_client_t *c = t->data;
+    list_t *pos, *tmp, *last = c->rate_waiting.prev;
+    uint64_t now = uv_hrtime(), next = UINT64_MAX;
+
+    /* Oldest first, each queued transfer once (those that queue again come after `last`);
+     * stop at the first that the run's budget holds back, so none overtakes it. */
+    list_for_each_safe(pos, tmp, &c->rate_waiting) {
+        http_req_t *r = container_of(pos, http_req_t, rate_link);
+        int final = pos == last;
+
+        if (r->rate_wake > now)
+            goto next;               /* its own budget: the others may go on */
+        if (c->opts.rate && http_rate_wait(c->opts.rate, now) > 0)
+            break;
+        list_remove(&r->rate_link);
+        http_rate_release(r);
+    next:
+        if (final)
+            break;
+    }
+    if (list_empty(&c->rate_waiting))
+        return;
+    now = uv_hrtime();
+    {
+        uint64_t run_wait = c->opts.rate ? http_rate_wait(c->opts.rate, now) : 0;
+        list_for_each(pos, &c->rate_waiting) {
+            uint64_t due = http_rate_due(container_of(pos, http_req_t, rate_link), run_wait, now);
+            if (due < next)
+                next = due;
+        }
+    }
+    if (http_rate_arm(c, next) < 0) {
+        /* Cannot wait: let everyone go rather than pause for ever. */
+        while (!list_empty(&c->rate_waiting))
+            http_rate_release(container_of(list_pop_head(&c->rate_waiting), http_req_t, rate_link));
+    }
 }
 
 /* ---- client -------------------------------------------------------------------------------- */
@@ -691,6 +918,15 @@ void http_req_resume(http_req_t *r)
 long http_client_active(const http_client_t *c)
 {
     return c->active;
+}
+
+/* Frees the client once its last timer is closed. */
+static void http_client_on_close(uv_handle_t *h)
+{
+    http_client_t *c = h->data;
+
+    if (--c->open_handles == 0)
+        free(c);
 }
 
 http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
@@ -721,10 +957,22 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     if (opts->max_connections > 0 &&
         curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK)
         goto error;
+    list_init(&c->rate_waiting);
     *result = uv_timer_init(c->loop, &c->timer);
     if (*result < 0)
         goto error;
     c->timer.data = c;
+    c->open_handles = 1;
+    if ((*result = uv_timer_init(c->loop, &c->rate_timer)) < 0) {
+        /* The first timer is a loop handle now: c is freed by its close callback. */
+        http_easy_pool_free(c->easies);
+        curl_multi_cleanup(c->multi);
+        curl_share_cleanup(c->share);
+        uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+        return NULL;
+    }
+    c->rate_timer.data = c;
+    c->open_handles = 2;
     *result = 0;
     return c;
 
@@ -738,10 +986,6 @@ error:
     return NULL;
 }
 
-static void http_client_on_close(uv_handle_t *h)
-{
-    free(h->data);
-}
 
 void http_client_close(http_client_t *c)
 {
@@ -767,5 +1011,7 @@ void http_client_close(http_client_t *c)
     free(c->socks);
     c->socks = NULL;
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->rate_timer);
     uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+    uv_close((uv_handle_t *)&c->rate_timer, http_client_on_close);
 }

@@ -11,7 +11,9 @@
 #include <curl/curl.h>
 
 #include "net/async/future.h"
+#include "net/async/list.h"
 #include "net/async/sink.h"
+#include "net/http/rate.h"
 
 typedef struct http_opts {
     long connect_timeout_ms;    /* 0: curl's default (300 s) */
@@ -25,6 +27,17 @@ typedef struct http_opts {
     long max_connections;       /* connection cache size; 0: curl's default */
     int insecure;               /* skip TLS verification */
     int verbose;                /* curl's own trace on stderr */
+    /* TLS and proxies: borrowed strings; NULL keeps libcurl's default (its CA bundle, the
+     * proxy environment variables http_proxy, https_proxy, ALL_PROXY and NO_PROXY) */
+    const char *ca_file;        /* --cacert (or CURL_CA_BUNDLE, SSL_CERT_FILE) */
+    const char *ca_path;        /* --capath (or SSL_CERT_DIR) */
+    const char *client_cert;    /* --cert: PEM client certificate */
+    const char *client_key;     /* --key: its PEM private key; NULL: in client_cert's file */
+    const char *proxy;          /* --proxy URL; "": no proxy, whatever the environment says */
+    const char *noproxy;        /* --noproxy LIST, instead of NO_PROXY */
+    /* rates in bytes/s */
+    curl_off_t rate_each;       /* --limit-rate-each: per transfer; 0: none */
+    http_rate_t *rate;          /* --limit-rate: the run's shared budget (borrowed); NULL: none */
 } http_opts_t;
 
 typedef struct http_client http_client_t;
@@ -50,6 +63,8 @@ typedef struct http_timing {
 } http_timing_t;
 
 #define HTTP_HEADER_VALUE_MAX 256
+/* A Content-Disposition names a file: room for a 255-byte name percent-encoded (RFC 8187). */
+#define HTTP_DISPOSITION_MAX 2048
 
 /* One transfer. Embedded in the caller's struct; set url/sink (and optionally range, headers),
  * start it, and keep it alive until its future settles. */
@@ -70,6 +85,9 @@ typedef struct http_req {
     curl_off_t content_length;  /* of the final answer, -1 if unknown (known from its first byte) */
     long redirects;
     long os_errno;              /* errno of the last failed connect or socket call */
+    long proxy_status;          /* a proxy's answer to CONNECT (CURLINFO_HTTP_CONNECTCODE), 0 */
+    int cert_refused;           /* a 400 whose page names an SSL certificate (nginx's answer
+                                 * when a client certificate is required, or bad) */
     char error[CURL_ERROR_SIZE];
     char content_type[HTTP_HEADER_VALUE_MAX];
     char etag[HTTP_HEADER_VALUE_MAX];
@@ -79,6 +97,8 @@ typedef struct http_req {
     char *effective_url;        /* malloc'd; freed by http_req_cleanup */
     char *primary_ip;           /* malloc'd; freed by http_req_cleanup */
     char *redirect_url;         /* a 3xx's Location, resolved; malloc'd; NULL if none */
+    char *disposition;          /* the final answer's Content-Disposition (at most
+                                 * HTTP_DISPOSITION_MAX bytes); malloc'd; NULL if none */
     char http_version[12];
     http_timing_t timing;
     /* private */
@@ -89,6 +109,11 @@ typedef struct http_req {
     int is_2xx;                 /* -1 until the first body byte of the final answer */
     int in_headers;             /* a status line came, the blank line that ends its headers not yet */
     curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
+    list_t rate_link;           /* in the client's queue of transfers waiting for a budget */
+    int rate_wait;              /* paused by --limit-rate[-each] (the sink's pause is `paused`) */
+    curl_off_t rate_seen;       /* received bytes already charged to the budgets */
+    uint64_t rate_tat;          /* --limit-rate-each: this transfer's budget (rate.h) */
+    uint64_t rate_wake;         /* uv_hrtime() from which its own budget lets it go on */
 } http_req_t;
 
 /* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
@@ -122,7 +147,8 @@ int http_req_ok(const http_req_t *r);
 int http_req_headers_too_large(const http_req_t *r);
 
 /* One line saying why r failed ("HTTP 404", "connection refused", "timed out after 30 s"), into
- * buf; returns buf. */
+ * buf; returns buf. A failure to reach a proxy names the proxy ("cannot connect to proxy
+ * http://127.0.0.1:3128: connection refused"), not the URL's host. */
 const char *http_req_describe(const http_req_t *r, const http_opts_t *opts, char *buf, size_t n);
 
 /* The delay a Retry-After header asks for (seconds or an HTTP-date), in ms; -1 if none or

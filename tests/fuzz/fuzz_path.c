@@ -1,4 +1,5 @@
-/* fuzz_path.c - libFuzzer target for storage/path.c: any URL gets a safe name or an error. */
+/* fuzz_path.c - libFuzzer target for storage/path.c: any URL, and any Content-Disposition value,
+ * gets a safe name or an error. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@ static void check_safe(const char *p)
         if (*c == '/' || *c == '\0') {
             size_t n = (size_t)(c - seg);
             if (n == 0 || n > STORE_NAME_MAX || (n == 1 && seg[0] == '.') ||
-                (n == 2 && seg[0] == '.' && seg[1] == '.'))
+                (n == 2 && seg[0] == '.' && seg[1] == '.') ||
+                (n >= 10 && memcmp(seg, ".gather.db", 10) == 0))     /* the state database */
                 __builtin_trap();
             if (*c == '\0')
                 break;
@@ -42,6 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (store_path_from_url(url, STORE_LAYOUT_FLAT, out, sizeof(out)) == 0)
         check_safe(out);
     if (store_path_from_url(url, STORE_LAYOUT_TREE, out, sizeof(out)) == 0)
+        check_safe(out);
+    /* the same bytes as a server's Content-Disposition */
+    if (store_path_from_disposition(url, "http://h/a/b", STORE_LAYOUT_FLAT, out, sizeof(out)) == 0)
+        check_safe(out);
+    if (store_path_from_disposition(url, "http://h/a/b", STORE_LAYOUT_TREE, out, sizeof(out)) == 0)
         check_safe(out);
     names = store_names_new();
     if (names) {

@@ -189,6 +189,31 @@ static void route_long_page(const struct route_ctx *c, struct reply *r)
     reply_buf(r, 200, "text/html", buf, len);
 }
 
+/* /cd/<i>[?raw=VALUE][&size=N]: the /img/<i>.jpg body (ranges too) with the header
+ * Content-Disposition: VALUE (percent-decoded; default attachment; filename="cd-<i>.jpg"), so
+ * tests can hand a client any file name a server might send, hostile ones included. */
+static void route_cd(const struct route_ctx *c, struct reply *r)
+{
+    char raw[TARGET_VALUE_MAX] = "";
+    uint64_t index;
+    int got;
+
+    if (!target_uint(c->rest, &index)) {
+        answer_not_found(r);
+        return;
+    }
+    got = target_query_get(c->query, "raw", 0, raw, sizeof(raw));
+    if (got < 0 || strpbrk(raw, "\r\n")) {          /* no header injection: HTTP forbids it */
+        answer_bad_request(r, "raw");
+        return;
+    }
+    answer_img(c, r, index, IMG_DEFAULT_SIZE, "image/jpeg", ENTITY_RANGES);
+    if (got == 0)
+        reply_header(r, "Content-Disposition", "attachment; filename=\"cd-%" PRIu64 ".jpg\"", index);
+    else
+        reply_header(r, "Content-Disposition", "%s", raw);
+}
+
 /* /flaky/<k>/<i>, /flaky-date/<k>/<i>, /flaky429/<k>/<i>: the first k hits of each (route, k, i)
  * fail with `status` and a Retry-After (seconds from ?retry-after=S, default 1, or a date); later
  * hits get the /img/<i>.jpg body. */
@@ -523,6 +548,7 @@ static const struct route routes[] = {
     { "/range-ignored/", false, false, route_range_ignored },
     { "/name/", false, false, route_name },
     { "/long-page/", false, false, route_long_page },
+    { "/cd/", false, false, route_cd },
     { "/robots.txt", true, false, route_robots, ROUTE_DELAY_ROBOTS },
     { "/sitemap.xml", true, false, route_sitemap_index, ROUTE_DELAY_SITEMAP },
     { "/sitemap-pages.xml", true, false, route_sitemap_pages, ROUTE_DELAY_SITEMAP },

@@ -24,7 +24,7 @@ struct parsed {
     char *argv[MAX_ARGS + 1];   /* getopt permutes this array, so it is ours, not a literal's */
     int argc;
     int result;
-    char out[4096], err[1024];
+    char out[16384], err[1024];
 };
 
 static void read_back(FILE *f, char *buf, size_t n)
@@ -438,6 +438,112 @@ static void test_options_belong_to_their_commands(void **state)
     parse_refused(CRAWL_CMD_GET, ARGS("get", "-Z"), "-Z");
 }
 
+/* Saves and clears the CA variables curl's tool reads, so a test sets exactly what it means. */
+static const char *const ca_vars[] = { "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR" };
+
+static void ca_env_clear(char *saved[3])
+{
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(ca_vars[i]);
+        saved[i] = v ? strdup(v) : NULL;
+        unsetenv(ca_vars[i]);
+    }
+}
+
+static void ca_env_restore(char *saved[3])
+{
+    for (int i = 0; i < 3; i++) {
+        if (saved[i])
+            setenv(ca_vars[i], saved[i], 1);
+        else
+            unsetenv(ca_vars[i]);
+        free(saved[i]);
+    }
+}
+
+static void test_tls_proxy_rate_options(void **state)
+{
+    struct parsed p;
+    char dir[] = "/tmp/gather-test-options.XXXXXX", file[64], *saved[3];
+    int fd;
+
+    (void)state;
+    ca_env_clear(saved);
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/ca.pem", dir);
+    fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--cacert", file, "--capath", dir, "--cert", file,
+                                     "--key", file, "--proxy", "127.0.0.1:3128", "--noproxy",
+                                     "localhost,.example.com", "--limit-rate", "1.5k",
+                                     "--limit-rate-each", "2M", "--content-disposition"));
+    assert_string_equal(p.o.http.ca_file, file);
+    assert_string_equal(p.o.http.ca_path, dir);
+    assert_string_equal(p.o.http.client_cert, file);
+    assert_string_equal(p.o.http.client_key, file);
+    assert_string_equal(p.o.http.proxy, "127.0.0.1:3128");
+    assert_string_equal(p.o.http.noproxy, "localhost,.example.com");
+    assert_int_equal(p.o.limit_rate, 1536);
+    assert_non_null(p.o.http.rate);                    /* the run's budget, owned by o */
+    assert_int_equal(p.o.http.rate_each, 2 * 1024 * 1024);
+    assert_int_equal(p.o.content_disposition, 1);
+    crawl_options_free(&p.o);
+    assert_null(p.o.http.rate);
+
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--proxy", ""));     /* no proxy, whatever the env */
+    assert_string_equal(p.o.http.proxy, "");
+    assert_null(p.o.http.rate);
+    assert_null(p.o.http.ca_file);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--proxy", "socks5h://h:1080", "--limit-rate", "1M", "http://h/"));
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_BENCH, ARGS("bench", "--proxy", "https://h", "--cacert", file));
+    crawl_options_free(&p.o);
+
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--cacert", "/nonexistent/ca.pem"),
+                  "--cacert: cannot read '/nonexistent/ca.pem': No such file or directory");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--cacert", dir), "is a folder");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--capath", file), "is not a folder");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--cert", ""), "empty name");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--key", file), "--key needs --cert");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--proxy", "ftp://h:21"), "is not a proxy URL");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--limit-rate", "fast"), "'fast' is not a size");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--limit-rate-each", "-1"), "is not a size");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "--content-disposition", "http://h/"),
+                  "'--content-disposition'");
+    parse_refused(CRAWL_CMD_BENCH, ARGS("bench", "--limit-rate", "1M"), "'--limit-rate'");
+
+    /* The CA from the environment when no option names one, as curl's tool reads it. */
+    setenv("CURL_CA_BUNDLE", file, 1);
+    setenv("SSL_CERT_FILE", "/nonexistent/ignored.pem", 1);    /* CURL_CA_BUNDLE wins */
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get"));
+    assert_string_equal(p.o.http.ca_file, file);
+    assert_null(p.o.http.ca_path);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--capath", dir));   /* an option: no variable */
+    assert_null(p.o.http.ca_file);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--insecure"));      /* nothing to verify */
+    assert_null(p.o.http.ca_file);
+    crawl_options_free(&p.o);
+    unsetenv("CURL_CA_BUNDLE");
+    parse_refused(CRAWL_CMD_GET, ARGS("get"), "SSL_CERT_FILE: cannot read '/nonexistent/ignored.pem'");
+    setenv("SSL_CERT_FILE", file, 1);
+    setenv("SSL_CERT_DIR", dir, 1);
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get"));
+    assert_string_equal(p.o.http.ca_file, file);
+    assert_string_equal(p.o.http.ca_path, dir);
+    crawl_options_free(&p.o);
+    unsetenv("SSL_CERT_FILE");
+    unsetenv("SSL_CERT_DIR");
+
+    unlink(file);
+    rmdir(dir);
+    ca_env_restore(saved);
+}
+
 static void test_missing_values(void **state)
 {
     (void)state;
@@ -652,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_strings_flags_and_lists),
         cmocka_unit_test(test_verbosity),
         cmocka_unit_test(test_options_belong_to_their_commands),
+        cmocka_unit_test(test_tls_proxy_rate_options),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_urls_and_input),
         cmocka_unit_test(test_double_dash_ends_options),

@@ -628,6 +628,160 @@ static void test_unique_many(void **state)
     store_names_free(names);
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* Content-Disposition and the state files                                                     */
+/* ------------------------------------------------------------------------------------------- */
+
+static void test_state_files_are_never_named(void **state)
+{
+    static const struct path_case cases[] = {
+        {"http://h/.gather.db", 0, "_.gather.db", "h/_.gather.db"},
+        {"http://h/.gather.db-wal", 0, "_.gather.db-wal", "h/_.gather.db-wal"},
+        {"http://h/%2egather.db-shm", 0, "_.gather.db-shm", "h/_.gather.db-shm"},
+        {"http://h/.gather.dbx/y", 0, "y", "h/_.gather.dbx/y"},
+        {"http://h/.gather", 0, ".gather", "h/.gather"},
+        {"http://h/x.gather.db", 0, "x.gather.db", "h/x.gather.db"},
+    };
+
+    (void)state;
+    check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_disposition_names(void **state)
+{
+    static const struct {
+        const char *value;
+        int result;
+        const char *flat;
+    } cases[] = {
+        {"attachment; filename=\"photo.jpg\"", 0, "photo.jpg"},
+        {"attachment; filename=photo.jpg", 0, "photo.jpg"},
+        {"ATTACHMENT; FileName = \"photo.jpg\" ; size=3", 0, "photo.jpg"},
+        {"inline; filename=\"a b.txt\"", 0, "a b.txt"},
+        {"attachment; filename=unquoted name.txt", 0, "unquoted name.txt"},
+        {"attachment; filename=\"a%20b.txt\"", 0, "a%20b.txt"},      /* a plain name: no decoding */
+        {"attachment; filename*=UTF-8''a%20b.txt", 0, "a b.txt"},
+        {"attachment; filename*=utf-8'en'%E2%82%AC.txt", 0, "\xe2\x82\xac.txt"},
+        {"attachment; filename*=ISO-8859-1''caf%E9.txt", 0, "caf\xc3\xa9.txt"},
+        {"attachment; filename=\"fallback.txt\"; filename*=UTF-8''real.txt", 0, "real.txt"},
+        {"attachment; filename*=UTF-8''real.txt; filename=\"fallback.txt\"", 0, "real.txt"},
+        {"attachment; filename*=KOI8-R''x.txt; filename=\"fallback.txt\"", 0, "fallback.txt"},
+        {"attachment; filename=\"q\\\"uote.txt\"", 0, "q\"uote.txt"},
+        {"attachment; filename=\"q\\\\x.txt\"", 0, "x.txt"},   /* an escaped '\\' is a folder */
+        {"attachment; filename=\"../../etc/passwd\"", 0, "passwd"},
+        {"attachment; filename=\"/etc/passwd\"", 0, "passwd"},
+        {"attachment; filename=\"C:\\\\Windows\\\\win.ini\"", 0, "win.ini"},
+        {"attachment; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", 0, "passwd"},
+        {"attachment; filename*=UTF-8''..%5c..%5cboot.ini", 0, "boot.ini"},
+        {"attachment; filename=\"..\"", 0, "__"},
+        {"attachment; filename=\".\"", 0, "_"},
+        {"attachment; filename=\"a\x01" "b\x1b" "c\x7f.txt\"", 0, "a_b_c_.txt"},
+        {"attachment; filename*=UTF-8''x%00y%0a.txt", 0, "x_y_.txt"},
+        {"attachment; filename*=UTF-8''%C2%85x", 0, "__x"},            /* C1 control */
+        {"attachment; filename*=UTF-8''%FF%FE.txt", 0, "__.txt"},      /* not UTF-8 */
+        {"attachment; filename=\"\xff.txt\"", 0, "_.txt"},
+        {"attachment; filename=\"CON.txt\"", 0, "_CON.txt"},
+        {"attachment; filename=\".gather.db\"", 0, "_.gather.db"},
+        {"attachment; filename=\"  spaced.txt  \"", 0, "spaced.txt"},
+        {"attachment; filename=\"dir/\"", -ENOENT, ""},
+        {"attachment; filename=\"   \"", -ENOENT, ""},
+        {"attachment; filename=\"\"", -ENOENT, ""},
+        {"attachment", -ENOENT, ""},
+        {"inline", -ENOENT, ""},
+        {"", -ENOENT, ""},
+        {"attachment; filename", -ENOENT, ""},
+        {"attachment; filename*=UTF-8", -ENOENT, ""},
+        {"attachment; filename=\"unterminated.txt", 0, "unterminated.txt"},
+    };
+    char out[STORE_PATH_SIZE];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = store_path_from_disposition(cases[i].value, "http://h/d/file?q=1",
+                                            STORE_LAYOUT_FLAT, out, sizeof(out));
+
+        if (r != cases[i].result || strcmp(out, cases[i].flat) != 0)
+            fail_msg("case %zu [%s]: got %d [%s], want %d [%s]", i, cases[i].value, r, out,
+                     cases[i].result, cases[i].flat);
+    }
+    /* the tree layout puts it where the URL's file would be */
+    assert_int_equal(store_path_from_disposition("attachment; filename=\"../x.zip\"",
+                                                 "http://H:81/a/b/c?q", STORE_LAYOUT_TREE, out,
+                                                 sizeof(out)), 0);
+    assert_string_equal(out, "h_81/a/b/x.zip");
+    assert_int_equal(store_path_from_disposition("attachment; filename=x", "ftp://h/", STORE_LAYOUT_FLAT,
+                                                 out, sizeof(out)), -EINVAL);
+    assert_int_equal(store_path_from_disposition("attachment; filename=x", "http://h/",
+                                                 STORE_LAYOUT_FLAT, out, 1), -ERANGE);
+}
+
+static void test_disposition_long_name(void **state)
+{
+    const char *url = "http://h/dl?id=7";
+    char value[2100], want_suffix[10], out[STORE_PATH_SIZE];
+    size_t n;
+
+    (void)state;
+    n = (size_t)snprintf(value, sizeof(value), "attachment; filename=\"");
+    memset(value + n, 'x', 300);
+    snprintf(value + n + 300, sizeof(value) - n - 300, ".tar.gz\"");
+    assert_int_equal(store_path_from_disposition(value, url, STORE_LAYOUT_FLAT, out, sizeof(out)), 0);
+    assert_int_equal(strlen(out), STORE_NAME_MAX);
+    suffix_of(url, want_suffix);
+    assert_non_null(strstr(out, want_suffix));
+    assert_string_equal(out + strlen(out) - 3, ".gz");
+    /* percent-encoded, each byte three: still the same cut */
+    n = (size_t)snprintf(value, sizeof(value), "attachment; filename*=UTF-8''");
+    for (int i = 0; i < 200; i++)                      /* 1800 bytes: 200 x 3 decoded */
+        n += (size_t)snprintf(value + n, sizeof(value) - n, "%%E2%%82%%AC");
+    assert_int_equal(store_path_from_disposition(value, url, STORE_LAYOUT_FLAT, out, sizeof(out)), 0);
+    assert_true(strlen(out) <= STORE_NAME_MAX);
+    assert_non_null(strstr(out, want_suffix));
+}
+
+static void test_unique_path_and_is_safe(void **state)
+{
+    store_names_t *names = store_names_new();
+    char out[STORE_PATH_SIZE], want[64], sfx[10];
+
+    (void)state;
+    assert_non_null(names);
+    /* a server's name that a URL has already taken gets the second URL's suffix */
+    assert_int_equal(store_path_unique(names, "http://a/report.pdf", STORE_LAYOUT_FLAT, out,
+                                       sizeof(out)), 0);
+    assert_int_equal(store_path_unique_path(names, "http://b/dl?id=1", "report.pdf", out,
+                                            sizeof(out)), 0);
+    suffix_of("http://b/dl?id=1", sfx);
+    snprintf(want, sizeof(want), "report%s.pdf", sfx);
+    assert_string_equal(out, want);
+    /* the same URL asked again gets the same name */
+    assert_int_equal(store_path_unique_path(names, "http://b/dl?id=1", "report.pdf", out,
+                                            sizeof(out)), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(store_path_unique_path(names, "http://a/report.pdf", "report.pdf", out,
+                                            sizeof(out)), 0);
+    assert_string_equal(out, "report.pdf");
+    assert_int_equal(store_path_unique_path(names, "http://c/", "", out, sizeof(out)), -EINVAL);
+    store_names_free(names);
+
+    assert_true(store_path_is_safe("a"));
+    assert_true(store_path_is_safe("h_81/a/b/x.zip"));
+    assert_true(store_path_is_safe("_.gather.db"));
+    assert_true(store_path_is_safe("..."));
+    assert_false(store_path_is_safe(""));
+    assert_false(store_path_is_safe(NULL));
+    assert_false(store_path_is_safe("/etc/passwd"));
+    assert_false(store_path_is_safe("../x"));
+    assert_false(store_path_is_safe("a/../../x"));
+    assert_false(store_path_is_safe("a/./x"));
+    assert_false(store_path_is_safe("a//x"));
+    assert_false(store_path_is_safe("a/"));
+    assert_false(store_path_is_safe("a\\..\\x"));
+    assert_false(store_path_is_safe("a\nb"));
+    assert_false(store_path_is_safe(".gather.db"));
+    assert_false(store_path_is_safe("x/.gather.db-wal"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +797,10 @@ int main(void)
         cmocka_unit_test(test_unique_counter),
         cmocka_unit_test(test_unique_many),
         cmocka_unit_test(test_unique_claimed),
+        cmocka_unit_test(test_state_files_are_never_named),
+        cmocka_unit_test(test_disposition_names),
+        cmocka_unit_test(test_disposition_long_name),
+        cmocka_unit_test(test_unique_path_and_is_safe),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,6 +246,38 @@ static void test_commit_writes_the_file_and_its_hash(void **state)
     free(data);
 }
 
+/* A name learnt at the first byte (Content-Disposition): taken before it, refused after it. */
+static void test_rename_before_the_first_byte(void **state)
+{
+    const size_t len = 100000;
+    struct env *e = *state;
+    char *data = make_data(len, 3);
+    store_writer_t *w = store_writer_new(&e->sched, e->dirfd, "url-name", 0);
+    future_t *f;
+
+    assert_non_null(w);
+    assert_int_equal(store_writer_rename(w, "server/name.bin"), 0);
+    assert_int_equal(sink_write(w, data, 10), NET_SINK_OK);
+    assert_int_equal(store_writer_rename(w, "late.bin"), -EBUSY);   /* bytes are queued */
+    feed(e, w, "server/name.bin", data + 10, len - 10);
+    assert_int_equal(store_writer_rename(w, "late.bin"), -EBUSY);
+    f = store_writer_commit(w);
+    wait_for(e, f);
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_file(e, "server/name.bin", data, len);
+    assert_int_equal(file_size(e, "url-name"), -ENOENT);
+    assert_int_equal(file_size(e, "late.bin"), -ENOENT);
+    future_unref(f);
+    store_writer_free(w);
+    /* a resume keeps its .part's name */
+    w = store_writer_new(&e->sched, e->dirfd, "resumed", 0);
+    assert_non_null(w);
+    store_writer_resume(w, 5);
+    assert_int_equal(store_writer_rename(w, "other"), -EBUSY);
+    store_writer_free(w);
+    free(data);
+}
+
 static void test_empty_body_with_fsync(void **state)
 {
     struct env *e = *state;
@@ -549,6 +581,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_writes_the_file_and_its_hash, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_empty_body_with_fsync, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_rename_before_the_first_byte, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_nothing_under_the_final_name_before_commit, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_backpressure_bounds_the_queue, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_abort_removes_the_part, env_setup, env_teardown),
