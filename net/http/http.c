@@ -37,6 +37,7 @@ struct http_client {
 struct http_sock {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;                 /* what curl asked to watch (UV_READABLE | UV_WRITABLE) */
     http_client_t *client;
 };
 
@@ -396,6 +397,13 @@ static void http_sock_on_close(uv_handle_t *h)
     free(h->data);
 }
 
+/* A poll error (libuv says UV_EBADF for EPOLLERR, e.g. a reset that arrived on an idle
+ * keep-alive connection) is not the transfer's error: tell curl the socket is readable and
+ * writable, so that it reads the reset or the end of the stream itself. That is what makes curl
+ * retry a request sent on a reused connection the server had just closed, as it does inside
+ * curl_easy_perform (its own poll reports POLLERR as readable too). CURL_CSELECT_ERR would end
+ * the transfer with "select/poll returned error" instead. libuv stops the handle when it reports
+ * an error; if curl keeps the socket and asks for nothing new, watch it again. */
 static void http_on_poll(uv_poll_t *p, int status, int events)
 {
     struct http_sock *hs = p->data;
@@ -405,7 +413,7 @@ static void http_on_poll(uv_poll_t *p, int status, int events)
     CURLMcode mc;
 
     if (status < 0)
-        flags = CURL_CSELECT_ERR;
+        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
     else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;
@@ -415,6 +423,12 @@ static void http_on_poll(uv_poll_t *p, int status, int events)
     mc = curl_multi_socket_action(c->multi, fd, flags, &running);
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_socket_action: %s\n", curl_multi_strerror(mc));
+    /* hs is still this socket's context only if c->socks says so (a closed one is only freed
+     * by its uv_close callback, so the pointer cannot have been reused yet). */
+    if (status < 0 && (size_t)fd < c->nsocks && c->socks[fd] == hs && hs->events &&
+        !uv_is_active((uv_handle_t *)&hs->poll) &&
+        uv_poll_start(&hs->poll, hs->events, http_on_poll) < 0)
+        fprintf(stderr, "gather: cannot watch socket %d again\n", (int)fd);
     http_drain(c);
 }
 
@@ -464,8 +478,10 @@ static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (hs)
+        if (hs) {
             uv_poll_stop(&hs->poll);      /* kept for the connection's next transfer */
+            hs->events = 0;
+        }
         return 0;
     }
     if (!hs) {
@@ -477,6 +493,7 @@ static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
+    hs->events = events;
     return uv_poll_start(&hs->poll, events, http_on_poll) < 0 ? -1 : 0;
 }
 
