@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +32,9 @@ struct http_client {
     http_easy_pool_t *easies;   /* handles kept for reuse (shared code with the blocking modes) */
     struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
     size_t nsocks;
+    uv_timer_t fd_timer;        /* restarts the transfers waiting for descriptors */
+    http_req_t *fd_waiting;     /* those transfers, linked by fd_next */
+    int handles_open;           /* timer and fd_timer: c is freed when both are closed */
     int closing;
 };
 
@@ -189,6 +193,20 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     return len;
 }
 
+/* curl's socket(2), which says when the descriptor table was full (curl itself reports only
+ * "could not connect"): the transfer then waits for descriptors instead of failing. */
+static curl_socket_t http_on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    http_req_t *r = clientp;
+    curl_socket_t s;
+
+    (void)purpose;
+    s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE))
+        r->fd_short = 1;
+    return s;
+}
+
 CURLcode http_req_attach(http_req_t *r, CURL *easy)
 {
     CURLcode result;
@@ -199,6 +217,8 @@ CURLcode http_req_attach(http_req_t *r, CURL *easy)
     SETOPT(easy, CURLOPT_HEADERFUNCTION, http_on_header);
     SETOPT(easy, CURLOPT_HEADERDATA, r);
     SETOPT(easy, CURLOPT_ERRORBUFFER, r->error);
+    SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
+    SETOPT(easy, CURLOPT_OPENSOCKETDATA, r);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -284,7 +304,9 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
     }
     switch (r->code) {
     case CURLE_COULDNT_CONNECT:
-        if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
+        if (r->fd_short)
+            snprintf(buf, n, "could not connect: %s (waited %d times)", strerror(EMFILE), r->fd_waits);
+        else if (r->os_errno == ECONNREFUSED || strstr(r->error, "refused"))
             snprintf(buf, n, "connection refused");
         else if (r->os_errno)
             snprintf(buf, n, "could not connect: %s", strerror((int)r->os_errno));
@@ -544,6 +566,7 @@ static CURLcode http_easy_setup_async(CURL *easy, void *arg)
     if ((code = curl_easy_setopt(easy, CURLOPT_SHARE, c->share)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket)) != CURLE_OK)
         return code;
     return curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c);
@@ -562,6 +585,77 @@ static void http_req_detach(http_req_t *r)
     c->active--;
 }
 
+/* ---- out of descriptors: wait, then start again ---------------------------------------------- */
+
+static void http_fd_unlink(http_client_t *c, http_req_t *r)
+{
+    for (http_req_t **p = &c->fd_waiting; *p; p = &(*p)->fd_next) {
+        if (*p == r) {
+            *p = r->fd_next;
+            r->fd_next = NULL;
+            return;
+        }
+    }
+}
+
+static void http_fd_settle(http_req_t *r)
+{
+    future_t *fut = r->fut;
+
+    r->fut = NULL;
+    http_req_detach(r);
+    future_resolve(fut, r);
+    future_unref(fut);
+}
+
+/* The transfers that could not open a socket start again from the top (nothing was received). */
+static void http_on_fd_timer(uv_timer_t *t)
+{
+    http_client_t *c = t->data;
+    http_req_t *list = c->fd_waiting;
+
+    c->fd_waiting = NULL;
+    while (list) {
+        http_req_t *r = list;
+        CURLMcode mc;
+
+        list = r->fd_next;
+        r->fd_next = NULL;
+        r->fd_short = 0;
+        r->fd_waits++;
+        r->bytes = r->body_bytes = 0;
+        r->is_2xx = -1;
+        r->error[0] = '\0';
+        mc = curl_multi_add_handle(c->multi, r->easy);
+        if (mc != CURLM_OK) {
+            fprintf(stderr, "gather: curl_multi_add_handle: %s\n", curl_multi_strerror(mc));
+            r->code = CURLE_COULDNT_CONNECT;
+            http_fd_settle(r);
+        }
+    }
+}
+
+/* r could not open its socket for want of descriptors: out of the multi, into the waiting list,
+ * and back in HTTP_FD_WAIT_MS later. 0, or -1 if it cannot wait (it then ends as it is). */
+static int http_fd_wait(http_client_t *c, http_req_t *r)
+{
+    CURLMcode mc;
+
+    if (r->fd_waits >= HTTP_FD_WAITS_MAX || c->closing)
+        return -1;
+    if (!uv_is_active((uv_handle_t *)&c->fd_timer) &&
+        uv_timer_start(&c->fd_timer, http_on_fd_timer, HTTP_FD_WAIT_MS, 0) < 0)
+        return -1;
+    mc = curl_multi_remove_handle(c->multi, r->easy);
+    if (mc != CURLM_OK) {
+        fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
+        return -1;                   /* the timer finds nothing to do */
+    }
+    r->fd_next = c->fd_waiting;
+    c->fd_waiting = r;
+    return 0;
+}
+
 static void http_drain(http_client_t *c)
 {
     CURLMsg *msg;
@@ -576,6 +670,8 @@ static void http_drain(http_client_t *c)
         if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r) != CURLE_OK || !r)
             continue;
         http_req_collect(r, r->easy, msg->data.result);
+        if (r->code == CURLE_COULDNT_CONNECT && r->fd_short && http_fd_wait(c, r) == 0)
+            continue;                /* msg is invalid from here on */
         fut = r->fut;
         r->fut = NULL;
         http_req_detach(r);          /* msg is invalid from here on */
@@ -590,6 +686,7 @@ static int http_req_on_cancel(future_t *f, void *arg)
 
     (void)f;
     r->code = CURLE_ABORTED_BY_CALLBACK;
+    http_fd_unlink(r->client, r);    /* it may be waiting for descriptors, out of the multi */
     http_req_detach(r);
     future_unref(r->fut);            /* the client's reference */
     r->fut = NULL;
@@ -624,6 +721,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->retry_after[0] = r->content_range[0] = '\0';
     r->paused = 0;
     r->is_2xx = -1;
+    r->fd_short = r->fd_waits = 0;
+    r->fd_next = NULL;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));
@@ -635,6 +734,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
         /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with
          * ALPN); on plain HTTP/1.1 it would queue transfers behind one pending connection. */
@@ -685,6 +785,15 @@ long http_client_active(const http_client_t *c)
     return c->active;
 }
 
+/* The client's timers are embedded in it: it is freed with the last of them. */
+static void http_client_on_close(uv_handle_t *h)
+{
+    http_client_t *c = h->data;
+
+    if (--c->handles_open == 0)
+        free(c);
+}
+
 http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
 {
     http_client_t *c = calloc(1, sizeof(*c));
@@ -710,13 +819,29 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
         curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK)
         goto error;
+    /* The cache's cap alone is trimmed only when a transfer ends, so new connections to other
+     * hosts could pile up on top of idle ones; the total cap makes curl close an idle one first
+     * (or queue the transfer), which keeps the sockets within the descriptor budget. */
     if (opts->max_connections > 0 &&
-        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK)
+        (curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK ||
+         curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, opts->max_connections) != CURLM_OK))
         goto error;
     *result = uv_timer_init(c->loop, &c->timer);
     if (*result < 0)
         goto error;
     c->timer.data = c;
+    c->handles_open = 1;
+    *result = uv_timer_init(c->loop, &c->fd_timer);
+    if (*result < 0) {
+        /* c->timer is a live handle now: its close callback frees c. */
+        http_easy_pool_free(c->easies);
+        curl_multi_cleanup(c->multi);
+        curl_share_cleanup(c->share);
+        uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+        return NULL;
+    }
+    c->fd_timer.data = c;
+    c->handles_open = 2;
     *result = 0;
     return c;
 
@@ -728,11 +853,6 @@ error:
         curl_share_cleanup(c->share);
     free(c);
     return NULL;
-}
-
-static void http_client_on_close(uv_handle_t *h)
-{
-    free(h->data);
 }
 
 void http_client_close(http_client_t *c)
@@ -759,5 +879,7 @@ void http_client_close(http_client_t *c)
     free(c->socks);
     c->socks = NULL;
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->fd_timer);
     uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+    uv_close((uv_handle_t *)&c->fd_timer, http_client_on_close);
 }

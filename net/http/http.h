@@ -22,7 +22,7 @@ typedef struct http_opts {
     curl_off_t max_filesize;    /* 0: no cap */
     const char *user_agent;     /* borrowed; must outlive the client */
     struct curl_slist *headers; /* borrowed; must outlive the client */
-    long max_connections;       /* connection cache size; 0: curl's default */
+    long max_connections;       /* connections open at once, idle ones included; 0: curl's default */
     int insecure;               /* skip TLS verification */
     int verbose;                /* curl's own trace on stderr */
 } http_opts_t;
@@ -88,7 +88,16 @@ typedef struct http_req {
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
     curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
+    int fd_short;               /* a socket could not be opened: the descriptor table was full */
+    int fd_waits;               /* times the transfer waited for descriptors and started again */
+    struct http_req *fd_next;   /* in the client's list of transfers waiting for descriptors */
 } http_req_t;
+
+/* A transfer that cannot open its socket because the process or the system is out of descriptors
+ * (EMFILE, ENFILE) has not failed: it waits HTTP_FD_WAIT_MS and starts again, at most
+ * HTTP_FD_WAITS_MAX times, in every mode. Descriptors free up as other transfers end. */
+#define HTTP_FD_WAIT_MS 100
+#define HTTP_FD_WAITS_MAX 100
 
 /* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
  * Returns NULL and sets *result to a negative errno on failure. */
