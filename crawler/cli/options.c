@@ -17,7 +17,7 @@ enum {
     OPT_INCLUDE, OPT_EXCLUDE, OPT_ACCEPT, OPT_REJECT, OPT_ACCEPT_TYPE, OPT_MAX_PAGES,
     OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
     OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
-    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING
+    OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_READ_TIMEOUT
 };
 
 #define G CRAWL_CMD_GET
@@ -36,6 +36,7 @@ static const struct {
     { { "layout", required_argument, NULL, OPT_LAYOUT }, G | C },
     { { "timeout", required_argument, NULL, OPT_TIMEOUT }, G | C | B },
     { { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, G | C | B },
+    { { "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT }, G | C | B },
     { { "user-agent", required_argument, NULL, OPT_USER_AGENT }, G | C | B },
     { { "header", required_argument, NULL, OPT_HEADER }, G | C | B },
     { { "max-redirs", required_argument, NULL, OPT_MAX_REDIRS }, G | C | B },
@@ -136,6 +137,8 @@ static const char usage_bench[] =
 static const char usage_common[] =
 "      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
 "      --connect-timeout SEC  give up connecting after SEC seconds (default 30)\n"
+"      --read-timeout SEC  end a transfer that receives no data for SEC seconds, as a\n"
+"                          transient failure (default 900, as wget; 0: never)\n"
 "      --max-redirs N      follow at most N redirects (default 10; -1: none)\n"
 "      --user-agent S      User-Agent header (default gather/0.1)\n"
 "      --header 'K: V'     extra request header (repeatable)\n"
@@ -247,6 +250,7 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->mode = CRAWL_MODE_ASYNC;
     o->layout = cmd == CRAWL_CMD_CRAWL ? STORE_LAYOUT_TREE : STORE_LAYOUT_FLAT;
     o->http.connect_timeout_ms = 30000;
+    o->http.read_timeout_ms = 900000;
     o->http.max_redirs = 10;
     o->http.user_agent = GATHER_USER_AGENT;
     o->depth = 2;
@@ -302,6 +306,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         return 0;
     case OPT_TIMEOUT: return parse_seconds(name, arg, &o->http.timeout_ms);
     case OPT_CONNECT_TIMEOUT: return parse_seconds(name, arg, &o->http.connect_timeout_ms);
+    case OPT_READ_TIMEOUT: return parse_seconds(name, arg, &o->http.read_timeout_ms);
     case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
         struct curl_slist *l;

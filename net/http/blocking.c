@@ -19,8 +19,10 @@ static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t d
 {
     http_blocking_t *b = userdata;
 
-    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-    return b->interrupted && *b->interrupted ? 1 : 0;
+    (void)dltotal; (void)ultotal;
+    if (b->interrupted && *b->interrupted)
+        return 1;
+    return http_req_idle_check(&b->req, b->read_timeout_ms, dlnow, ulnow);
 }
 
 /* The body of a 2xx answer, already checked by http.c: into relpath.part, created lazily. */
@@ -69,6 +71,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->req.timing.start_wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
     b->sink.write = blocking_sink_write;
     b->req.sink = &b->sink;
+    b->read_timeout_ms = http_easy_pool_opts(pool)->read_timeout_ms;
     /* MAXCONNECTS: the handle's own connection cache (curl_easy_perform keeps one per handle)
      * holds the one connection it reuses, not curl's default of 5: the descriptor budget
      * counts one socket per transfer in flight. */
@@ -76,7 +79,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
         http_req_attach(&b->req, easy) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted || b->read_timeout_ms > 0 ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
         code = CURLE_FAILED_INIT;
@@ -91,6 +94,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
             b->req.bytes = 0;
             b->req.is_2xx = -1;
             b->req.error[0] = '\0';
+            b->req.idle_since_ns = uv_hrtime();
         }
     }
     http_req_collect(&b->req, easy, code);

@@ -72,8 +72,17 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
     SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     SETOPT(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
-    SETOPT(easy, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
+    /* --min-speed, or else a limit of 1 byte/s for --read-timeout. The read timeout itself is
+     * http_req_idle_check's, in the progress callback; with the multi's socket API curl runs a
+     * silent transfer (and so that callback) only when a timer of its own is due, and the low
+     * speed check is what arms one every second. */
+    if (o->low_speed_limit > 0) {
+        SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
+        SETOPT(easy, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
+    } else {
+        SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->read_timeout_ms > 0 ? 1L : 0L);
+        SETOPT(easy, CURLOPT_LOW_SPEED_TIME, (o->read_timeout_ms + 999) / 1000);
+    }
     SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, o->max_filesize);
     SETOPT(easy, CURLOPT_USERAGENT, o->user_agent);
     SETOPT(easy, CURLOPT_VERBOSE, o->verbose ? 1L : 0L);
@@ -117,6 +126,7 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
     const char *v;
     size_t vlen;
 
+    r->idle_since_ns = uv_hrtime();     /* a header line is data for --read-timeout */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         /* A new response (a redirect hop or 100-continue): forget the previous one's headers. */
         r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
@@ -212,6 +222,7 @@ CURLcode http_req_attach(http_req_t *r, CURL *easy)
     CURLcode result;
 
     r->easy = easy;
+    r->idle_since_ns = uv_hrtime();
     SETOPT(easy, CURLOPT_WRITEFUNCTION, http_on_write);
     SETOPT(easy, CURLOPT_WRITEDATA, r);
     SETOPT(easy, CURLOPT_HEADERFUNCTION, http_on_header);
@@ -235,11 +246,32 @@ static char *http_strdup_info(CURL *easy, CURLINFO info)
     return strdup(s);
 }
 
+int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, curl_off_t ulnow)
+{
+    uint64_t now;
+
+    if (read_timeout_ms <= 0)
+        return 0;
+    now = uv_hrtime();
+    if (dlnow != r->seen_dl || ulnow != r->seen_ul || r->paused) {
+        r->seen_dl = dlnow;
+        r->seen_ul = ulnow;
+        r->idle_since_ns = now;
+        return 0;
+    }
+    if (now - r->idle_since_ns < (uint64_t)read_timeout_ms * 1000000)
+        return 0;
+    r->read_timed_out = 1;
+    return 1;
+}
+
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
 {
     long version = 0;
     curl_off_t cl = -1;
 
+    if (r->read_timed_out && code == CURLE_ABORTED_BY_CALLBACK)
+        code = CURLE_OPERATION_TIMEDOUT;    /* a timeout like curl's own, retried alike */
     r->code = code;
     if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
         r->status = 0;
@@ -317,7 +349,11 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "could not resolve host");
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
+        if (o && o->read_timeout_ms > 0 &&
+            (r->read_timed_out || (o->low_speed_limit == 0 && strstr(r->error, "too slow"))))
+            snprintf(buf, n, "no data for %s (--read-timeout)",
+                     http_seconds(o->read_timeout_ms, secs, sizeof(secs)));
+        else if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
             snprintf(buf, n, "too slow: under %ld bytes/s for %ld s", o->low_speed_limit,
                      o->low_speed_time);
         else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
@@ -557,6 +593,16 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- the easy handle pool and transfer lifecycle ----------------------------------------- */
 
+static int http_on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+    http_req_t *r = clientp;
+
+    (void)dltotal;
+    (void)ultotal;
+    return http_req_idle_check(r, r->client->opts.read_timeout_ms, dlnow, ulnow);
+}
+
 /* What the async client adds to each new pooled handle: the share and its own callbacks. */
 static CURLcode http_easy_setup_async(CURL *easy, void *arg)
 {
@@ -567,6 +613,8 @@ static CURLcode http_easy_setup_async(CURL *easy, void *arg)
         (code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, http_on_progress)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_NOPROGRESS, c->opts.read_timeout_ms > 0 ? 0L : 1L)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket)) != CURLE_OK)
         return code;
     return curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c);
@@ -721,12 +769,13 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->retry_after[0] = r->content_range[0] = '\0';
     r->paused = 0;
     r->is_2xx = -1;
-    r->fd_short = r->fd_waits = 0;
+    r->seen_dl = r->seen_ul = 0;
+    r->read_timed_out = r->fd_short = r->fd_waits = 0;
     r->fd_next = NULL;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));
-    r->timing.start_ns = uv_hrtime();
+    r->timing.start_ns = r->idle_since_ns = uv_hrtime();
     gettimeofday(&tv, NULL);
     r->timing.start_wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
     if (curl_easy_setopt(easy, CURLOPT_URL, r->url) != CURLE_OK ||
@@ -734,6 +783,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
         /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with
@@ -773,6 +823,7 @@ void http_req_resume(http_req_t *r)
     if (!r->paused || !r->easy)
         return;
     r->paused = 0;
+    r->idle_since_ns = uv_hrtime();  /* the pause waited for our disk, not for the server */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
     if (rc != CURLE_OK)
         fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));

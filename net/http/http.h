@@ -18,6 +18,7 @@ typedef struct http_opts {
     long timeout_ms;            /* whole transfer; 0: none */
     long low_speed_limit;       /* bytes/s; 0: off */
     long low_speed_time;        /* seconds below the limit before aborting */
+    long read_timeout_ms;       /* end a transfer that receives nothing for this long; 0: never */
     long max_redirs;            /* -1: do not follow redirects */
     curl_off_t max_filesize;    /* 0: no cap */
     const char *user_agent;     /* borrowed; must outlive the client */
@@ -88,6 +89,9 @@ typedef struct http_req {
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
     curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
+    uint64_t idle_since_ns;     /* uv_hrtime() of the last byte either way (--read-timeout) */
+    curl_off_t seen_dl, seen_ul;/* curl's progress counts at idle_since_ns */
+    int read_timed_out;         /* ended by --read-timeout (reported as CURLE_OPERATION_TIMEDOUT) */
     int fd_short;               /* a socket could not be opened: the descriptor table was full */
     int fd_waits;               /* times the transfer waited for descriptors and started again */
     struct http_req *fd_next;   /* in the client's list of transfers waiting for descriptors */
@@ -150,7 +154,14 @@ CURLcode http_req_attach(http_req_t *r, CURL *easy);
 /* Header callback shared with the blocking modes: records status-dependent headers into r. */
 size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata);
 
-/* Copies what curl knows of a finished transfer (status, timings, URL) into r. */
+/* Copies what curl knows of a finished transfer (status, timings, URL) into r. A transfer the
+ * progress check ended (http_req_idle_check) gets CURLE_OPERATION_TIMEDOUT. */
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code);
+
+/* The --read-timeout check, for a curl progress callback given the counts curl passes it: 1
+ * when nothing was received or sent for read_timeout_ms (r->read_timed_out is then set and the
+ * callback must return non-zero to abort the transfer), else 0. A transfer its sink paused is
+ * waiting for our disk, not for the server: that time does not count. Any thread that runs r. */
+int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, curl_off_t ulnow);
 
 #endif
