@@ -11,6 +11,40 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+/* Running out of descriptors is transient for a download: gather sizes -c to the limit at the
+ * start (crawler/job/fdlimit.c), so only a burst, or another process sharing ENFILE's system-wide
+ * table, gets here, and descriptors free up as transfers end. An open that fails for it waits on
+ * this (pool) thread and tries again, for up to STORE_FD_TRIES * STORE_FD_WAIT_US, rather than
+ * fail a body that arrived intact. */
+#define STORE_FD_TRIES 200
+#define STORE_FD_WAIT_US (50 * 1000)
+
+/* 1 after a wait when a call that failed with errno e may be tried again. */
+static int file_fd_wait(int e, int *tries)
+{
+    if ((e != EMFILE && e != ENFILE) || ++*tries > STORE_FD_TRIES)
+        return 0;
+    usleep(STORE_FD_WAIT_US);
+    return 1;
+}
+
+static int file_openat(int dir, const char *name, int flags, mode_t mode)
+{
+    int tries = 0, fd;
+
+    while ((fd = openat(dir, name, flags, mode)) < 0 && file_fd_wait(errno, &tries))
+        ;
+    return fd;
+}
+
+static int file_dup(int fd)
+{
+    int tries = 0, copy;
+
+    while ((copy = dup(fd)) < 0 && file_fd_wait(errno, &tries))
+        ;
+    return copy;
+}
 
 int store_dir_open(const char *dir, int *dirfd)
 {
@@ -47,7 +81,7 @@ int store_file_parent(int dirfd, const char *relpath, int create, const char **l
         *leaf = relpath;
         return dirfd;               /* flat layout: no folder to open, nothing to close */
     }
-    cur = dup(dirfd);
+    cur = file_dup(dirfd);
     if (cur < 0)
         return -errno;
     while ((slash = strchr(start, '/'))) {
@@ -61,14 +95,14 @@ int store_file_parent(int dirfd, const char *relpath, int create, const char **l
         }
         memcpy(name, start, n);
         name[n] = '\0';
-        next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        next = file_openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (next < 0 && errno == ENOENT && create) {
             if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST) {
                 int e = errno;
                 close(cur);
                 return -e;
             }
-            next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            next = file_openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         }
         if (next < 0) {
             int e = errno == ELOOP ? ENOTDIR : errno;   /* a symlink where a folder should be */
@@ -109,7 +143,7 @@ int store_file_open_at(int dirfd, const char *relpath, uint64_t offset, int *fd)
     result = store_part_name(leaf, part, sizeof(part));
     if (result < 0)
         goto cleanup;
-    *fd = openat(parent, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (offset ? 0 : O_CREAT | O_TRUNC), 0644);
+    *fd = file_openat(parent, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (offset ? 0 : O_CREAT | O_TRUNC), 0644);
     if (*fd < 0) {
         result = -errno;
         goto cleanup;

@@ -1,4 +1,7 @@
-/* store_file: blocking file operations confined to the output directory (run on pool threads). */
+/* store_file: blocking file operations confined to the output directory (run on pool threads, or
+ * on the only thread of --mode sync). An open that finds the descriptor table full (EMFILE,
+ * ENFILE) waits and tries again for up to 10 s before it reports the error: a full table is a
+ * moment of a busy run, not a fault of the file. */
 #ifndef STORAGE_FILE_H
 #define STORAGE_FILE_H
 

@@ -175,6 +175,8 @@ static void argv_common(struct bench_argv *a, const crawl_options_t *o)
     }
     argv_add(a, "--connect-timeout");
     argv_add(a, "%.3f", (double)o->http.connect_timeout_ms / 1000);
+    argv_add(a, "--read-timeout");
+    argv_add(a, "%.3f", (double)o->http.read_timeout_ms / 1000);
     argv_add(a, "--max-redirs");
     argv_add(a, "%ld", o->http.max_redirs);
     argv_add(a, "--user-agent");

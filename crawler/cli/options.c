@@ -22,7 +22,7 @@ enum {
     OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
     OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
     OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_CACERT, OPT_CAPATH, OPT_CERT,
-    OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION
+    OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION, OPT_READ_TIMEOUT
 };
 
 #define G CRAWL_CMD_GET
@@ -41,6 +41,7 @@ static const struct {
     { { "layout", required_argument, NULL, OPT_LAYOUT }, G | C },
     { { "timeout", required_argument, NULL, OPT_TIMEOUT }, G | C | B },
     { { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, G | C | B },
+    { { "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT }, G | C | B },
     { { "user-agent", required_argument, NULL, OPT_USER_AGENT }, G | C | B },
     { { "header", required_argument, NULL, OPT_HEADER }, G | C | B },
     { { "max-redirs", required_argument, NULL, OPT_MAX_REDIRS }, G | C | B },
@@ -94,7 +95,8 @@ static const char usage_get[] =
 "\n"
 "  -i, --input FILE        URL list, one per line ('-' = stdin); '#' starts a comment\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
-"  -c, --concurrency N     transfers in flight at most (default 16)\n"
+"  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
+"                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
@@ -111,7 +113,8 @@ static const char usage_crawl[] =
 "\n"
 "  -d, --depth N           levels of links to follow; 0 = the start pages only (default 2)\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
-"  -c, --concurrency N     transfers in flight at most (default 16)\n"
+"  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
+"                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host at most (default 4)\n"
 "      --delay MS          wait between requests to one host (default 0; robots.txt\n"
 "                          Crawl-delay raises it for that host)\n"
@@ -153,6 +156,8 @@ static const char usage_bench[] =
 static const char usage_common[] =
 "      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
 "      --connect-timeout SEC  give up connecting after SEC seconds (default 30)\n"
+"      --read-timeout SEC  end a transfer that receives no data for SEC seconds, as a\n"
+"                          transient failure (default 900, as wget; 0: never)\n"
 "      --max-redirs N      follow at most N redirects (default 10; -1: none)\n"
 "      --user-agent S      User-Agent header (default gather/0.1)\n"
 "      --header 'K: V'     extra request header (repeatable)\n"
@@ -351,6 +356,7 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->mode = CRAWL_MODE_ASYNC;
     o->layout = cmd == CRAWL_CMD_CRAWL ? STORE_LAYOUT_TREE : STORE_LAYOUT_FLAT;
     o->http.connect_timeout_ms = 30000;
+    o->http.read_timeout_ms = 900000;
     o->http.max_redirs = 10;
     o->http.user_agent = GATHER_USER_AGENT;
     o->depth = 2;
@@ -406,6 +412,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         return 0;
     case OPT_TIMEOUT: return parse_seconds(name, arg, &o->http.timeout_ms);
     case OPT_CONNECT_TIMEOUT: return parse_seconds(name, arg, &o->http.connect_timeout_ms);
+    case OPT_READ_TIMEOUT: return parse_seconds(name, arg, &o->http.read_timeout_ms);
     case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
         struct curl_slist *l;

@@ -127,6 +127,7 @@ int crawl_get_run(crawl_options_t *o)
         .title = "gather get",
         .interrupt_hint = "finishing what is in flight",
         .use_state = 1,
+        .commit_slots = 1,
         .driver = spawner_step,
     };
     struct get_job *gj = calloc(1, sizeof(*gj));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crawler/job/fdlimit.h"
 #include "storage/file.h"
 
 static void job_clear_progress(void *arg)
@@ -25,6 +26,10 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
     job->rep.before_print = job_clear_progress;
     job->rep.before_print_arg = &job->progress;
     crawl_retry_init(&job->retry, o->retries, o->retry_delay_ms, o->max_wait_ms);
+    /* Before anything is opened: -c may have to shrink to fit the descriptor limit, and every
+     * part of the job sized from it (permits, curl's connection cap, commit slots, the pool in
+     * threads mode) must see the value in force. */
+    crawl_fdlimit_apply(o, spec->commit_slots, spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC);
     result = store_dir_open(o->outdir, &job->dirfd);
     if (result < 0) {
         fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));

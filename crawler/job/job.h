@@ -40,6 +40,8 @@ typedef struct job_spec {
     int keep_hosts;               /* host entries outlive idle moments (politeness state) */
     size_t host_entry_size;       /* sizeof the job's host struct (embeds crawl_host_t) */
     void (*host_free)(crawl_host_t *h);
+    int commit_slots;             /* a -c slot starts its next transfer while the disk finishes
+                                   * the last body (get): one more NAME.part open per slot */
     task_step_fn driver;          /* the job's main coroutine: job->driver */
 } job_spec_t;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -55,10 +56,12 @@ static int blocking_on_progress(void *userdata, curl_off_t dltotal, curl_off_t d
 {
     http_blocking_t *b = userdata;
 
-    (void)dltotal; (void)ultotal; (void)ulnow;
+    (void)dltotal; (void)ultotal;
+    if (b->interrupted && *b->interrupted)
+        return 1;
     if (b->rate || b->rate_each > 0)
         blocking_rate(b, dlnow);
-    return b->interrupted && *b->interrupted ? 1 : 0;
+    return http_req_idle_check(&b->req, b->read_timeout_ms, dlnow, ulnow);
 }
 
 /* relpath.part, once the caller has had its say on the name. */
@@ -119,15 +122,32 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->req.timing.start_wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
     b->sink.write = blocking_sink_write;
     b->req.sink = &b->sink;
+    b->read_timeout_ms = http_easy_pool_opts(pool)->read_timeout_ms;
+    /* MAXCONNECTS: the handle's own connection cache (curl_easy_perform keeps one per handle)
+     * holds the one connection it reuses, not curl's default of 5: the descriptor budget
+     * counts one socket per transfer in flight. */
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted || b->rate || b->rate_each > 0 ? 0L : 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS,
+                         b->interrupted || b->rate || b->rate_each > 0 || b->read_timeout_ms > 0 ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
         code = CURLE_FAILED_INIT;
     } else {
-        code = curl_easy_perform(easy);
+        /* No socket for want of descriptors: nothing was sent, so wait for some and go again
+         * (as the async client does), rather than fail the URL. */
+        while ((code = curl_easy_perform(easy)) == CURLE_COULDNT_CONNECT && b->req.fd_short &&
+               b->req.fd_waits < HTTP_FD_WAITS_MAX && !(b->interrupted && *b->interrupted)) {
+            usleep(HTTP_FD_WAIT_MS * 1000);
+            b->req.fd_short = 0;
+            b->req.fd_waits++;
+            b->req.bytes = 0;
+            b->req.is_2xx = -1;
+            b->req.error[0] = '\0';
+            b->req.idle_since_ns = uv_hrtime();
+        }
     }
     http_req_collect(&b->req, easy, code);
     if (http_req_ok(&b->req) && !b->created && b->disk_error == 0 && !b->discard) {

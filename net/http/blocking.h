@@ -28,6 +28,7 @@ typedef struct http_blocking {
     int disk_error;             /* negative errno from the file system, 0 if none */
     /* private */
     http_sink_t sink;           /* the file: http.c's write callback checks, then calls this */
+    long read_timeout_ms;       /* the pool's --read-timeout */
     int fd;
     int created;
     http_rate_t *rate;          /* the pool's --limit-rate budget, or NULL */

@@ -41,6 +41,15 @@ void http_easy_pool_free(http_easy_pool_t *p)
     free(p);
 }
 
+static CURLcode easy_pool_setup(http_easy_pool_t *p, CURL *easy)
+{
+    CURLcode code = http_easy_setup(easy, &p->opts);
+
+    if (code == CURLE_OK && p->setup)
+        code = p->setup(easy, p->arg);
+    return code;
+}
+
 CURL *http_easy_pool_get(http_easy_pool_t *p)
 {
     CURL *easy = NULL;
@@ -52,8 +61,7 @@ CURL *http_easy_pool_get(http_easy_pool_t *p)
     if (easy)
         return easy;
     easy = curl_easy_init();
-    if (easy && (http_easy_setup(easy, &p->opts) != CURLE_OK ||
-                 (p->setup && p->setup(easy, p->arg) != CURLE_OK))) {
+    if (easy && easy_pool_setup(p, easy) != CURLE_OK) {
         curl_easy_cleanup(easy);
         easy = NULL;
     }
@@ -62,6 +70,17 @@ CURL *http_easy_pool_get(http_easy_pool_t *p)
 
 void http_easy_pool_put(http_easy_pool_t *p, CURL *easy)
 {
+    /* A handle keeps state between transfers that only curl_easy_reset clears. The one that
+     * matters: libcurl (7.88) counts the times it re-sent a request because a reused connection
+     * turned out dead, per handle and for the handle's whole life, and stops doing it after 5;
+     * a long run against a server that drops idle connections would then fail transfers that
+     * curl_easy_perform on a fresh handle retries. Reset and set up again (the cached
+     * connections, DNS and TLS sessions live in the multi, share or handle and are kept). */
+    curl_easy_reset(easy);
+    if (easy_pool_setup(p, easy) != CURLE_OK) {
+        curl_easy_cleanup(easy);
+        return;
+    }
     pthread_mutex_lock(&p->lock);
     if (p->nidle == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;

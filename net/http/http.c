@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +33,11 @@ struct http_client {
     http_easy_pool_t *easies;   /* handles kept for reuse (shared code with the blocking modes) */
     struct http_sock **socks;   /* poll contexts by fd, kept while the socket lives */
     size_t nsocks;
+    uv_timer_t fd_timer;        /* restarts the transfers waiting for descriptors */
+    http_req_t *fd_waiting;     /* those transfers, linked by fd_next */
     int closing;
-    int open_handles;           /* timers not yet closed: c is freed when the last one is */
+    int open_handles;           /* timers not yet closed (timer, rate_timer, fd_timer): c is
+                                 * freed when the last one is */
     uv_timer_t rate_timer;      /* --limit-rate: wakes the transfers waiting for the budget */
     list_t rate_waiting;        /* http_req_t.rate_link, oldest first */
 };
@@ -41,6 +45,7 @@ struct http_client {
 struct http_sock {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;                 /* what curl asked to watch (UV_READABLE | UV_WRITABLE) */
     http_client_t *client;
 };
 
@@ -72,8 +77,17 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
     SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     SETOPT(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
-    SETOPT(easy, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
+    /* --min-speed, or else a limit of 1 byte/s for --read-timeout. The read timeout itself is
+     * http_req_idle_check's, in the progress callback; with the multi's socket API curl runs a
+     * silent transfer (and so that callback) only when a timer of its own is due, and the low
+     * speed check is what arms one every second. */
+    if (o->low_speed_limit > 0) {
+        SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
+        SETOPT(easy, CURLOPT_LOW_SPEED_TIME, o->low_speed_time);
+    } else {
+        SETOPT(easy, CURLOPT_LOW_SPEED_LIMIT, o->read_timeout_ms > 0 ? 1L : 0L);
+        SETOPT(easy, CURLOPT_LOW_SPEED_TIME, (o->read_timeout_ms + 999) / 1000);
+    }
     SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, o->max_filesize);
     SETOPT(easy, CURLOPT_USERAGENT, o->user_agent);
     SETOPT(easy, CURLOPT_VERBOSE, o->verbose ? 1L : 0L);
@@ -130,6 +144,7 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
     const char *v;
     size_t vlen;
 
+    r->idle_since_ns = uv_hrtime();     /* a header line is data for --read-timeout */
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         /* A new response (a redirect hop or 100-continue): forget the previous one's headers. */
         r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
@@ -224,16 +239,33 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     return len;
 }
 
+/* curl's socket(2), which says when the descriptor table was full (curl itself reports only
+ * "could not connect"): the transfer then waits for descriptors instead of failing. */
+static curl_socket_t http_on_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    http_req_t *r = clientp;
+    curl_socket_t s;
+
+    (void)purpose;
+    s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s == CURL_SOCKET_BAD && (errno == EMFILE || errno == ENFILE))
+        r->fd_short = 1;
+    return s;
+}
+
 CURLcode http_req_attach(http_req_t *r, CURL *easy)
 {
     CURLcode result;
 
     r->easy = easy;
+    r->idle_since_ns = uv_hrtime();
     SETOPT(easy, CURLOPT_WRITEFUNCTION, http_on_write);
     SETOPT(easy, CURLOPT_WRITEDATA, r);
     SETOPT(easy, CURLOPT_HEADERFUNCTION, http_on_header);
     SETOPT(easy, CURLOPT_HEADERDATA, r);
     SETOPT(easy, CURLOPT_ERRORBUFFER, r->error);
+    SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
+    SETOPT(easy, CURLOPT_OPENSOCKETDATA, r);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -250,11 +282,32 @@ static char *http_strdup_info(CURL *easy, CURLINFO info)
     return strdup(s);
 }
 
+int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, curl_off_t ulnow)
+{
+    uint64_t now;
+
+    if (read_timeout_ms <= 0)
+        return 0;
+    now = uv_hrtime();
+    if (dlnow != r->seen_dl || ulnow != r->seen_ul || r->paused) {
+        r->seen_dl = dlnow;
+        r->seen_ul = ulnow;
+        r->idle_since_ns = now;
+        return 0;
+    }
+    if (now - r->idle_since_ns < (uint64_t)read_timeout_ms * 1000000)
+        return 0;
+    r->read_timed_out = 1;
+    return 1;
+}
+
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
 {
     long version = 0;
     curl_off_t cl = -1;
 
+    if (r->read_timed_out && code == CURLE_ABORTED_BY_CALLBACK)
+        code = CURLE_OPERATION_TIMEDOUT;    /* a timeout like curl's own, retried alike */
     r->code = code;
     if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
         r->status = 0;
@@ -381,8 +434,9 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
     }
     switch (r->code) {
     case CURLE_COULDNT_CONNECT:
-        proxy = http_req_proxy(r, o, px, sizeof(px));
-        if (proxy)
+        if (r->fd_short)
+            snprintf(buf, n, "could not connect: %s (waited %d times)", strerror(EMFILE), r->fd_waits);
+        else if ((proxy = http_req_proxy(r, o, px, sizeof(px))))
             snprintf(buf, n, "cannot connect to proxy %s: %s", proxy,
                      http_connect_reason(r, why, sizeof(why)));
         else
@@ -396,7 +450,11 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
         snprintf(buf, n, "cannot resolve proxy %s", proxy ? proxy : r->error);
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
+        if (o && o->read_timeout_ms > 0 &&
+            (r->read_timed_out || (o->low_speed_limit == 0 && strstr(r->error, "too slow"))))
+            snprintf(buf, n, "no data for %s (--read-timeout)",
+                     http_seconds(o->read_timeout_ms, secs, sizeof(secs)));
+        else if (o && o->low_speed_limit > 0 && strstr(r->error, "too slow"))
             snprintf(buf, n, "too slow: under %ld bytes/s for %ld s", o->low_speed_limit,
                      o->low_speed_time);
         else if (o && o->connect_timeout_ms > 0 && r->timing.connect_us == 0 &&
@@ -515,6 +573,13 @@ static void http_sock_on_close(uv_handle_t *h)
     free(h->data);
 }
 
+/* A poll error (libuv says UV_EBADF for EPOLLERR, e.g. a reset that arrived on an idle
+ * keep-alive connection) is not the transfer's error: tell curl the socket is readable and
+ * writable, so that it reads the reset or the end of the stream itself. That is what makes curl
+ * retry a request sent on a reused connection the server had just closed, as it does inside
+ * curl_easy_perform (its own poll reports POLLERR as readable too). CURL_CSELECT_ERR would end
+ * the transfer with "select/poll returned error" instead. libuv stops the handle when it reports
+ * an error; if curl keeps the socket and asks for nothing new, watch it again. */
 static void http_on_poll(uv_poll_t *p, int status, int events)
 {
     struct http_sock *hs = p->data;
@@ -524,7 +589,7 @@ static void http_on_poll(uv_poll_t *p, int status, int events)
     CURLMcode mc;
 
     if (status < 0)
-        flags = CURL_CSELECT_ERR;
+        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
     else {
         if (events & UV_READABLE)
             flags |= CURL_CSELECT_IN;
@@ -534,6 +599,12 @@ static void http_on_poll(uv_poll_t *p, int status, int events)
     mc = curl_multi_socket_action(c->multi, fd, flags, &running);
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_socket_action: %s\n", curl_multi_strerror(mc));
+    /* hs is still this socket's context only if c->socks says so (a closed one is only freed
+     * by its uv_close callback, so the pointer cannot have been reused yet). */
+    if (status < 0 && (size_t)fd < c->nsocks && c->socks[fd] == hs && hs->events &&
+        !uv_is_active((uv_handle_t *)&hs->poll) &&
+        uv_poll_start(&hs->poll, hs->events, http_on_poll) < 0)
+        fprintf(stderr, "gather: cannot watch socket %d again\n", (int)fd);
     http_drain(c);
 }
 
@@ -583,8 +654,10 @@ static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (hs)
+        if (hs) {
             uv_poll_stop(&hs->poll);      /* kept for the connection's next transfer */
+            hs->events = 0;
+        }
         return 0;
     }
     if (!hs) {
@@ -596,6 +669,7 @@ static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
+    hs->events = events;
     return uv_poll_start(&hs->poll, events, http_on_poll) < 0 ? -1 : 0;
 }
 
@@ -637,6 +711,16 @@ static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- the easy handle pool and transfer lifecycle ----------------------------------------- */
 
+static int http_on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+    http_req_t *r = clientp;
+
+    (void)dltotal;
+    (void)ultotal;
+    return http_req_idle_check(r, r->client->opts.read_timeout_ms, dlnow, ulnow);
+}
+
 /* What the async client adds to each new pooled handle: the share and its own callbacks. */
 static CURLcode http_easy_setup_async(CURL *easy, void *arg)
 {
@@ -646,6 +730,9 @@ static CURLcode http_easy_setup_async(CURL *easy, void *arg)
     if ((code = curl_easy_setopt(easy, CURLOPT_SHARE, c->share)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_on_write)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, http_on_header)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, http_on_progress)) != CURLE_OK ||
+        (code = curl_easy_setopt(easy, CURLOPT_NOPROGRESS, c->opts.read_timeout_ms > 0 ? 0L : 1L)) != CURLE_OK ||
         (code = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, http_on_closesocket)) != CURLE_OK)
         return code;
     return curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, c);
@@ -667,6 +754,77 @@ static void http_req_detach(http_req_t *r)
     c->active--;
 }
 
+/* ---- out of descriptors: wait, then start again ---------------------------------------------- */
+
+static void http_fd_unlink(http_client_t *c, http_req_t *r)
+{
+    for (http_req_t **p = &c->fd_waiting; *p; p = &(*p)->fd_next) {
+        if (*p == r) {
+            *p = r->fd_next;
+            r->fd_next = NULL;
+            return;
+        }
+    }
+}
+
+static void http_fd_settle(http_req_t *r)
+{
+    future_t *fut = r->fut;
+
+    r->fut = NULL;
+    http_req_detach(r);
+    future_resolve(fut, r);
+    future_unref(fut);
+}
+
+/* The transfers that could not open a socket start again from the top (nothing was received). */
+static void http_on_fd_timer(uv_timer_t *t)
+{
+    http_client_t *c = t->data;
+    http_req_t *list = c->fd_waiting;
+
+    c->fd_waiting = NULL;
+    while (list) {
+        http_req_t *r = list;
+        CURLMcode mc;
+
+        list = r->fd_next;
+        r->fd_next = NULL;
+        r->fd_short = 0;
+        r->fd_waits++;
+        r->bytes = r->body_bytes = 0;
+        r->is_2xx = -1;
+        r->error[0] = '\0';
+        mc = curl_multi_add_handle(c->multi, r->easy);
+        if (mc != CURLM_OK) {
+            fprintf(stderr, "gather: curl_multi_add_handle: %s\n", curl_multi_strerror(mc));
+            r->code = CURLE_COULDNT_CONNECT;
+            http_fd_settle(r);
+        }
+    }
+}
+
+/* r could not open its socket for want of descriptors: out of the multi, into the waiting list,
+ * and back in HTTP_FD_WAIT_MS later. 0, or -1 if it cannot wait (it then ends as it is). */
+static int http_fd_wait(http_client_t *c, http_req_t *r)
+{
+    CURLMcode mc;
+
+    if (r->fd_waits >= HTTP_FD_WAITS_MAX || c->closing)
+        return -1;
+    if (!uv_is_active((uv_handle_t *)&c->fd_timer) &&
+        uv_timer_start(&c->fd_timer, http_on_fd_timer, HTTP_FD_WAIT_MS, 0) < 0)
+        return -1;
+    mc = curl_multi_remove_handle(c->multi, r->easy);
+    if (mc != CURLM_OK) {
+        fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
+        return -1;                   /* the timer finds nothing to do */
+    }
+    r->fd_next = c->fd_waiting;
+    c->fd_waiting = r;
+    return 0;
+}
+
 static void http_drain(http_client_t *c)
 {
     CURLMsg *msg;
@@ -681,6 +839,8 @@ static void http_drain(http_client_t *c)
         if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r) != CURLE_OK || !r)
             continue;
         http_req_collect(r, r->easy, msg->data.result);
+        if (r->code == CURLE_COULDNT_CONNECT && r->fd_short && http_fd_wait(c, r) == 0)
+            continue;                /* msg is invalid from here on */
         fut = r->fut;
         r->fut = NULL;
         http_req_detach(r);          /* msg is invalid from here on */
@@ -695,6 +855,7 @@ static int http_req_on_cancel(future_t *f, void *arg)
 
     (void)f;
     r->code = CURLE_ABORTED_BY_CALLBACK;
+    http_fd_unlink(r->client, r);    /* it may be waiting for descriptors, out of the multi */
     http_req_detach(r);
     future_unref(r->fut);            /* the client's reference */
     r->fut = NULL;
@@ -737,10 +898,13 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->disposition = NULL;
     r->is_2xx = -1;
     r->in_headers = 0;
+    r->seen_dl = r->seen_ul = 0;
+    r->read_timed_out = r->fd_short = r->fd_waits = 0;
+    r->fd_next = NULL;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));
-    r->timing.start_ns = uv_hrtime();
+    r->timing.start_ns = r->idle_since_ns = uv_hrtime();
     gettimeofday(&tv, NULL);
     r->timing.start_wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
     if (curl_easy_setopt(easy, CURLOPT_URL, r->url) != CURLE_OK ||
@@ -748,6 +912,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_HEADERDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, r) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
         /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with
          * ALPN); on plain HTTP/1.1 it would queue transfers behind one pending connection. */
@@ -786,6 +952,7 @@ void http_req_resume(http_req_t *r)
     if (!r->paused || !r->easy)
         return;
     r->paused = 0;
+    r->idle_since_ns = uv_hrtime();  /* the pause waited for our disk, not for the server */
     if (r->rate_wait)
         return;                      /* --limit-rate's timer resumes it */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
@@ -954,8 +1121,12 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
         curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK)
         goto error;
+    /* The cache's cap alone is trimmed only when a transfer ends, so new connections to other
+     * hosts could pile up on top of idle ones; the total cap makes curl close an idle one first
+     * (or queue the transfer), which keeps the sockets within the descriptor budget. */
     if (opts->max_connections > 0 &&
-        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK)
+        (curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opts->max_connections) != CURLM_OK ||
+         curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, opts->max_connections) != CURLM_OK))
         goto error;
     list_init(&c->rate_waiting);
     *result = uv_timer_init(c->loop, &c->timer);
@@ -973,6 +1144,16 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     }
     c->rate_timer.data = c;
     c->open_handles = 2;
+    if ((*result = uv_timer_init(c->loop, &c->fd_timer)) < 0) {
+        http_easy_pool_free(c->easies);
+        curl_multi_cleanup(c->multi);
+        curl_share_cleanup(c->share);
+        uv_close((uv_handle_t *)&c->timer, http_client_on_close);
+        uv_close((uv_handle_t *)&c->rate_timer, http_client_on_close);
+        return NULL;
+    }
+    c->fd_timer.data = c;
+    c->open_handles = 3;
     *result = 0;
     return c;
 
@@ -985,7 +1166,6 @@ error:
     free(c);
     return NULL;
 }
-
 
 void http_client_close(http_client_t *c)
 {
@@ -1012,6 +1192,8 @@ void http_client_close(http_client_t *c)
     c->socks = NULL;
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->rate_timer);
+    uv_timer_stop(&c->fd_timer);
     uv_close((uv_handle_t *)&c->timer, http_client_on_close);
     uv_close((uv_handle_t *)&c->rate_timer, http_client_on_close);
+    uv_close((uv_handle_t *)&c->fd_timer, http_client_on_close);
 }

@@ -20,11 +20,12 @@ typedef struct http_opts {
     long timeout_ms;            /* whole transfer; 0: none */
     long low_speed_limit;       /* bytes/s; 0: off */
     long low_speed_time;        /* seconds below the limit before aborting */
+    long read_timeout_ms;       /* end a transfer that receives nothing for this long; 0: never */
     long max_redirs;            /* -1: do not follow redirects */
     curl_off_t max_filesize;    /* 0: no cap */
     const char *user_agent;     /* borrowed; must outlive the client */
     struct curl_slist *headers; /* borrowed; must outlive the client */
-    long max_connections;       /* connection cache size; 0: curl's default */
+    long max_connections;       /* connections open at once, idle ones included; 0: curl's default */
     int insecure;               /* skip TLS verification */
     int verbose;                /* curl's own trace on stderr */
     /* TLS and proxies: borrowed strings; NULL keeps libcurl's default (its CA bundle, the
@@ -114,7 +115,19 @@ typedef struct http_req {
     curl_off_t rate_seen;       /* received bytes already charged to the budgets */
     uint64_t rate_tat;          /* --limit-rate-each: this transfer's budget (rate.h) */
     uint64_t rate_wake;         /* uv_hrtime() from which its own budget lets it go on */
+    uint64_t idle_since_ns;     /* uv_hrtime() of the last byte either way (--read-timeout) */
+    curl_off_t seen_dl, seen_ul;/* curl's progress counts at idle_since_ns */
+    int read_timed_out;         /* ended by --read-timeout (reported as CURLE_OPERATION_TIMEDOUT) */
+    int fd_short;               /* a socket could not be opened: the descriptor table was full */
+    int fd_waits;               /* times the transfer waited for descriptors and started again */
+    struct http_req *fd_next;   /* in the client's list of transfers waiting for descriptors */
 } http_req_t;
+
+/* A transfer that cannot open its socket because the process or the system is out of descriptors
+ * (EMFILE, ENFILE) has not failed: it waits HTTP_FD_WAIT_MS and starts again, at most
+ * HTTP_FD_WAITS_MAX times, in every mode. Descriptors free up as other transfers end. */
+#define HTTP_FD_WAIT_MS 100
+#define HTTP_FD_WAITS_MAX 100
 
 /* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
  * Returns NULL and sets *result to a negative errno on failure. */
@@ -173,7 +186,14 @@ CURLcode http_req_attach(http_req_t *r, CURL *easy);
 /* Header callback shared with the blocking modes: records status-dependent headers into r. */
 size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata);
 
-/* Copies what curl knows of a finished transfer (status, timings, URL) into r. */
+/* Copies what curl knows of a finished transfer (status, timings, URL) into r. A transfer the
+ * progress check ended (http_req_idle_check) gets CURLE_OPERATION_TIMEDOUT. */
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code);
+
+/* The --read-timeout check, for a curl progress callback given the counts curl passes it: 1
+ * when nothing was received or sent for read_timeout_ms (r->read_timed_out is then set and the
+ * callback must return non-zero to abort the transfer), else 0. A transfer its sink paused is
+ * waiting for our disk, not for the server: that time does not count. Any thread that runs r. */
+int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, curl_off_t ulnow);
 
 #endif

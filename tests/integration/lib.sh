@@ -39,6 +39,24 @@ server_stop() {
     SERVER_PIDS=()
 }
 
+# hostile_start SCRIPT [args]: starts tests/hostile/SCRIPT (python3) on 127.0.0.1:ephemeral;
+# sets HPORT and HBASE. server_stop stops it with the fixture servers.
+hostile_start() {
+    local pf script=$1
+    shift
+    pf=$(mktemp "$TMP/hport.XXXXXX")
+    rm -f "$pf"
+    python3 "$ROOT/tests/hostile/$script" --port 0 --port-file "$pf" "$@" >/dev/null 2>"$TMP/hostile.log" &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 1 200); do
+        [ -s "$pf" ] && break
+        sleep 0.05
+    done
+    [ -s "$pf" ] || { echo "# $script did not start"; cat "$TMP/hostile.log"; return 1; }
+    HPORT=$(cat "$pf")
+    HBASE="http://127.0.0.1:$HPORT"
+}
+
 stats() { curl -s -m 10 "$BASE/stats"; }
 server_stat() { stats | jq -r ".$1"; }
 server_reset() { curl -s -m 10 "$BASE/reset" >/dev/null; }

@@ -19,7 +19,7 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is ambiguous; it could be --retries, --retry-delay, --reject
+crawl U --re 1               | gather crawl: option '--re' is ambiguous; it could be --read-timeout, --retries, --retry-delay, --reject
 crawl U -qd                  | gather crawl: option '-d' in '-qd' needs a value
 crawl U --depth              | gather crawl: option '--depth' needs a value
 get U -c                     | gather get: option '-c' needs a value

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -791,6 +792,77 @@ static void test_concurrent_requests_reuse_connections(void **state)
     json_decref(j);
 }
 
+/* ---- a full descriptor table --------------------------------------------------------------- */
+
+/* Every free descriptor of the process, held: the soft limit is lowered to 256 so that filling
+ * the table takes few, and restored by hog_release. */
+struct hog {
+    int fds[256];
+    int n;
+    struct rlimit saved;
+};
+
+static void hog_fill(struct hog *h)
+{
+    struct rlimit rl;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &h->saved), 0);
+    rl = h->saved;
+    if (rl.rlim_cur > 256)
+        rl.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    h->n = 0;
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            assert_int_equal(errno, EMFILE);
+            break;
+        }
+        assert_true(h->n < 256);
+        h->fds[h->n++] = fd;
+    }
+}
+
+static void hog_release(uv_timer_t *t)
+{
+    struct hog *h = t->data;
+
+    while (h->n > 0)
+        close(h->fds[--h->n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &h->saved), 0);
+}
+
+/* No socket can be opened when the transfer starts: it waits for descriptors (HTTP_FD_WAIT_MS at
+ * a time) instead of failing with "could not connect", and completes once some are free. */
+static void test_a_full_descriptor_table_delays_the_transfer(void **state)
+{
+    struct env *e = *state;
+    http_req_t r = { 0 };
+    struct memsink m = { 0 };
+    struct hog hog;
+    char url[256];
+    future_t *f;
+
+    url_of(url, sizeof(url), "/img/4.jpg?size=30000");
+    m.sink.write = memsink_write;
+    r.url = url;
+    r.sink = &m.sink;
+    hog_fill(&hog);
+    e->timer.data = &hog;
+    assert_int_equal(uv_timer_start(&e->timer, hog_release, 350, 0), 0);
+    f = start(e, e->client, &r);
+    run_until(e, 1);
+    assert_int_equal(hog.n, 0);                       /* it ended after the release */
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_int_equal(r.code, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    assert_true(r.fd_waits >= 2);                     /* 350 ms of 100 ms waits */
+    assert_body(&m, "/img/4.jpg?size=30000", 0);
+    future_unref(f);
+    free(m.data);
+    http_req_cleanup(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -803,6 +875,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_aborts_the_transfer, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_requests_reuse_connections, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_full_descriptor_table_delays_the_transfer, env_setup, env_teardown),
     };
 
     return cmocka_run_group_tests(tests, server_start, server_stop);

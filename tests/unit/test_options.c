@@ -114,6 +114,7 @@ static void test_defaults_get(void **state)
     assert_int_equal(p.o.retry_delay_ms, 1000);
     assert_int_equal(p.o.max_wait_ms, 60000);
     assert_int_equal(p.o.http.connect_timeout_ms, 30000);
+    assert_int_equal(p.o.http.read_timeout_ms, 900000);  /* wget's 900 s */
     assert_int_equal(p.o.http.timeout_ms, 0);
     assert_int_equal(p.o.http.max_redirs, 10);
     assert_int_equal(p.o.http.max_filesize, 0);
@@ -226,6 +227,10 @@ static const struct number_case number_cases[] = {
     { CRAWL_CMD_GET, "--timeout", "1.5", FIELD(http.timeout_ms), 1500, 1 },
     { CRAWL_CMD_GET, "--timeout", "0.0006", FIELD(http.timeout_ms), 1, 1 },
     { CRAWL_CMD_CRAWL, "--connect-timeout", "10", FIELD(http.connect_timeout_ms), 10000, 1 },
+    { CRAWL_CMD_GET, "--read-timeout", "1", FIELD(http.read_timeout_ms), 1000, 1 },
+    { CRAWL_CMD_CRAWL, "--read-timeout", "0.5", FIELD(http.read_timeout_ms), 500, 1 },
+    { CRAWL_CMD_BENCH, "--read-timeout", "0", FIELD(http.read_timeout_ms), 0, 1 },
+    { CRAWL_CMD_GET, "--read-timeout", "-1", FIELD(http.read_timeout_ms), 0, 0 },
     { CRAWL_CMD_GET, "--max-wait", "0", FIELD(max_wait_ms), 0, 1 },
     { CRAWL_CMD_GET, "--max-wait", "1e2", FIELD(max_wait_ms), 100000, 1 },
     { CRAWL_CMD_GET, "--max-wait", "604800", FIELD(max_wait_ms), 604800000L, 1 },

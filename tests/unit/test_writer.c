@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -576,6 +577,80 @@ static void test_failed_rename_leaves_nothing(void **state)
     free(data);
 }
 
+/* ---- a full descriptor table --------------------------------------------------------------- */
+
+/* Every free descriptor of the process, held: the soft limit is lowered to 256 so that filling
+ * the table takes few, and restored by hog_release. */
+struct hog {
+    int fds[256];
+    int n;
+    struct rlimit saved;
+};
+
+static void hog_fill(struct hog *h)
+{
+    struct rlimit rl;
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &h->saved), 0);
+    rl = h->saved;
+    if (rl.rlim_cur > 256)
+        rl.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    h->n = 0;
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            assert_int_equal(errno, EMFILE);
+            break;
+        }
+        assert_true(h->n < 256);
+        h->fds[h->n++] = fd;
+    }
+}
+
+static void hog_release(struct hog *h)
+{
+    while (h->n > 0)
+        close(h->fds[--h->n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &h->saved), 0);
+}
+
+static void hog_release_later(uv_timer_t *t)
+{
+    hog_release(t->data);
+}
+
+/* Out of descriptors when NAME.part is opened: the pool job waits for some instead of failing,
+ * and the file is complete once they are free again (300 ms later, from the loop). */
+static void test_a_full_descriptor_table_delays_the_file(void **state)
+{
+    static const char relpath[] = "dir/full.bin";     /* the folder walk needs descriptors too */
+    const size_t len = 100000;
+    struct env *e = *state;
+    char *data = make_data(len, 7);
+    store_writer_t *w = store_writer_new(&e->sched, e->dirfd, relpath, 0);
+    struct hog hog;
+    uv_timer_t timer;
+    future_t *f;
+
+    assert_non_null(w);
+    assert_int_equal(uv_timer_init(&e->loop, &timer), 0);
+    hog_fill(&hog);
+    timer.data = &hog;
+    assert_int_equal(uv_timer_start(&timer, hog_release_later, 300, 0), 0);
+    assert_int_equal(sink_write(w, data, len), NET_SINK_OK);
+    f = store_writer_commit(w);
+    wait_for(e, f);
+    assert_int_equal(hog.n, 0);                          /* it did wait for the release */
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_int_equal(store_writer_error(w), 0);
+    assert_file(e, relpath, data, len);
+    uv_close((uv_handle_t *)&timer, NULL);
+    future_unref(f);
+    store_writer_free(w);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +665,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_past_the_end_of_the_part_fails, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_uncreatable_path_fails_the_commit, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_failed_rename_leaves_nothing, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_full_descriptor_table_delays_the_file, env_setup, env_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
