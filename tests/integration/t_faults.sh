@@ -308,14 +308,19 @@ test_tls_is_verified_unless_insecure() {
     command -v openssl >/dev/null || { echo "# skip: no openssl"; return 0; }
     openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
         -subj /CN=gather-test 2>/dev/null
-    local port rc=0 i
+    local port rc=0 i j
     for i in $(seq 1 20); do
         port=$(( 20000 + RANDOM % 30000 ))
         openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert cert.pem -key key.pem \
             >/dev/null 2>&1 &
         SERVER_PIDS+=($!)
-        sleep 0.3
-        kill -0 $! 2>/dev/null && break
+        # Wait until it accepts (about 0.2 s idle, over 0.3 s on a loaded machine), or try
+        # another port if it exited because this one was taken.
+        for j in $(seq 1 100); do
+            kill -0 $! 2>/dev/null || continue 2
+            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break 2
+            sleep 0.05
+        done
     done
     gather get -q -o out --retries 0 "https://127.0.0.1:$port/" 2>err.txt || rc=$?
     cat err.txt
