@@ -3,6 +3,7 @@
 #   make                 build build/gather (warning-free at -Wall -Wextra -Werror, C11)
 #   make test            install missing libraries (as root), build, run every test
 #   make test SAN=1      the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make mutate          break the code on purpose, one mutant at a time, and check the suite notices
 #   make run             start the bundled fixture site on 127.0.0.1 and download urls.txt from it
 #   make install         install to $(PREFIX)/bin (PREFIX=/usr/local)
 #   make clean
@@ -50,7 +51,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SERVER_SRC := $(sort $(wildcard tests/server/*.c))
 SERVER_BIN := $(BUILD)/fixture-server
 
-.PHONY: all deps test unit integration run install clean fuzz asan valgrind
+.PHONY: all deps test unit integration run install clean fuzz asan valgrind mutate
 all: $(BUILD)/gather
 
 $(BUILD)/obj/%.o: %.c
@@ -142,6 +143,12 @@ valgrind: deps
 	@command -v valgrind >/dev/null || { echo "valgrind missing: apt-get install -y valgrind"; exit 1; }
 	@GATHER_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  TEST_TIMEOUT=600 BUILD=$(BUILD) tests/run-some $(VALGRIND_TESTS)
+
+# Mutation testing (tests/mutate/README.md): each mutant is built and tested in its own copy under
+# /tmp. MUTATE_J=2 runs two at once, MUTANTS="a b" picks some, MUTATE_ARGS passes --quick, --all, ...
+MUTATE_J ?= 1
+mutate: deps
+	@tests/mutate/run -j $(MUTATE_J) $(MUTATE_ARGS) $(MUTANTS)
 
 install: $(BUILD)/gather
 	install -d $(DESTDIR)$(PREFIX)/bin

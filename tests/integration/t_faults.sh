@@ -68,9 +68,12 @@ test_timeouts_and_slow_transfers_fail_clearly() {
 test_redirect_loops_and_long_chains_fail() {
     local rc=0
     server_start
-    gather get -q -o out --retries 0 "$BASE/redirect-loop/1" "$BASE/redirect/12/1" 2>err.txt || rc=$?
+    # /redirect/N/I is N + 1 redirects: /redirect/10 is one more than the default --max-redirs 10
+    gather get -q -o out --retries 0 "$BASE/redirect-loop/1" "$BASE/redirect/12/1" \
+        "$BASE/redirect/10/2" 2>err.txt || rc=$?
     assert_eq "$rc" 1
-    assert_eq "$(grep -c 'too many redirects (more than 10)' err.txt)" 2
+    assert_eq "$(grep -c 'too many redirects (more than 10)' err.txt)" 3
+    assert_eq "$(hits /img/2.jpg)" 0 "requests past the 10th redirect"
     gather get -q -o out "$BASE/redirect/9/1"
     expect_same out/1 /img/1.jpg
 }
@@ -91,6 +94,26 @@ test_lying_servers_never_leave_a_wrong_file() {
         # a body the server named (ETag) may stay as .part for a later resume; never a 206 it
         # lied about or a body over the cap
         assert_absent "out-$m/2.part" "out-$m/endless.part"
+    done
+}
+
+test_max_filesize_allows_the_limit_and_never_takes_more() {
+    local rc m
+    server_start
+    for m in async threads sync; do
+        rc=0
+        gather get -q -o "out-$m" --mode "$m" --retries 0 --max-filesize 20000 --json \
+            "$BASE/img/1.jpg?size=20000" "$BASE/img/2.jpg?size=20001" "$BASE/lie/endless" \
+            > "out-$m.json" 2>err.txt || rc=$?
+        cat err.txt
+        assert_eq "$rc" 1 "$m exit"
+        expect_same "out-$m/1.jpg" '/img/1.jpg?size=20000'         # exactly the limit is fine
+        # one byte over: refused from Content-Length; no Content-Length: cut while it streams
+        grep -q "/img/2.jpg?size=20001: larger than the size limit" err.txt
+        grep -q "/lie/endless: larger than the size limit (20000 bytes)$" err.txt
+        assert_le "$(jq -r 'select(.url | endswith("/lie/endless")) | .bytes' "out-$m.json")" 20000 \
+            "$m: bytes of the endless body taken"
+        assert_eq "$(count_final "out-$m")" 1 "$m: files under a final name"
     done
 }
 
@@ -286,14 +309,19 @@ test_tls_is_verified_unless_insecure() {
     command -v openssl >/dev/null || { echo "# skip: no openssl"; return 0; }
     openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 \
         -subj /CN=gather-test 2>/dev/null
-    local port rc=0 i
+    local port rc=0 i j
     for i in $(seq 1 20); do
         port=$(( 20000 + RANDOM % 30000 ))
         openssl s_server -quiet -www -accept "127.0.0.1:$port" -cert cert.pem -key key.pem \
             >/dev/null 2>&1 &
         SERVER_PIDS+=($!)
-        sleep 0.3
-        kill -0 $! 2>/dev/null && break
+        # Wait until it accepts (about 0.2 s idle, over 0.3 s on a loaded machine), or try
+        # another port if it exited because this one was taken.
+        for j in $(seq 1 100); do
+            kill -0 $! 2>/dev/null || continue 2
+            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break 2
+            sleep 0.05
+        done
     done
     gather get -q -o out --retries 0 "https://127.0.0.1:$port/" 2>err.txt || rc=$?
     cat err.txt

@@ -329,6 +329,36 @@ static void test_cancel_while_waiting_on_semaphore(void **state)
     future_unref(gate);
 }
 
+/* try_acquire takes only a free permit: never past zero, never one a release handed to a waiter. */
+static void test_semaphore_try_acquire_never_oversells(void **state)
+{
+    struct env *e = *state;
+    asem_t sem;
+    future_t *waiter;
+
+    asem_init(&sem, &e->sched, 2);
+    assert_int_equal(asem_try_acquire(&sem), 1);
+    assert_int_equal(asem_try_acquire(&sem), 1);
+    assert_int_equal(asem_try_acquire(&sem), 0);          /* both held: none left */
+    assert_int_equal(sem.permits, 0);
+    waiter = asem_acquire(&sem);
+    assert_non_null(waiter);
+    assert_int_equal(sem.waiting, 1);
+    asem_release(&sem);                                    /* handed to the waiter ... */
+    assert_int_equal(sem.waiting, 0);
+    assert_int_equal(sem.permits, 0);
+    assert_int_equal(asem_try_acquire(&sem), 0);          /* ... so none is free */
+    asem_release(&sem);                                    /* the second try_acquire's */
+    assert_int_equal(asem_try_acquire(&sem), 1);
+    assert_int_equal(asem_try_acquire(&sem), 0);
+    asem_release(&sem);
+    asem_release(&sem);                                    /* the waiter's */
+    assert_int_equal(sem.permits, 2);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    assert_int_equal(future_state(waiter), FUTURE_DONE);
+    future_unref(waiter);
+}
+
 /* ---- executor ------------------------------------------------------------------------------ */
 
 struct job {
@@ -407,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_future_timeout_passes_result, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_semaphore_fifo_and_bound, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_while_waiting_on_semaphore, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_semaphore_try_acquire_never_oversells, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_executor_results, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_sleep_resolves_after_its_delay, env_setup, env_teardown),
     };
