@@ -87,7 +87,10 @@ static int fetch_prepare(void *arg)
     f->part_size = store_file_size(job->dirfd, f->path, 1);
     if (job->state && (f->part_size > 0 || f->final_size >= 0))
         f->have_row = store_state_get(job->state, f->url, &f->row) == 1;
-    if (f->have_row && f->row.status == STORE_URL_PENDING) {
+    /* The validators of a body kept in NAME.part: an interrupted run left it pending, a run whose
+     * retries ran out left it failed (the .part is kept only when it can be resumed). */
+    if (f->have_row && f->part_size > 0 &&
+        (f->row.status == STORE_URL_PENDING || f->row.status == STORE_URL_FAILED)) {
         snprintf(f->etag, sizeof(f->etag), "%s", f->row.etag ? f->row.etag : "");
         snprintf(f->last_modified, sizeof(f->last_modified), "%s",
                  f->row.last_modified ? f->row.last_modified : "");

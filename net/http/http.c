@@ -221,7 +221,9 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
     }
     if (r->body_bytes == 0 && http_check_range(r) < 0)
         return CURL_WRITEFUNC_ERROR;
-    if (r->max_bytes > 0 && r->body_bytes + (curl_off_t)len > r->max_bytes) {
+    /* The cap is on the whole body: a 206 continues one that already has range_start bytes. */
+    if (r->max_bytes > 0 &&
+        (r->status == 206 && r->range ? r->range_start : 0) + r->body_bytes + (curl_off_t)len > r->max_bytes) {
         r->sink_error = -EFBIG;
         return CURL_WRITEFUNC_ERROR;
     }

@@ -75,7 +75,8 @@ typedef struct http_req {
     http_sink_t *sink;
     const char *range;          /* CURLOPT_RANGE, e.g. "1000-"; NULL for the whole body */
     curl_off_t range_start;     /* with range: the offset a 206 must start at (checked) */
-    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body fails with -EFBIG */
+    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body fails with -EFBIG (a 206 to a
+                                 * range counts from range_start: the cap is on the whole body) */
     struct curl_slist *headers; /* request headers (borrowed), instead of the client's */
     long follow;                /* 0: the client's --max-redirs; < 0: do not follow; > 0: at most */
     /* out, valid once the future settles */

@@ -49,6 +49,22 @@ test_reset_mid_body_resumes_with_range() {
     no_partial out
 }
 
+# --max-filesize caps the whole body, also when a re-run resumes it with a Range (the 206 only
+# announces the rest, which curl's own check would let through).
+test_max_filesize_holds_for_a_resumed_body() {
+    local rc=0
+    server_start
+    gather get -q -o out --retries 0 "$BASE/reset-mid/4?size=3000000" 2>/dev/null || rc=$?
+    assert_eq "$rc" 1 "the cut first run"
+    [ -s out/4.part ] || { echo "# no .part kept to resume"; return 1; }
+    rc=0
+    gather get -q -o out --retries 0 --max-filesize 2000000 "$BASE/reset-mid/4?size=3000000" 2>err.txt || rc=$?
+    assert_eq "$rc" 1 "the resumed run over the cap"
+    grep -q "larger than the size limit" err.txt
+    assert_eq "$(server_stat ranges)" 1 "the re-run resumed with a Range"
+    assert_absent out/4
+}
+
 test_timeouts_and_slow_transfers_fail_clearly() {
     local rc=0
     server_start
