@@ -633,6 +633,19 @@ static void http_req_detach(http_req_t *r)
     c->active--;
 }
 
+/* Ends r with code: results collected, handle back in the pool, future resolved (its callbacks
+ * run on a later loop turn). Never from inside a curl callback. */
+static void http_req_finish(http_req_t *r, CURLcode code)
+{
+    future_t *fut = r->fut;
+
+    http_req_collect(r, r->easy, code);
+    r->fut = NULL;
+    http_req_detach(r);
+    future_resolve(fut, r);
+    future_unref(fut);
+}
+
 static void http_drain(http_client_t *c)
 {
     CURLMsg *msg;
@@ -640,18 +653,12 @@ static void http_drain(http_client_t *c)
 
     while ((msg = curl_multi_info_read(c->multi, &left))) {
         http_req_t *r = NULL;
-        future_t *fut;
 
         if (msg->msg != CURLMSG_DONE)
             continue;
         if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r) != CURLE_OK || !r)
             continue;
-        http_req_collect(r, r->easy, msg->data.result);
-        fut = r->fut;
-        r->fut = NULL;
-        http_req_detach(r);          /* msg is invalid from here on */
-        future_resolve(fut, r);
-        future_unref(fut);
+        http_req_finish(r, msg->data.result);     /* msg is invalid from here on */
     }
 }
 
@@ -751,9 +758,12 @@ void http_req_resume(http_req_t *r)
     if (!r->paused || !r->easy)
         return;
     r->paused = 0;
+    /* libcurl offers the held bytes again from inside this call. When the sink refuses them for
+     * good (a size cap reached, a disk error), 7.88 returns the error and leaves the transfer
+     * paused in the multi with nothing to wake it: end it here. */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
-    if (rc != CURLE_OK)
-        fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+    if (rc != CURLE_OK && r->fut)
+        http_req_finish(r, rc);
 }
 
 /* ---- client -------------------------------------------------------------------------------- */
