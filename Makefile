@@ -11,13 +11,13 @@
 SHELL   := /bin/bash
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto
+PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto zlib
 TESTPKGS := cmocka libmicrohttpd
 
 # Debian packages that provide the pkg-config modules above (checked by `make deps`).
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
-            openssl tinyproxy-bin python3
+            openssl tinyproxy-bin zlib1g-dev python3
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san

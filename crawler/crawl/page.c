@@ -138,10 +138,12 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
         if (result != HTTP_SINK_OK)
             return result;       /* paused: the same bytes come again, parse them then */
     }
-    if (p->html && !p->capped) {
+    /* --max-page-size bounds a page we parse, and one we only visit (nothing else needs its
+     * bytes): a page that decodes to gigabytes stops there. */
+    if ((p->html || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        int fed = n > 0 ? parse_html_feed(p->html, data, n) : PARSE_OK;
+        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n) : PARSE_OK;
         if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
@@ -463,6 +465,10 @@ static void page_step(task_t *t)
     p->req.url = p->item->url;
     p->req.sink = &p->sink;
     p->req.follow = -1;                   /* redirects go through scope and robots: page_redirect */
+    /* A page is parsed, so it may come compressed (decoded with bounded memory, every cap
+     * counting decoded bytes); an asset is saved as the server sends it, like `get`. */
+    p->req.decode = p->item->kind == CRAWL_KIND_PAGE;
+    p->req.max_bytes = job->opts->http.max_filesize;
     job_transfer_begin(job);
     AWAIT(t, http_req_start(job->http, &p->req));
     job_transfer_end(job);

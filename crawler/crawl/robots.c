@@ -82,6 +82,7 @@ static void robots_step(task_t *t)
     r->req.url = r->url;
     r->req.sink = &r->body.sink;
     r->req.follow = ROBOTS_REDIRECTS;
+    r->req.decode = 1;                    /* read in memory, capped: compression is welcome */
     AWAIT(t, http_req_start(job->http, &r->req));
     if (task_cancelled(t)) {
         /* An interrupt: nothing is known, and the pages waiting are cancelled too. */

@@ -65,6 +65,7 @@ static void sitemap_step(task_t *t)
         s->req.url = s->queue[s->i];
         s->req.sink = &s->body.sink;
         s->req.follow = 5;
+        s->req.decode = 1;                /* read in memory, capped: compression is welcome */
         AWAIT(t, http_req_start(s->cj->job.http, &s->req));
         if (s->req.code == CURLE_ABORTED_BY_CALLBACK && task_cancelled(t))
             sitemap_read(s, -ECANCELED);

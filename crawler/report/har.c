@@ -232,16 +232,20 @@ json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req
                         "cookies", "headers", "queryString", query, "headersSize", -1,
                         "bodySize", 0);
     query = NULL;
-    /* bodySize is what curl handed over: the decoded size when the answer was compressed. */
+    /* bodySize counts the bytes received; content.size the decoded ones when gather decoded
+     * the body (HAR's "compression" is the difference), else the same bytes. */
     response = json_pack("{s:i, s:s, s:s, s:[], s:o, s:{s:I, s:o}, s:o, s:i, s:I}",
                          "status", (int)req->status, "statusText", "", "httpVersion", version,
                          "cookies", "headers", headers,
-                         "content", "size", (json_int_t)req->bytes,
+                         "content", "size", (json_int_t)(req->decoded ? req->body_bytes : req->bytes),
                          "mimeType", har_string(req->content_type[0] ? req->content_type : "x-unknown"),
                          "redirectURL", har_string(req->redirect_url ? req->redirect_url : ""),
                          "headersSize", -1, "bodySize", (json_int_t)req->bytes);
     headers = NULL;
     if (!timings || !request || !response)
+        goto cleanup;
+    if (req->decoded && json_object_set_new(json_object_get(response, "content"), "compression",
+                                            json_integer((json_int_t)(req->body_bytes - req->bytes))) < 0)
         goto cleanup;
     entry = json_pack("{s:s, s:f, s:O, s:O, s:{}, s:O}", "startedDateTime", started,
                       "time", tm.time, "request", request, "response", response, "cache",

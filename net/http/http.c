@@ -21,6 +21,9 @@
 #define HTTP_DISCARD_MAX (1024 * 1024)
 /* Receive buffer per transfer: fewer, larger write callbacks for big bodies. */
 #define HTTP_BUFFER_SIZE (128 * 1024)
+/* Accept-Encoding of a request that decodes (http_req_t.decode): only what net/http/decode.c
+ * decodes, so nothing else reaches a parser encoded unless the server ignores the header. */
+#define HTTP_ACCEPT_DECODED "gzip, deflate"
 
 struct http_client {
     sched_t *sched;
@@ -70,7 +73,11 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     SETOPT(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SETOPT(easy, CURLOPT_FOLLOWLOCATION, o->max_redirs >= 0 ? 1L : 0L);
     SETOPT(easy, CURLOPT_MAXREDIRS, o->max_redirs >= 0 ? o->max_redirs : 0L);
-    SETOPT(easy, CURLOPT_ACCEPT_ENCODING, "");
+    /* Bodies are stored as sent (like curl without --compressed, and wget): a Range offset is
+     * then an offset into the stored bytes. libcurl never decodes: where gather asks for a
+     * compressed body, net/http/decode.c does it with bounded memory. */
+    SETOPT(easy, CURLOPT_ACCEPT_ENCODING, "identity");
+    SETOPT(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     SETOPT(easy, CURLOPT_BUFFERSIZE, (long)HTTP_BUFFER_SIZE);
     SETOPT(easy, CURLOPT_TCP_NODELAY, 1L);
     SETOPT(easy, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
@@ -152,6 +159,7 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
         r->cert_refused = 0;
         free(r->disposition);
         r->disposition = NULL;
+        r->coding = HTTP_CODING_NONE;
         r->is_2xx = -1;
         r->in_headers = 1;
     } else if ((len == 2 && buf[0] == '\r' && buf[1] == '\n') || (len == 1 && buf[0] == '\n')) {
@@ -162,6 +170,8 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
             vlen--;
         free(r->disposition);
         r->disposition = vlen <= HTTP_DISPOSITION_MAX ? strndup(v, vlen) : NULL;
+    } else if (http_header_is(buf, len, "content-encoding", &v, &vlen)) {
+        r->coding = http_coding_parse(v, vlen);
     } else if (http_header_is(buf, len, "content-type", &v, &vlen)) {
         http_copy_value(r->content_type, v, vlen);
     } else if (http_header_is(buf, len, "etag", &v, &vlen)) {
@@ -194,6 +204,75 @@ int http_check_range(http_req_t *r)
     return 0;
 }
 
+/* Decoded bytes (or bytes as sent) for the sink, after the size cap: HTTP_SINK_OK when taken. */
+static int http_deliver(void *arg, const char *data, size_t len)
+{
+    http_req_t *r = arg;
+    int rc;
+
+    /* The cap is on the whole body: a 206 continues one that already has range_start bytes. */
+    if (r->max_bytes > 0 &&
+        (r->status == 206 && r->range ? r->range_start : 0) + r->body_bytes + (curl_off_t)len > r->max_bytes)
+        return -EFBIG;
+    rc = r->sink ? r->sink->write(r->sink, data, len) : HTTP_SINK_OK;
+    if (rc == HTTP_SINK_OK)
+        r->body_bytes += len;
+    return rc;
+}
+
+/* The first body byte of the final answer: its status, its size, the Range check, and a
+ * decoder when we asked for compression and got a coding we decode. */
+static int http_body_begins(http_req_t *r)
+{
+    long status = 0;
+
+    if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        return -1;
+    r->is_2xx = status >= 200 && status < 300;
+    r->status = status;          /* known to the sink from the first byte on */
+    if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length) != CURLE_OK)
+        r->content_length = -1;
+    if (!r->is_2xx)
+        return 0;
+    if (http_check_range(r) < 0)
+        return -1;
+    if (r->decode && (r->coding == HTTP_CODING_GZIP || r->coding == HTTP_CODING_DEFLATE)) {
+        if (!(r->dec = http_decoder_new(r->coding))) {
+            r->sink_error = -ENOMEM;
+            return -1;
+        }
+        r->decoded = r->coding;
+    }
+    return 0;
+}
+
+/* A decoded body: feed the decoder, which stops where the sink refuses. libcurl keeps the
+ * rest of this write (encoded bytes, at most a network read) and offers the same bytes again
+ * after the resume, so dec_skip says how many of them the decoder has already consumed. */
+static size_t http_write_decoded(http_req_t *r, char *data, size_t len)
+{
+    size_t skip = r->dec_skip, used = 0;
+    int rc;
+
+    r->dec_skip = 0;
+    if (skip >= len && len > 0) {
+        r->dec_skip = skip - len;   /* not seen with libcurl 7.88: it offers whole writes again */
+        return len;
+    }
+    rc = http_decoder_write(r->dec, data + skip, len - skip, &used, http_deliver, r);
+    r->bytes += (curl_off_t)used;
+    if (rc == HTTP_SINK_PAUSE) {
+        r->dec_skip = skip + used;
+        r->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (rc < 0) {
+        r->sink_error = rc;
+        return CURL_WRITEFUNC_ERROR;
+    }
+    return len;
+}
+
 static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
     http_req_t *r = userdata;
@@ -202,15 +281,8 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
 
     if (http_rate_hold(r))
         return CURL_WRITEFUNC_PAUSE;
-    if (r->is_2xx < 0) {
-        long status = 0;
-        if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-            return CURL_WRITEFUNC_ERROR;
-        r->is_2xx = status >= 200 && status < 300;
-        r->status = status;          /* known to the sink from the first byte on */
-        if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->content_length) != CURLE_OK)
-            r->content_length = -1;
-    }
+    if (r->is_2xx < 0 && http_body_begins(r) < 0)
+        return CURL_WRITEFUNC_ERROR;
     if (!r->is_2xx) {
         /* nginx answers a missing or refused client certificate with a 400 whose page says
          * "No required SSL certificate was sent" or "The SSL certificate error". */
@@ -219,15 +291,9 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
         r->bytes += len;
         return r->bytes > HTTP_DISCARD_MAX ? CURL_WRITEFUNC_ERROR : len;
     }
-    if (r->body_bytes == 0 && http_check_range(r) < 0)
-        return CURL_WRITEFUNC_ERROR;
-    /* The cap is on the whole body: a 206 continues one that already has range_start bytes. */
-    if (r->max_bytes > 0 &&
-        (r->status == 206 && r->range ? r->range_start : 0) + r->body_bytes + (curl_off_t)len > r->max_bytes) {
-        r->sink_error = -EFBIG;
-        return CURL_WRITEFUNC_ERROR;
-    }
-    rc = r->sink ? r->sink->write(r->sink, data, len) : HTTP_SINK_OK;
+    if (r->dec)
+        return http_write_decoded(r, data, len);
+    rc = http_deliver(r, data, len);
     if (rc == HTTP_SINK_PAUSE) {
         r->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
@@ -237,7 +303,6 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
         return CURL_WRITEFUNC_ERROR;
     }
     r->bytes += len;
-    r->body_bytes += len;
     return len;
 }
 
@@ -311,6 +376,16 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
     if (r->read_timed_out && code == CURLE_ABORTED_BY_CALLBACK)
         code = CURLE_OPERATION_TIMEDOUT;    /* a timeout like curl's own, retried alike */
     r->code = code;
+    /* A complete HTTP message whose compressed stream stops short is a truncated body. */
+    if (r->dec && code == CURLE_OK && !http_decoder_complete(r->dec)) {
+        r->code = CURLE_BAD_CONTENT_ENCODING;
+        r->sink_error = HTTP_EBADCODING;
+        snprintf(r->error, sizeof(r->error), "it ends before its compressed stream does");
+    } else if (r->dec && r->sink_error == HTTP_EBADCODING) {
+        snprintf(r->error, sizeof(r->error), "%s", http_decoder_error(r->dec));  /* curl's is vaguer */
+    }
+    http_decoder_free(r->dec);
+    r->dec = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
         r->status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &r->redirects) != CURLE_OK)
@@ -393,6 +468,11 @@ static const char *http_req_proxy(const http_req_t *r, const http_opts_t *o, cha
 {
     return http_proxy_for(r->effective_url ? r->effective_url : r->url, o ? o->proxy : NULL,
                           o ? o->noproxy : NULL, buf, n);
+}
+
+static const char *http_coding_name(http_coding_t c)
+{
+    return c == HTTP_CODING_GZIP ? "gzip" : c == HTTP_CODING_DEFLATE ? "deflate" : "compressed";
 }
 
 const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *buf, size_t n)
@@ -494,6 +574,9 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
     case CURLE_FILESIZE_EXCEEDED:
         snprintf(buf, n, "larger than the size limit");
         break;
+    case CURLE_BAD_CONTENT_ENCODING:
+        snprintf(buf, n, "corrupt %s body: %s", http_coding_name(r->decoded), r->error);
+        break;
     case CURLE_WRITE_ERROR:
         if (r->sink_error == HTTP_EBADRANGE && !r->range)
             snprintf(buf, n, "206 Partial Content without a Range request");
@@ -502,7 +585,10 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *o, char *b
                      r->content_range[0] ? r->content_range : "no Content-Range",
                      (long long)r->range_start);
         else if (r->sink_error == -EFBIG)
-            snprintf(buf, n, "larger than the size limit (%lld bytes)", (long long)r->max_bytes);
+            snprintf(buf, n, "larger than the size limit (%lld bytes%s)", (long long)r->max_bytes,
+                     r->decoded ? " once decoded" : "");
+        else if (r->sink_error == HTTP_EBADCODING)
+            snprintf(buf, n, "corrupt %s body: %s", http_coding_name(r->decoded), r->error);
         else if (r->sink_error)
             snprintf(buf, n, "write failed: %s", strerror(-r->sink_error));
         else
@@ -561,6 +647,8 @@ long http_retry_after_ms(const http_req_t *r, long long now)
 
 void http_req_cleanup(http_req_t *r)
 {
+    http_decoder_free(r->dec);
+    r->dec = NULL;
     free(r->effective_url);
     free(r->primary_ip);
     free(r->redirect_url);
@@ -769,7 +857,9 @@ static void http_fd_unlink(http_client_t *c, http_req_t *r)
     }
 }
 
-static void http_fd_settle(http_req_t *r)
+/* Hands r's handle back to the pool and resolves its future (the callbacks run on a later loop
+ * turn); its results were collected. Never from inside a curl callback. */
+static void http_req_settle(http_req_t *r)
 {
     future_t *fut = r->fut;
 
@@ -777,6 +867,13 @@ static void http_fd_settle(http_req_t *r)
     http_req_detach(r);
     future_resolve(fut, r);
     future_unref(fut);
+}
+
+/* Ends r with code: results collected, then settled. */
+static void http_req_finish(http_req_t *r, CURLcode code)
+{
+    http_req_collect(r, r->easy, code);
+    http_req_settle(r);
 }
 
 /* The transfers that could not open a socket start again from the top (nothing was received). */
@@ -801,7 +898,7 @@ static void http_on_fd_timer(uv_timer_t *t)
         if (mc != CURLM_OK) {
             fprintf(stderr, "gather: curl_multi_add_handle: %s\n", curl_multi_strerror(mc));
             r->code = CURLE_COULDNT_CONNECT;
-            http_fd_settle(r);
+            http_req_settle(r);
         }
     }
 }
@@ -834,7 +931,6 @@ static void http_drain(http_client_t *c)
 
     while ((msg = curl_multi_info_read(c->multi, &left))) {
         http_req_t *r = NULL;
-        future_t *fut;
 
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -843,11 +939,7 @@ static void http_drain(http_client_t *c)
         http_req_collect(r, r->easy, msg->data.result);
         if (r->code == CURLE_COULDNT_CONNECT && r->fd_short && http_fd_wait(c, r) == 0)
             continue;                /* msg is invalid from here on */
-        fut = r->fut;
-        r->fut = NULL;
-        http_req_detach(r);          /* msg is invalid from here on */
-        future_resolve(fut, r);
-        future_unref(fut);
+        http_req_settle(r);           /* msg is invalid from here on */
     }
 }
 
@@ -858,6 +950,8 @@ static int http_req_on_cancel(future_t *f, void *arg)
     (void)f;
     r->code = CURLE_ABORTED_BY_CALLBACK;
     http_fd_unlink(r->client, r);    /* it may be waiting for descriptors, out of the multi */
+    http_decoder_free(r->dec);
+    r->dec = NULL;
     http_req_detach(r);
     future_unref(r->fut);            /* the client's reference */
     r->fut = NULL;
@@ -903,6 +997,10 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     r->seen_dl = r->seen_ul = 0;
     r->read_timed_out = r->fd_short = r->fd_waits = 0;
     r->fd_next = NULL;
+    r->coding = r->decoded = HTTP_CODING_NONE;
+    http_decoder_free(r->dec);     /* a request reused without http_req_cleanup */
+    r->dec = NULL;
+    r->dec_skip = 0;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));
@@ -917,6 +1015,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, r->decode ? HTTP_ACCEPT_DECODED : "identity") != CURLE_OK ||
         /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with
          * ALPN); on plain HTTP/1.1 it would queue transfers behind one pending connection. */
         curl_easy_setopt(easy, CURLOPT_PIPEWAIT, strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L) != CURLE_OK ||
@@ -957,9 +1056,12 @@ void http_req_resume(http_req_t *r)
     r->idle_since_ns = uv_hrtime();  /* the pause waited for our disk, not for the server */
     if (r->rate_wait)
         return;                      /* --limit-rate's timer resumes it */
+    /* libcurl offers the held bytes again from inside this call. When the sink refuses them for
+     * good (a size cap reached, a disk error), 7.88 returns the error and leaves the transfer
+     * paused in the multi with nothing to wake it: end it here. */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
-    if (rc != CURLE_OK)
-        fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+    if (rc != CURLE_OK && r->fut)
+        http_req_finish(r, rc);
 }
 
 /* ---- --limit-rate and --limit-rate-each: budgets on the loop -------------------------------- */
@@ -1038,8 +1140,8 @@ static void http_rate_release(http_req_t *r)
     if (r->paused)
         return;                      /* its sink paused it too: the sink's drain resumes it */
     rc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
-    if (rc != CURLE_OK)
-        fprintf(stderr, "gather: curl_easy_pause: %s\n", curl_easy_strerror(rc));
+    if (rc != CURLE_OK && r->fut)
+        http_req_finish(r, rc);      /* the sink refused the held bytes: see http_req_resume */
 }
 
 static void http_on_rate_timer(uv_timer_t *t)

@@ -14,6 +14,7 @@
 #include "net/async/list.h"
 #include "net/async/sink.h"
 #include "net/http/rate.h"
+#include "net/http/decode.h"
 
 typedef struct http_opts {
     long connect_timeout_ms;    /* 0: curl's default (300 s) */
@@ -75,15 +76,21 @@ typedef struct http_req {
     http_sink_t *sink;
     const char *range;          /* CURLOPT_RANGE, e.g. "1000-"; NULL for the whole body */
     curl_off_t range_start;     /* with range: the offset a 206 must start at (checked) */
-    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body fails with -EFBIG (a 206 to a
-                                 * range counts from range_start: the cap is on the whole body) */
+    curl_off_t max_bytes;       /* 0: no cap; a longer 2xx body (decoded) fails with -EFBIG (a 206
+                                 * to a range counts from range_start: the cap is on the whole body) */
     struct curl_slist *headers; /* request headers (borrowed), instead of the client's */
     long follow;                /* 0: the client's --max-redirs; < 0: do not follow; > 0: at most */
+    int decode;                 /* ask for gzip/deflate and give the sink the decoded bytes (with
+                                 * bounded memory: net/http/decode.h). 0: ask for identity, and a
+                                 * body the server encodes anyway reaches the sink as sent, so
+                                 * byte offsets (Range) are those of the bytes stored. */
     /* out, valid once the future settles */
     long status;                /* final HTTP status, 0 if none was received */
     CURLcode code;
     int sink_error;             /* the sink's negative errno when it aborted the transfer */
-    curl_off_t bytes;           /* body bytes received (including discarded non-2xx bodies) */
+    curl_off_t bytes;           /* body bytes as received, encoded if the server encoded them
+                                 * (including discarded non-2xx bodies): what Content-Length and
+                                 * a connection's progress count */
     curl_off_t content_length;  /* of the final answer, -1 if unknown (known from its first byte) */
     long redirects;
     long os_errno;              /* errno of the last failed connect or socket call */
@@ -102,6 +109,7 @@ typedef struct http_req {
     char *disposition;          /* the final answer's Content-Disposition (at most
                                  * HTTP_DISPOSITION_MAX bytes); malloc'd; NULL if none */
     char http_version[12];
+    http_coding_t decoded;      /* the coding the body was decoded from (HTTP_CODING_NONE: as sent) */
     http_timing_t timing;
     /* private */
     CURL *easy;
@@ -110,7 +118,8 @@ typedef struct http_req {
     int paused;
     int is_2xx;                 /* -1 until the first body byte of the final answer */
     int in_headers;             /* a status line came, the blank line that ends its headers not yet */
-    curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink */
+    curl_off_t body_bytes;      /* bytes of the final 2xx body taken by the sink (decoded ones when
+                                 * decoded: what max_bytes caps and what a file holds) */
     list_t rate_link;           /* in the client's queue of transfers waiting for a budget */
     int rate_wait;              /* paused by --limit-rate[-each] (the sink's pause is `paused`) */
     curl_off_t rate_seen;       /* received bytes already charged to the budgets */
@@ -122,6 +131,9 @@ typedef struct http_req {
     int fd_short;               /* a socket could not be opened: the descriptor table was full */
     int fd_waits;               /* times the transfer waited for descriptors and started again */
     struct http_req *fd_next;   /* in the client's list of transfers waiting for descriptors */
+    http_coding_t coding;       /* the final answer's Content-Encoding */
+    http_decoder_t *dec;        /* while a decoded body streams */
+    size_t dec_skip;            /* input of the paused write that the decoder already consumed */
 } http_req_t;
 
 /* A transfer that cannot open its socket because the process or the system is out of descriptors

@@ -181,6 +181,8 @@ struct memsink {
     int fail_with;              /* a negative errno to return once len reaches fail_after */
     size_t fail_after;
     int pauses;                 /* HTTP_SINK_PAUSE this many times before taking bytes */
+    int resume_error;           /* returned instead of taking the bytes offered after a pause */
+    int paused;
 };
 
 static int memsink_write(http_sink_t *sink, const char *data, size_t len)
@@ -190,8 +192,11 @@ static int memsink_write(http_sink_t *sink, const char *data, size_t len)
     m->calls++;
     if (m->fail_with && m->len + len > m->fail_after)
         return m->fail_with;
+    if (m->resume_error && m->paused)
+        return m->resume_error;
     if (m->pauses > 0) {
         m->pauses--;
+        m->paused = 1;
         return HTTP_SINK_PAUSE;
     }
     if (m->len + len > m->cap) {
@@ -653,6 +658,40 @@ static void test_pause_and_resume_keep_the_body_exact(void **state)
     http_req_cleanup(&r);
 }
 
+/* The bytes held over a pause are refused for good when offered again (a size cap, a full
+ * disk): the transfer ends with the sink's error at once. (libcurl reports that error from
+ * curl_easy_pause and leaves the transfer paused in its multi: it used to hang there.) */
+static void test_a_sink_error_on_resume_ends_the_transfer(void **state)
+{
+    struct env *e = *state;
+    http_req_t r = { 0 };
+    struct memsink m = { 0 };
+    char url[256], describe[128];
+    future_t *f;
+
+    m.sink.write = memsink_write;
+    m.pauses = 1;
+    m.resume_error = -ENOSPC;
+    url_of(url, sizeof(url), "/img/12.jpg?size=200000");
+    r.url = url;
+    r.sink = &m.sink;
+    e->timer.data = &r;
+    f = start(e, e->client, &r);
+    for (int i = 0; i < 100000 && m.pauses > 0 && e->done == 0; i++)
+        uv_run(&e->loop, UV_RUN_ONCE);
+    assert_int_equal(m.pauses, 0);
+    assert_int_equal(uv_timer_start(&e->timer, resume_later, 10, 0), 0);
+    run_until(e, 1);
+    assert_int_equal(r.code, CURLE_WRITE_ERROR);
+    assert_int_equal(r.sink_error, -ENOSPC);
+    assert_int_equal(m.len, 0);
+    assert_string_equal(http_req_describe(&r, &e->opts, describe, sizeof(describe)),
+                        "write failed: No space left on device");
+    assert_int_equal(http_client_active(e->client), 0);
+    future_unref(f);
+    http_req_cleanup(&r);
+}
+
 static void cancel_later(uv_timer_t *t)
 {
     assert_int_equal(future_cancel(t->data), 0);
@@ -872,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_range, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_size_caps_and_sink_errors, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_pause_and_resume_keep_the_body_exact, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_sink_error_on_resume_ends_the_transfer, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_aborts_the_transfer, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_requests_reuse_connections, env_setup, env_teardown),
