@@ -167,6 +167,7 @@ static const char usage_files[] =
 
 static const char usage_exit[] =
 "\n"
+"Long options are taken only when spelled in full: --conc is refused, not read as --concurrency.\n"
 "Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
 "2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
 
@@ -401,6 +402,30 @@ static const char *options_arg_read(int argc, char **argv, int from)
     return NULL;
 }
 
+/* Says that the n bytes of the long option in arg ("--conc", "--re=1") only begin the names of
+ * options, and which. getopt_long takes a unique prefix for its option, but a prefix is a trap
+ * once options are added: "--user" meant --user-agent until --user existed, "--head" took the
+ * next argument as a header. So no option is taken unless it is spelled in full. */
+static void options_not_in_full(crawl_cmd_t cmd, const struct option *longopts, const char *arg,
+                                size_t n)
+{
+    const char *sep = "";
+    int count = 0, k;
+
+    for (k = 0; longopts[k].name; k++)
+        if (!strncmp(longopts[k].name, arg + 2, n))
+            count++;
+    fprintf(stderr, "gather %s: option '%.*s' is not spelled in full (did you mean ", cmd_name(cmd),
+            (int)n + 2, arg);
+    for (k = 0; longopts[k].name; k++) {
+        if (strncmp(longopts[k].name, arg + 2, n))
+            continue;
+        fprintf(stderr, "%s--%s", sep, longopts[k].name);
+        sep = --count == 1 ? " or " : ", ";
+    }
+    fputs("?)\n", stderr);
+}
+
 /* Prints why getopt_long refused the option in arg: c is what it returned ('?' or ':') and opt its
  * optopt (the letter of a short option). A short option is named with its cluster, if any. */
 static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int c, int opt,
@@ -412,22 +437,15 @@ static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int 
         size_t n = strcspn(arg + 2, "=");
         int i = options_find_long(longopts, arg + 2, n);
 
+        if (i >= 0 && longopts[i].name[n] != '\0')
+            i = -2;                                             /* a prefix: refused alike */
         if (i >= 0 && c == ':')
             fprintf(stderr, "gather %s: option '--%s' needs a value\n", name, longopts[i].name);
         else if (i >= 0 && arg[2 + n] == '=' && longopts[i].has_arg == no_argument)
             fprintf(stderr, "gather %s: option '--%s' takes no value\n", name, longopts[i].name);
-        else if (i == -2) {
-            const char *sep = "";
-            fprintf(stderr, "gather %s: option '%.*s' is ambiguous; it could be ", name, (int)n + 2,
-                    arg);
-            for (int k = 0; longopts[k].name; k++) {
-                if (!strncmp(longopts[k].name, arg + 2, n)) {
-                    fprintf(stderr, "%s--%s", sep, longopts[k].name);
-                    sep = ", ";
-                }
-            }
-            fputc('\n', stderr);
-        } else
+        else if (i == -2)
+            options_not_in_full(cmd, longopts, arg, n);
+        else
             fprintf(stderr, "gather %s: unknown option '%.*s' (see gather %s --help)\n", name,
                     (int)n + 2, arg, name);
         return;
@@ -442,11 +460,24 @@ static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int 
                 name);
 }
 
+/* 1 when getopt_long matched the long option `name` to a mere prefix of it in arg ("--conc" or
+ * "--conc=3" for --concurrency). */
+static int options_abbreviated(const char *name, const char *arg)
+{
+    size_t n;
+
+    if (!arg || arg[0] != '-' || arg[1] != '-')
+        return 0;
+    n = strcspn(arg + 2, "=");
+    return strlen(name) != n || strncmp(name, arg + 2, n) != 0;
+}
+
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
 {
     struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
     char shortopts[64] = ":";
     char name[32];
+    const char *arg;
     size_t n = 0;
     int c, from, li;
 
@@ -472,6 +503,10 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         c = getopt_long(argc, argv, shortopts, longopts, &li);
         if (c == -1)
             break;
+        if (li >= 0 && options_abbreviated(longopts[li].name, (arg = options_arg_read(argc, argv, from)))) {
+            options_not_in_full(cmd, longopts, arg, strcspn(arg + 2, "="));
+            return CRAWL_EXIT_USAGE;
+        }
         if (c == 'h') {
             crawl_usage(cmd, stdout);
             return -1;

@@ -19,14 +19,19 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is ambiguous; it could be --retries, --retry-delay, --reject
+crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --retries, --retry-delay or --reject?)
+get --user-a x:y U           | gather get: option '--user-a' is not spelled in full (did you mean --user-agent?)
+get --head U                 | gather get: option '--head' is not spelled in full (did you mean --header?)
+crawl U --dept               | gather crawl: option '--dept' is not spelled in full (did you mean --depth?)
+get U --he                   | gather get: option '--he' is not spelled in full (did you mean --header or --help?)
 crawl U -qd                  | gather crawl: option '-d' in '-qd' needs a value
 crawl U --depth              | gather crawl: option '--depth' needs a value
 get U -c                     | gather get: option '-c' needs a value
 get U -c 0                   | gather: -c: '0' is not a whole number from 1 to 10000
 get U -qc0                   | gather: -c: '0' is not a whole number from 1 to 10000
 get U --concurrency 0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
-get U --conc 0               | gather: --concurrency: '0' is not a whole number from 1 to 10000
+get U --conc 0               | gather get: option '--conc' is not spelled in full (did you mean --concurrency?)
+get U --concurrency=0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
 crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000
 crawl U --save most          | gather: --save: 'most' is not all, pages, assets or none
 get U --timeout soon         | gather: --timeout: 'soon' is not a number of seconds

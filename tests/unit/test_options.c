@@ -556,6 +556,44 @@ static void test_bad_options_are_named(void **state)
     parse_refused(CRAWL_CMD_GET, ARGS("get", "--max", "3"), "'--max'");
 }
 
+/* getopt_long takes any unique prefix of a long option; gather takes none: a prefix changes its
+ * meaning when an option is added ("--user" was --user-agent, "--head" ate the URL as a header). */
+static void test_abbreviations_are_refused(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--user-a", "x:y", "http://a/"),
+                  "option '--user-a' is not spelled in full (did you mean --user-agent?)");
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "--head", "http://a/"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    assert_non_null(strstr(p.err, "'--head' is not spelled in full"));
+    assert_null(strstr(p.err, "http://a/"));           /* the option is blamed, not the URL */
+    crawl_options_free(&p.o);
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--conc=3"), "'--conc' is not spelled in full");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--conc", "3"), "did you mean --concurrency?");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--dept", "1"), "'--dept'");
+    /* a prefix is refused as such, whether or not a value follows */
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--dept"), "'--dept' is not spelled");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--quie=1"), "'--quie' is not spelled in full");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--re", "1"),
+                  "did you mean --retries or --retry-delay?");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--re", "1"),
+                  "did you mean --retries, --retry-delay or --reject?");
+    /* "--he" is no way to ask for help */
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "--he"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    assert_string_equal(p.out, "");
+    crawl_options_free(&p.o);
+    /* spelled in full, with or without '=', they work */
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--concurrency=3", "--header", "A: b", "--quiet",
+                                     "--user-agent", "x:y", "http://a/"));
+    assert_int_equal(p.o.concurrency, 3);
+    assert_string_equal(p.o.http.user_agent, "x:y");
+    assert_int_equal(p.o.nurls, 1);
+    crawl_options_free(&p.o);
+}
+
 /* ---- --help and crawl_options_main ------------------------------------------------------------- */
 
 static void test_help(void **state)
@@ -657,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_double_dash_ends_options),
         cmocka_unit_test(test_clustered_short_options),
         cmocka_unit_test(test_bad_options_are_named),
+        cmocka_unit_test(test_abbreviations_are_refused),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_options_main),
     };
