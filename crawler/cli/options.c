@@ -3,11 +3,16 @@
 #include "crawler/cli/options.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #define GATHER_USER_AGENT "gather/0.1"
 
@@ -18,6 +23,12 @@ enum {
     OPT_NO_ROBOTS, OPT_SITEMAP, OPT_SAVE, OPT_MAX_PAGE_SIZE, OPT_MODES, OPT_REPEAT, OPT_DISCARD,
     OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
     OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING
+};
+
+/* Credentials and cookies. */
+enum {
+    OPT_USER = 600, OPT_PASSWORD, OPT_NETRC, OPT_NETRC_FILE, OPT_LOCATION_TRUSTED,
+    OPT_LOAD_COOKIES, OPT_SAVE_COOKIES
 };
 
 #define G CRAWL_CMD_GET
@@ -69,6 +80,13 @@ static const struct {
     { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
     { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
     { { "chart", required_argument, NULL, OPT_CHART }, B },
+    { { "user", required_argument, NULL, OPT_USER }, G | C },
+    { { "password", required_argument, NULL, OPT_PASSWORD }, G | C },
+    { { "netrc", no_argument, NULL, OPT_NETRC }, G | C },
+    { { "netrc-file", required_argument, NULL, OPT_NETRC_FILE }, G | C },
+    { { "location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED }, G | C },
+    { { "load-cookies", required_argument, NULL, OPT_LOAD_COOKIES }, G | C },
+    { { "save-cookies", required_argument, NULL, OPT_SAVE_COOKIES }, G | C },
     { { "help", no_argument, NULL, 'h' }, G | C | B },
 };
 
@@ -156,6 +174,23 @@ static const char usage_files[] =
 "      --min-speed-time SEC  ... for SEC seconds in a row (default 30)\n"
 "      --max-filesize B    fail a body larger than B bytes (K, M, G suffixes)\n"
 "      --fsync             fsync each file before renaming it into place\n"
+"      --user USER[:PASS]  log in with HTTP authentication (Basic unless the server asks for\n"
+"                          another); with no password, --password gives it or, on a\n"
+"                          terminal, gather asks for it\n"
+"      --password PASS     the password of --user (other users may see it with ps)\n"
+"      --netrc             log in to hosts listed in ~/.netrc when nothing else is given\n"
+"      --netrc-file FILE   the same, from FILE\n"
+"      --location-trusted  send credentials to every host: redirect targets too and, in a\n"
+"                          crawl, hosts other than the start URLs'\n"
+"      --load-cookies FILE start with the cookies in FILE (Netscape format: curl -c, wget\n"
+"                          --save-cookies and browser exports write it)\n"
+"      --save-cookies FILE write the job's cookies to FILE at the end (same format, with\n"
+"                          session cookies); the job keeps and sends them either way\n"
+"\n"
+"Credentials (--user, Authorization and Cookie headers) go only to the scheme://host:port of\n"
+"the URLs given (in a crawl, of its start URLs): not to a link's other host, nor across a\n"
+"redirect to another (unless --location-trusted). Proxy-Authorization goes only to a proxy;\n"
+"cookies of the jar go where their domain and path say. URL passwords are shown as ***.\n"
 "\n"
 "\n"
 "Each body is written to NAME.part and renamed to NAME when complete; a failed\n"
@@ -270,6 +305,132 @@ static const char *cmd_name(crawl_cmd_t cmd)
     return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" : "bench";
 }
 
+/* ---- credentials ------------------------------------------------------------------------------ */
+
+/* 1 when the header line is the header `want` ("Name: value", "Name;", "Name:"), any case. */
+static int options_header_is(const char *line, const char *want)
+{
+    size_t n = strcspn(line, ":;");
+
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && strncasecmp(line, want, n) == 0;
+}
+
+/* 0 when path opens for reading as a file; else -1 after saying why. */
+static int options_readable(const char *name, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        fprintf(stderr, "gather: %s: cannot read %s: %s\n", name, path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* --user USER[:PASSWORD], split at the first ':' (a user name cannot hold one in Basic auth). */
+static int options_user(crawl_options_t *o, const char *name, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+
+    if (arg[0] == '\0' || arg[0] == ':') {
+        fprintf(stderr, "gather: %s: the user name is empty\n", name);
+        return -1;
+    }
+    free(o->user_owned);
+    o->user_owned = NULL;
+    if (colon && !(o->user_owned = strndup(arg, (size_t)(colon - arg)))) {
+        fprintf(stderr, "gather: out of memory\n");
+        return -1;
+    }
+    o->user_given = 1;
+    o->http.username = colon ? o->user_owned : arg;
+    o->http.password = colon ? colon + 1 : NULL;
+    return 0;
+}
+
+/* Asks for the password of user on the terminal at stdin, without echo, into *out (malloc'd).
+ * 0, or -1 after saying why. */
+static int options_prompt_password(const char *user, char **out)
+{
+    struct termios old, quiet;
+    char buf[1024];
+    size_t len = 0;
+    int result = 0;
+    char c;
+
+    if (tcgetattr(STDIN_FILENO, &old) < 0) {
+        fprintf(stderr, "gather: --user: cannot ask for the password: %s\n", strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "Enter the password for user '%s': ", user);
+    fflush(stderr);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
+        fprintf(stderr, "\ngather: --user: cannot turn the echo off: %s\n", strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n' || c == '\r')
+            break;
+        if (len + 1 < sizeof(buf))
+            buf[len++] = c;
+    }
+    buf[len] = '\0';
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &old) < 0)
+        result = -1;
+    fputc('\n', stderr);
+    if (result == 0 && !(*out = strdup(buf)))
+        result = -1;
+    explicit_bzero(buf, sizeof(buf));
+    if (result < 0)
+        fprintf(stderr, "gather: --user: cannot read the password\n");
+    return result;
+}
+
+/* After every option is read: the password of --user comes from USER:PASSWORD, --password or a
+ * prompt on the terminal, exactly one of them. 0, or -1 after saying what is wrong. */
+static int options_credentials(crawl_options_t *o)
+{
+    if (o->password_arg && !o->user_given) {
+        fprintf(stderr, "gather: --password: give the user name with --user\n");
+        return -1;
+    }
+    if (!o->user_given)
+        return 0;
+    if (o->http.password && o->password_arg) {
+        fprintf(stderr, "gather: --user and --password both give a password: give it once\n");
+        return -1;
+    }
+    if (o->password_arg)
+        o->http.password = o->password_arg;
+    if (o->http.password)
+        return 0;
+    /* stdin is asked only when it is a terminal that is not also the URL list */
+    if (!isatty(STDIN_FILENO) || (o->input && !strcmp(o->input, "-"))) {
+        fprintf(stderr, "gather: --user %s: no password; give --user %s:PASSWORD or --password "
+                        "PASSWORD (or run on a terminal, to be asked)\n",
+                o->http.username, o->http.username);
+        return -1;
+    }
+    if (options_prompt_password(o->http.username, &o->password_owned) < 0)
+        return -1;
+    o->http.password = o->password_owned;
+    return 0;
+}
+
 /* Applies option c with its value arg (NULL for a flag) to o. name is the option as the user gave
  * it ("-c" or "--concurrency"), for the message printed when arg is bad; then returns -1. */
 static int options_apply(crawl_options_t *o, int c, const char *name, const char *arg)
@@ -305,17 +466,19 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_CONNECT_TIMEOUT: return parse_seconds(name, arg, &o->http.connect_timeout_ms);
     case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
-        struct curl_slist *l;
+        struct curl_slist *l, **list;
         if (!strchr(arg, ':') || strpbrk(arg, "\r\n")) {
             fprintf(stderr, "gather: %s: '%s' is not 'Name: value'\n", name, arg);
             return -1;
         }
-        l = curl_slist_append(o->headers, arg);
+        /* A proxy's credential: a server must never see it. */
+        list = options_header_is(arg, "Proxy-Authorization") ? &o->proxy_headers : &o->headers;
+        l = curl_slist_append(*list, arg);
         if (!l) {
             fprintf(stderr, "gather: out of memory\n");
             return -1;
         }
-        o->headers = l;
+        *list = l;
         return 0;
     }
     case OPT_MAX_REDIRS: return parse_long(name, arg, -1, 1000, &o->http.max_redirs);
@@ -368,6 +531,28 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     }
     case OPT_MAX_FILESIZE: return parse_bytes(name, arg, &o->http.max_filesize);
     case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
+    case OPT_USER: return options_user(o, name, arg);
+    case OPT_PASSWORD: o->password_arg = arg; return 0;
+    case OPT_NETRC: o->http.netrc = 1; return 0;
+    case OPT_NETRC_FILE:
+        if (options_readable(name, arg) < 0)
+            return -1;
+        o->http.netrc = 1;
+        o->http.netrc_file = arg;
+        return 0;
+    case OPT_LOCATION_TRUSTED: o->http.location_trusted = 1; return 0;
+    case OPT_LOAD_COOKIES:
+        if (options_readable(name, arg) < 0)
+            return -1;
+        o->load_cookies = arg;
+        return 0;
+    case OPT_SAVE_COOKIES:
+        if (!*arg) {
+            fprintf(stderr, "gather: %s: the file name is empty\n", name);
+            return -1;
+        }
+        o->save_cookies = arg;
+        return 0;
     }
     return -1;
 }
@@ -534,7 +719,10 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     }
     if (!o->input && o->nurls == 0)
         o->input = "urls.txt";
+    if (options_credentials(o) < 0)
+        return CRAWL_EXIT_USAGE;
     o->http.headers = o->headers;
+    o->http.proxy_headers = o->proxy_headers;
     o->http.verbose = o->verbose > 2;
     o->http.max_connections = o->concurrency;
     if (o->http.insecure)
@@ -546,6 +734,14 @@ void crawl_options_free(crawl_options_t *o)
 {
     curl_slist_free_all(o->headers);
     o->headers = NULL;
+    curl_slist_free_all(o->proxy_headers);
+    o->proxy_headers = NULL;
+    free(o->user_owned);
+    o->user_owned = NULL;
+    if (o->password_owned)
+        explicit_bzero(o->password_owned, strlen(o->password_owned));
+    free(o->password_owned);
+    o->password_owned = NULL;
     crawl_filter_free(&o->filter);
 }
 

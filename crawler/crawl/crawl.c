@@ -183,6 +183,20 @@ static int crawl_starts(crawl_job_t *cj)
         fprintf(stderr, "gather crawl: cannot work out the scope of the start URLs\n");
         return -EINVAL;
     }
+    /* Credentials given for the crawl go to the start URLs' origins only (http_creds_allowed):
+     * not to the other hosts its pages link to. */
+    if (!(cj->origins = calloc(cj->nstarts, sizeof(*cj->origins))))
+        return -ENOMEM;
+    for (size_t i = 0; i < cj->nstarts; i++) {
+        char origin[HTTP_ORIGIN_MAX];
+        if (http_url_origin(cj->starts[i], origin, sizeof(origin)) < 0)
+            continue;
+        if (!(cj->origins[cj->norigins] = strdup(origin)))
+            return -ENOMEM;
+        cj->norigins++;
+    }
+    o->http.cred_origins = (const char *const *)cj->origins;
+    o->http.ncred_origins = cj->norigins;
     return 0;
 }
 
@@ -315,6 +329,11 @@ cleanup:
     for (size_t i = 0; i < cj->nstarts; i++)
         free(cj->starts[i]);
     free(cj->starts);
+    for (size_t i = 0; i < cj->norigins; i++)
+        free(cj->origins[i]);
+    free(cj->origins);
+    o->http.cred_origins = NULL;
+    o->http.ncred_origins = 0;
     crawl_scope_free(&cj->scope);
     crawl_frontier_free(&cj->frontier);
     store_seen_free(cj->refused);

@@ -48,6 +48,7 @@ fail:
 int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
 {
     CURL *easy = http_easy_pool_get(pool);
+    struct curl_slist *own_headers = NULL;
     CURLcode code;
     struct timeval tv;
 
@@ -70,7 +71,8 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->req.sink = &b->sink;
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
+        http_easy_set_creds(easy, http_easy_pool_opts(pool), b->url,
+                            http_easy_pool_opts(pool)->headers, &own_headers) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_NOPROGRESS, b->interrupted ? 0L : 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, blocking_on_progress) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, b) != CURLE_OK) {
@@ -99,5 +101,6 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->fd = -1;
     b->req.easy = NULL;
     http_easy_pool_put(pool, easy);
+    curl_slist_free_all(own_headers);
     return 0;
 }
