@@ -370,14 +370,15 @@ static int options_prompt_password(const char *user, char **out)
         fprintf(stderr, "gather: --user: cannot ask for the password: %s\n", strerror(errno));
         return -1;
     }
-    fprintf(stderr, "Enter the password for user '%s': ", user);
-    fflush(stderr);
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
-        fprintf(stderr, "\ngather: --user: cannot turn the echo off: %s\n", strerror(errno));
+        fprintf(stderr, "gather: --user: cannot turn the echo off: %s\n", strerror(errno));
         return -1;
     }
+    /* Only now: what is typed once the prompt shows is neither echoed nor flushed away. */
+    fprintf(stderr, "Enter the password for user '%s': ", user);
+    fflush(stderr);
     for (;;) {
         ssize_t n = read(STDIN_FILENO, &c, 1);
         if (n < 0 && errno == EINTR)
