@@ -653,3 +653,156 @@ cleanup:
     url_parts_free(&p);
     return result;
 }
+
+/* ---- passwords: masked wherever a URL is shown or stored ---------------------------------- */
+
+/* What stands for a URL whose masked form could not be made (no memory, no room). */
+static const char url_redact_placeholder[] = "(a URL with a password, not shown)";
+
+#define URL_REDACT_FLAGS (CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE | CURLU_PATH_AS_IS)
+
+/* Copies s into buf[n]; the placeholder when it does not fit. */
+static const char *url_redact_copy(const char *s, char *buf, size_t n)
+{
+    size_t len = strlen(s);
+
+    if (len >= n)
+        return url_redact_placeholder;
+    memcpy(buf, s, len + 1);
+    return buf;
+}
+
+/* The mask made by hand for a string CURLU refuses ("http://a:b@bad host/", "a:b@host/x"): the
+ * authority starts after "scheme://" or at the start, ends at the first '/', '?' or '#'; its user
+ * info runs to its last '@', and the password from the first ':' in that. */
+static const char *url_redact_text(const char *url, char *buf, size_t n)
+{
+    size_t len = strlen(url), sl = url_scheme_len(url, len), head, tail;
+    const char *auth = sl && url[sl + 1] == '/' && url[sl + 2] == '/' ? url + sl + 3 : url;
+    const char *end = auth + strcspn(auth, "/?#"), *at = NULL, *colon;
+
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (!at || !(colon = memchr(auth, ':', (size_t)(at - auth))))
+        return url;
+    head = (size_t)(colon + 1 - url);
+    tail = strlen(at);
+    if (head + strlen(PARSE_URL_MASK) + tail >= n)
+        return url_redact_placeholder;
+    memcpy(buf, url, head);
+    memcpy(buf + head, PARSE_URL_MASK, strlen(PARSE_URL_MASK));
+    memcpy(buf + head + strlen(PARSE_URL_MASK), at, tail + 1);
+    return buf;
+}
+
+const char *parse_url_redact(const char *url, char *buf, size_t n)
+{
+    CURLU *h;
+    char *password = NULL, *masked = NULL;
+    const char *result;
+    CURLUcode uc;
+
+    if (!strchr(url, '@'))              /* no user info, no password: most URLs stop here */
+        return url;
+    if (!(h = curl_url()))
+        return url_redact_placeholder;
+    uc = curl_url_set(h, CURLUPART_URL, url, URL_REDACT_FLAGS);
+    if (uc == CURLUE_OUT_OF_MEMORY) {
+        result = url_redact_placeholder;
+        goto cleanup;
+    }
+    if (uc != CURLUE_OK) {
+        result = url_redact_text(url, buf, n);
+        goto cleanup;
+    }
+    uc = curl_url_get(h, CURLUPART_PASSWORD, &password, 0);
+    if (uc == CURLUE_NO_PASSWORD) {
+        result = url;
+        goto cleanup;
+    }
+    if (uc != CURLUE_OK || curl_url_set(h, CURLUPART_PASSWORD, PARSE_URL_MASK, 0) != CURLUE_OK ||
+        curl_url_get(h, CURLUPART_URL, &masked, 0) != CURLUE_OK) {
+        result = url_redact_placeholder;
+        goto cleanup;
+    }
+    result = url_redact_copy(masked, buf, n);
+cleanup:
+    curl_free(password);
+    curl_free(masked);
+    curl_url_cleanup(h);
+    return result;
+}
+
+/* 1 when the part of a and b is the same (both absent counts), 0 when not, <0 on an error. */
+static int url_same_part(CURLU *a, CURLU *b, CURLUPart what, unsigned flags, int nocase)
+{
+    char *x = NULL, *y = NULL;
+    CURLUcode ua = curl_url_get(a, what, &x, flags), ub = curl_url_get(b, what, &y, flags);
+    int same;
+
+    if (ua == CURLUE_OUT_OF_MEMORY || ub == CURLUE_OUT_OF_MEMORY)
+        same = PARSE_ENOMEM;
+    else if (!x || !y)
+        same = !x && !y;
+    else
+        same = nocase ? strcasecmp(x, y) == 0 : strcmp(x, y) == 0;
+    curl_free(x);
+    curl_free(y);
+    return same;
+}
+
+int parse_url_unredact(const char *url, char *const *sources, size_t n, char **out)
+{
+    CURLU *h = NULL, *src = NULL;
+    char *password = NULL, *found = NULL, *s = NULL;
+    int result = PARSE_OK;
+
+    *out = NULL;
+    if (!strchr(url, '@'))
+        return PARSE_OK;
+    if (!(h = curl_url()) || !(src = curl_url())) {
+        result = PARSE_ENOMEM;
+        goto cleanup;
+    }
+    result = url_from_curl(curl_url_set(h, CURLUPART_URL, url, URL_REDACT_FLAGS));
+    if (result != PARSE_OK)
+        goto cleanup;
+    if (curl_url_get(h, CURLUPART_PASSWORD, &password, 0) != CURLUE_OK ||
+        strcmp(password, PARSE_URL_MASK) != 0)
+        goto cleanup;                   /* no password, or a real one: nothing to restore */
+    for (size_t i = 0; i < n && !found; i++) {
+        int same = 1;
+        if (curl_url_set(src, CURLUPART_URL, sources[i], URL_REDACT_FLAGS) != CURLUE_OK)
+            continue;
+        if (same > 0)
+            same = url_same_part(h, src, CURLUPART_SCHEME, 0, 1);
+        if (same > 0)
+            same = url_same_part(h, src, CURLUPART_HOST, 0, 1);
+        if (same > 0)
+            same = url_same_part(h, src, CURLUPART_PORT, CURLU_DEFAULT_PORT, 0);
+        if (same > 0)
+            same = url_same_part(h, src, CURLUPART_USER, 0, 0);
+        if (same < 0) {
+            result = same;
+            goto cleanup;
+        }
+        if (same > 0 && curl_url_get(src, CURLUPART_PASSWORD, &found, 0) != CURLUE_OK)
+            found = NULL;
+    }
+    result = url_from_curl(found ? curl_url_set(h, CURLUPART_PASSWORD, found, 0)
+                                 : curl_url_set(h, CURLUPART_USER, NULL, 0));
+    if (result == PARSE_OK && !found)
+        result = url_from_curl(curl_url_set(h, CURLUPART_PASSWORD, NULL, 0));
+    if (result == PARSE_OK)
+        result = url_from_curl(curl_url_get(h, CURLUPART_URL, &s, 0));
+    if (result == PARSE_OK && !(*out = strdup(s)))
+        result = PARSE_ENOMEM;
+cleanup:
+    curl_free(password);
+    curl_free(found);
+    curl_free(s);
+    curl_url_cleanup(src);
+    curl_url_cleanup(h);
+    return result;
+}

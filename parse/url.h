@@ -2,6 +2,8 @@
 #ifndef GATHER_PARSE_URL_H
 #define GATHER_PARSE_URL_H
 
+#include <stddef.h>
+
 #include "parse/parse.h"
 
 /*
@@ -56,5 +58,30 @@ int parse_url_host(const char *url, char **out);
  * rules match against. *out as above.
  */
 int parse_url_path(const char *url, char **out);
+
+/*
+ * URL passwords are secrets: wherever a URL is shown (stderr, --json, HAR) or stored (the state
+ * database), its password is replaced by PARSE_URL_MASK ("http://ann:***@host/"); the real URL
+ * serves only the request itself.
+ *
+ * parse_url_redact returns what may be shown for `url`: url itself when it holds no password
+ * (the common case: no copy, no allocation), else the masked URL written into buf[n]. Whatever
+ * happens it never returns the password: a URL curl cannot parse is masked by hand (the
+ * userinfo of the authority after "scheme://"), and when buf is too small or memory runs out it
+ * returns a fixed placeholder. A buf of PARSE_URL_REDACT_SIZE bytes holds the mask of any URL
+ * of up to PARSE_URL_MAX bytes. The result is deterministic, so it can serve as a database key.
+ */
+#define PARSE_URL_MASK "***"
+#define PARSE_URL_REDACT_SIZE (PARSE_URL_MAX + sizeof(PARSE_URL_MASK) + 1)
+const char *parse_url_redact(const char *url, char *buf, size_t n);
+
+/*
+ * The reverse for a URL read back from where it was stored masked: if `url` holds the masked
+ * password and one of the n URLs in `sources` (the start URLs a user gave again) has the same
+ * scheme, host, port and user name with a password, *out is url with that password; with none,
+ * *out is url without its user info (never the mask sent as a password). PARSE_OK with *out
+ * NULL when url holds no masked password. *out is malloc'd (free()).
+ */
+int parse_url_unredact(const char *url, char *const *sources, size_t n, char **out);
 
 #endif

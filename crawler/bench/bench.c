@@ -185,6 +185,10 @@ static void argv_common(struct bench_argv *a, const crawl_options_t *o)
         argv_add(a, "--header");
         argv_add(a, "%s", h->data);
     }
+    for (const struct curl_slist *h = o->proxy_headers; h; h = h->next) {   /* Proxy-Authorization */
+        argv_add(a, "--header");
+        argv_add(a, "%s", h->data);
+    }
     if (o->http.low_speed_limit > 0) {
         argv_add(a, "--min-speed");
         argv_add(a, "%ld", o->http.low_speed_limit);

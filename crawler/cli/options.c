@@ -3,12 +3,15 @@
 #include "crawler/cli/options.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "parse/html.h"
@@ -24,6 +27,12 @@ enum {
     OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_CACERT, OPT_CAPATH, OPT_CERT,
     OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION,
     OPT_READ_TIMEOUT
+};
+
+/* Credentials and cookies. */
+enum {
+    OPT_USER = 600, OPT_PASSWORD, OPT_NETRC, OPT_NETRC_FILE, OPT_LOCATION_TRUSTED,
+    OPT_LOAD_COOKIES, OPT_SAVE_COOKIES
 };
 
 #define G CRAWL_CMD_GET
@@ -85,6 +94,13 @@ static const struct {
     { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
     { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
     { { "chart", required_argument, NULL, OPT_CHART }, B },
+    { { "user", required_argument, NULL, OPT_USER }, G | C },
+    { { "password", required_argument, NULL, OPT_PASSWORD }, G | C },
+    { { "netrc", no_argument, NULL, OPT_NETRC }, G | C },
+    { { "netrc-file", required_argument, NULL, OPT_NETRC_FILE }, G | C },
+    { { "location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED }, G | C },
+    { { "load-cookies", required_argument, NULL, OPT_LOAD_COOKIES }, G | C },
+    { { "save-cookies", required_argument, NULL, OPT_SAVE_COOKIES }, G | C },
     { { "help", no_argument, NULL, 'h' }, G | C | B },
 };
 
@@ -193,6 +209,22 @@ static const char usage_files[] =
 "                          the run (k, M, G suffixes: 1024-based)\n"
 "      --limit-rate-each RATE  at most RATE bytes/s per transfer\n"
 "      --fsync             fsync each file before renaming it into place\n"
+"      --user USER[:PASS]  log in with HTTP Basic authentication; with no password,\n"
+"                          --password gives it or, on a terminal, gather asks for it\n"
+"      --password PASS     the password of --user (other users may see it with ps)\n"
+"      --netrc             log in to hosts listed in ~/.netrc when nothing else is given\n"
+"      --netrc-file FILE   the same, from FILE\n"
+"      --location-trusted  send credentials to every host: redirect targets too and, in a\n"
+"                          crawl, hosts other than the start URLs'\n"
+"      --load-cookies FILE start with the cookies in FILE (Netscape format: curl -c, wget\n"
+"                          --save-cookies and browser exports write it)\n"
+"      --save-cookies FILE write the job's cookies to FILE at the end (same format, with\n"
+"                          session cookies); the job keeps and sends them either way\n"
+"\n"
+"Credentials (--user, Authorization and Cookie headers) go only to the scheme://host:port of\n"
+"the URLs given (in a crawl, of its start URLs): not to a link's other host, nor across a\n"
+"redirect to another (unless --location-trusted). Proxy-Authorization goes only to a proxy;\n"
+"cookies of the jar go where their domain and path say. URL passwords are shown as ***.\n"
 "\n"
 "\n"
 "Bodies are stored as the server sends them (Accept-Encoding: identity); crawled\n"
@@ -206,6 +238,7 @@ static const char usage_files[] =
 
 static const char usage_exit[] =
 "\n"
+"Long options are taken only when spelled in full: --conc is refused, not read as --concurrency.\n"
 "Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
 "2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
 
@@ -383,6 +416,133 @@ static const char *cmd_name(crawl_cmd_t cmd)
     return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" : "bench";
 }
 
+/* ---- credentials ------------------------------------------------------------------------------ */
+
+/* 1 when the header line is the header `want` ("Name: value", "Name;", "Name:"), any case. */
+static int options_header_is(const char *line, const char *want)
+{
+    size_t n = strcspn(line, ":;");
+
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && strncasecmp(line, want, n) == 0;
+}
+
+/* 0 when path opens for reading as a file; else -1 after saying why. */
+static int options_readable(const char *name, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        fprintf(stderr, "gather: %s: cannot read %s: %s\n", name, path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* --user USER[:PASSWORD], split at the first ':' (a user name cannot hold one in Basic auth). */
+static int options_user(crawl_options_t *o, const char *name, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+
+    if (arg[0] == '\0' || arg[0] == ':') {
+        fprintf(stderr, "gather: %s: the user name is empty\n", name);
+        return -1;
+    }
+    free(o->user_owned);
+    o->user_owned = NULL;
+    if (colon && !(o->user_owned = strndup(arg, (size_t)(colon - arg)))) {
+        fprintf(stderr, "gather: out of memory\n");
+        return -1;
+    }
+    o->user_given = 1;
+    o->http.username = colon ? o->user_owned : arg;
+    o->http.password = colon ? colon + 1 : NULL;
+    return 0;
+}
+
+/* Asks for the password of user on the terminal at stdin, without echo, into *out (malloc'd).
+ * 0, or -1 after saying why. */
+static int options_prompt_password(const char *user, char **out)
+{
+    struct termios old, quiet;
+    char buf[1024];
+    size_t len = 0;
+    int result = 0;
+    char c;
+
+    if (tcgetattr(STDIN_FILENO, &old) < 0) {
+        fprintf(stderr, "gather: --user: cannot ask for the password: %s\n", strerror(errno));
+        return -1;
+    }
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0) {
+        fprintf(stderr, "gather: --user: cannot turn the echo off: %s\n", strerror(errno));
+        return -1;
+    }
+    /* Only now: what is typed once the prompt shows is neither echoed nor flushed away. */
+    fprintf(stderr, "Enter the password for user '%s': ", user);
+    fflush(stderr);
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n' || c == '\r')
+            break;
+        if (len + 1 < sizeof(buf))
+            buf[len++] = c;
+    }
+    buf[len] = '\0';
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &old) < 0)
+        result = -1;
+    fputc('\n', stderr);
+    if (result == 0 && !(*out = strdup(buf)))
+        result = -1;
+    explicit_bzero(buf, sizeof(buf));
+    if (result < 0)
+        fprintf(stderr, "gather: --user: cannot read the password\n");
+    return result;
+}
+
+/* After every option is read: the password of --user comes from USER:PASSWORD, --password or a
+ * prompt on the terminal, exactly one of them. 0, or -1 after saying what is wrong. */
+static int options_credentials(crawl_options_t *o)
+{
+    if (o->password_arg && !o->user_given) {
+        fprintf(stderr, "gather: --password: give the user name with --user\n");
+        return -1;
+    }
+    if (!o->user_given)
+        return 0;
+    if (o->http.password && o->password_arg) {
+        fprintf(stderr, "gather: --user and --password both give a password: give it once\n");
+        return -1;
+    }
+    if (o->password_arg)
+        o->http.password = o->password_arg;
+    if (o->http.password)
+        return 0;
+    /* stdin is asked only when it is a terminal that is not also the URL list */
+    if (!isatty(STDIN_FILENO) || (o->input && !strcmp(o->input, "-"))) {
+        fprintf(stderr, "gather: --user %s: no password; give --user %s:PASSWORD or --password "
+                        "PASSWORD (or run on a terminal, to be asked)\n",
+                o->http.username, o->http.username);
+        return -1;
+    }
+    if (options_prompt_password(o->http.username, &o->password_owned) < 0)
+        return -1;
+    o->http.password = o->password_owned;
+    return 0;
+}
+
 /* Applies option c with its value arg (NULL for a flag) to o. name is the option as the user gave
  * it ("-c" or "--concurrency"), for the message printed when arg is bad; then returns -1. */
 static int options_apply(crawl_options_t *o, int c, const char *name, const char *arg)
@@ -419,17 +579,19 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_READ_TIMEOUT: return parse_seconds(name, arg, &o->http.read_timeout_ms);
     case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
-        struct curl_slist *l;
+        struct curl_slist *l, **list;
         if (!strchr(arg, ':') || strpbrk(arg, "\r\n")) {
             fprintf(stderr, "gather: %s: '%s' is not 'Name: value'\n", name, arg);
             return -1;
         }
-        l = curl_slist_append(o->headers, arg);
+        /* A proxy's credential: a server must never see it. */
+        list = options_header_is(arg, "Proxy-Authorization") ? &o->proxy_headers : &o->headers;
+        l = curl_slist_append(*list, arg);
         if (!l) {
             fprintf(stderr, "gather: out of memory\n");
             return -1;
         }
-        o->headers = l;
+        *list = l;
         return 0;
     }
     case OPT_MAX_REDIRS: return parse_long(name, arg, -1, 1000, &o->http.max_redirs);
@@ -493,6 +655,28 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_NOPROXY: o->http.noproxy = arg; return 0;
     case OPT_LIMIT_RATE: return parse_bytes(name, arg, &o->limit_rate);
     case OPT_LIMIT_RATE_EACH: return parse_bytes(name, arg, &o->http.rate_each);
+    case OPT_USER: return options_user(o, name, arg);
+    case OPT_PASSWORD: o->password_arg = arg; return 0;
+    case OPT_NETRC: o->http.netrc = 1; return 0;
+    case OPT_NETRC_FILE:
+        if (options_readable(name, arg) < 0)
+            return -1;
+        o->http.netrc = 1;
+        o->http.netrc_file = arg;
+        return 0;
+    case OPT_LOCATION_TRUSTED: o->http.location_trusted = 1; return 0;
+    case OPT_LOAD_COOKIES:
+        if (options_readable(name, arg) < 0)
+            return -1;
+        o->load_cookies = arg;
+        return 0;
+    case OPT_SAVE_COOKIES:
+        if (!*arg) {
+            fprintf(stderr, "gather: %s: the file name is empty\n", name);
+            return -1;
+        }
+        o->save_cookies = arg;
+        return 0;
     }
     return -1;
 }
@@ -527,6 +711,30 @@ static const char *options_arg_read(int argc, char **argv, int from)
     return NULL;
 }
 
+/* Says that the n bytes of the long option in arg ("--conc", "--re=1") only begin the names of
+ * options, and which. getopt_long takes a unique prefix for its option, but a prefix is a trap
+ * once options are added: "--user" meant --user-agent until --user existed, "--head" took the
+ * next argument as a header. So no option is taken unless it is spelled in full. */
+static void options_not_in_full(crawl_cmd_t cmd, const struct option *longopts, const char *arg,
+                                size_t n)
+{
+    const char *sep = "";
+    int count = 0, k;
+
+    for (k = 0; longopts[k].name; k++)
+        if (!strncmp(longopts[k].name, arg + 2, n))
+            count++;
+    fprintf(stderr, "gather %s: option '%.*s' is not spelled in full (did you mean ", cmd_name(cmd),
+            (int)n + 2, arg);
+    for (k = 0; longopts[k].name; k++) {
+        if (strncmp(longopts[k].name, arg + 2, n))
+            continue;
+        fprintf(stderr, "%s--%s", sep, longopts[k].name);
+        sep = --count == 1 ? " or " : ", ";
+    }
+    fputs("?)\n", stderr);
+}
+
 /* Prints why getopt_long refused the option in arg: c is what it returned ('?' or ':') and opt its
  * optopt (the letter of a short option). A short option is named with its cluster, if any. */
 static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int c, int opt,
@@ -538,22 +746,15 @@ static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int 
         size_t n = strcspn(arg + 2, "=");
         int i = options_find_long(longopts, arg + 2, n);
 
+        if (i >= 0 && longopts[i].name[n] != '\0')
+            i = -2;                                             /* a prefix: refused alike */
         if (i >= 0 && c == ':')
             fprintf(stderr, "gather %s: option '--%s' needs a value\n", name, longopts[i].name);
         else if (i >= 0 && arg[2 + n] == '=' && longopts[i].has_arg == no_argument)
             fprintf(stderr, "gather %s: option '--%s' takes no value\n", name, longopts[i].name);
-        else if (i == -2) {
-            const char *sep = "";
-            fprintf(stderr, "gather %s: option '%.*s' is ambiguous; it could be ", name, (int)n + 2,
-                    arg);
-            for (int k = 0; longopts[k].name; k++) {
-                if (!strncmp(longopts[k].name, arg + 2, n)) {
-                    fprintf(stderr, "%s--%s", sep, longopts[k].name);
-                    sep = ", ";
-                }
-            }
-            fputc('\n', stderr);
-        } else
+        else if (i == -2)
+            options_not_in_full(cmd, longopts, arg, n);
+        else
             fprintf(stderr, "gather %s: unknown option '%.*s' (see gather %s --help)\n", name,
                     (int)n + 2, arg, name);
         return;
@@ -568,11 +769,24 @@ static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int 
                 name);
 }
 
+/* 1 when getopt_long matched the long option `name` to a mere prefix of it in arg ("--conc" or
+ * "--conc=3" for --concurrency). */
+static int options_abbreviated(const char *name, const char *arg)
+{
+    size_t n;
+
+    if (!arg || arg[0] != '-' || arg[1] != '-')
+        return 0;
+    n = strcspn(arg + 2, "=");
+    return strlen(name) != n || strncmp(name, arg + 2, n) != 0;
+}
+
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
 {
     struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
     char shortopts[64] = ":";
     char name[32];
+    const char *arg;
     size_t n = 0;
     int c, from, li;
 
@@ -598,6 +812,10 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         c = getopt_long(argc, argv, shortopts, longopts, &li);
         if (c == -1)
             break;
+        if (li >= 0 && options_abbreviated(longopts[li].name, (arg = options_arg_read(argc, argv, from)))) {
+            options_not_in_full(cmd, longopts, arg, strcspn(arg + 2, "="));
+            return CRAWL_EXIT_USAGE;
+        }
         if (c == 'h') {
             crawl_usage(cmd, stdout);
             return -1;
@@ -625,7 +843,10 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     }
     if (!o->input && o->nurls == 0)
         o->input = "urls.txt";
+    if (options_credentials(o) < 0)
+        return CRAWL_EXIT_USAGE;
     o->http.headers = o->headers;
+    o->http.proxy_headers = o->proxy_headers;
     o->http.verbose = o->verbose > 2;
     o->http.max_connections = o->concurrency;
     if (o->http.client_key && !o->http.client_cert) {
@@ -649,6 +870,14 @@ void crawl_options_free(crawl_options_t *o)
     o->headers = NULL;
     http_rate_free(o->http.rate);
     o->http.rate = NULL;
+    curl_slist_free_all(o->proxy_headers);
+    o->proxy_headers = NULL;
+    free(o->user_owned);
+    o->user_owned = NULL;
+    if (o->password_owned)
+        explicit_bzero(o->password_owned, strlen(o->password_owned));
+    free(o->password_owned);
+    o->password_owned = NULL;
     crawl_filter_free(&o->filter);
 }
 

@@ -48,6 +48,14 @@ typedef struct crawl_options {
     int discard;
     const char *chart;          /* --chart FILE.svg */
     const char *har;            /* --har FILE.har */
+    /* credentials and cookies (http.username/password, netrc, proxy_headers point here) */
+    int user_given;             /* --user: http.username and http.password are set */
+    char *user_owned;           /* the USER of --user USER:PASSWORD, copied out of argv */
+    char *password_owned;       /* a password typed at the prompt */
+    const char *password_arg;   /* --password PASS */
+    struct curl_slist *proxy_headers;   /* Proxy-Authorization from --header; owned */
+    const char *load_cookies;   /* --load-cookies FILE (Netscape format) */
+    const char *save_cookies;   /* --save-cookies FILE */
 } crawl_options_t;
 
 /* Exit statuses, also documented in --help and README. */

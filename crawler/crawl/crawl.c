@@ -61,13 +61,17 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     return crawl_job_queue(job, url, depth, kind, hops, parent);
 }
 
+/* The stored frontier holds URLs with their passwords masked; crawl_resume_url restores them. */
 int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops,
                     crawl_parent_t *parent)
 {
     int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
+    char shown[PARSE_URL_REDACT_SIZE], pshown[PARSE_URL_REDACT_SIZE];
 
     if (result == 1 && job->job.state &&
-        store_state_frontier_add(job->job.state, url, depth, kind, hops, parent ? parent->url : NULL) < 0)
+        store_state_frontier_add(job->job.state, parse_url_redact(url, shown, sizeof(shown)), depth,
+                                 kind, hops,
+                                 parent ? parse_url_redact(parent->url, pshown, sizeof(pshown)) : NULL) < 0)
         return -ENOMEM;
     return result;
 }
@@ -157,7 +161,8 @@ static void crawl_summary(crawl_job_t *cj)
 
 /* ---- starting ---------------------------------------------------------------------------------- */
 
-static int crawl_seed(crawl_job_t *cj)
+/* The start URLs, normalised, and the scope they make; -EINVAL after naming a bad one. */
+static int crawl_starts(crawl_job_t *cj)
 {
     crawl_options_t *o = cj->job.opts;
 
@@ -167,7 +172,9 @@ static int crawl_seed(crawl_job_t *cj)
     for (int i = 0; i < o->nurls; i++) {
         int result = parse_url_normalize(o->urls[i], &cj->starts[cj->nstarts]);
         if (result < 0) {
-            fprintf(stderr, "gather crawl: start URL '%.300s': %s\n", o->urls[i], parse_strerror(result));
+            char shown[PARSE_URL_REDACT_SIZE];
+            fprintf(stderr, "gather crawl: start URL '%.300s': %s\n",
+                    parse_url_redact(o->urls[i], shown, sizeof(shown)), parse_strerror(result));
             return -EINVAL;
         }
         cj->nstarts++;
@@ -176,6 +183,25 @@ static int crawl_seed(crawl_job_t *cj)
         fprintf(stderr, "gather crawl: cannot work out the scope of the start URLs\n");
         return -EINVAL;
     }
+    /* Credentials given for the crawl go to the start URLs' origins only (http_creds_allowed):
+     * not to the other hosts its pages link to. */
+    if (!(cj->origins = calloc(cj->nstarts, sizeof(*cj->origins))))
+        return -ENOMEM;
+    for (size_t i = 0; i < cj->nstarts; i++) {
+        char origin[HTTP_ORIGIN_MAX];
+        if (http_url_origin(cj->starts[i], origin, sizeof(origin)) < 0)
+            continue;
+        if (!(cj->origins[cj->norigins] = strdup(origin)))
+            return -ENOMEM;
+        cj->norigins++;
+    }
+    o->http.cred_origins = (const char *const *)cj->origins;
+    o->http.ncred_origins = cj->norigins;
+    return 0;
+}
+
+static int crawl_seed(crawl_job_t *cj)
+{
     for (size_t i = 0; i < cj->nstarts; i++)
         if (crawl_job_queue(cj, cj->starts[i], cj->frontier.depth, CRAWL_KIND_PAGE, 0, NULL) < 0)
             return -ENOMEM;
@@ -184,23 +210,49 @@ static int crawl_seed(crawl_job_t *cj)
 
 /* ---- resuming from the state database ------------------------------------------------------ */
 
-static void crawl_resume_seen(void *arg, const char *url, int status, const char *path)
+/* A URL as the database gave it back: its masked password restored from the start URL of the
+ * same origin and user (the password is nowhere else, by design); else without user info. The
+ * return value is url or *owned, which the caller frees; NULL when out of memory. */
+static const char *crawl_resume_url(crawl_job_t *cj, const char *url, char **owned)
+{
+    *owned = NULL;
+    if (parse_url_unredact(url, cj->starts, cj->nstarts, owned) < 0)
+        return NULL;
+    return *owned ? *owned : url;
+}
+
+static void crawl_resume_seen(void *arg, const char *stored, int status, const char *path)
 {
     crawl_job_t *cj = arg;
+    char *owned;
+    const char *url = crawl_resume_url(cj, stored, &owned);
 
+    if (!url) {
+        fprintf(stderr, "gather: out of memory resuming the crawl\n");
+        return;
+    }
     crawl_frontier_mark(&cj->frontier, url);
     /* The names files were saved under stay theirs: a URL first fetched by this run (in another
      * order than the last one) must not take a name and overwrite another URL's file. */
     if (path && status == STORE_URL_DONE && store_names_claim(cj->job.names, url, path) < 0)
-        fprintf(stderr, "gather: out of memory: %s may be saved under another URL's name\n", url);
+        fprintf(stderr, "gather: out of memory: %s may be saved under another URL's name\n", stored);
+    free(owned);
 }
 
-static void crawl_resume_pending(void *arg, const char *url, int depth, int kind, int hops,
+static void crawl_resume_pending(void *arg, const char *stored, int depth, int kind, int hops,
                                  const char *parent_url)
 {
     crawl_job_t *cj = arg;
     crawl_frontier_t *f = &cj->frontier;
-    crawl_parent_t *parent = parent_url ? crawl_parent_new(parent_url) : NULL;
+    crawl_parent_t *parent;
+    char *owned;
+    const char *url = crawl_resume_url(cj, stored, &owned);
+
+    if (!url) {
+        fprintf(stderr, "gather: out of memory resuming the crawl\n");
+        return;
+    }
+    parent = parent_url ? crawl_parent_new(parent_url) : NULL;     /* shown only: stays masked */
 
     /* Rows come in depth order: the first sets the level; BFS keeps at most two levels alive. */
     if (cj->resumed == 0)
@@ -212,6 +264,7 @@ static void crawl_resume_pending(void *arg, const char *url, int depth, int kind
     if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1)
         cj->resumed++;
     crawl_parent_unref(parent);
+    free(owned);
 }
 
 /* A re-run on the same folder continues where the last one stopped: URLs already handled are
@@ -259,9 +312,12 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
-    if (job_open(&cj->job, o, &spec) < 0 || crawl_resume(cj) < 0)
+    if (job_open(&cj->job, o, &spec) < 0)
         goto cleanup;
-    result = crawl_seed(cj);
+    /* The start URLs come first: a resumed URL gets its password back from them. */
+    result = crawl_starts(cj);
+    if (result == 0 && (result = crawl_resume(cj)) == 0)
+        result = crawl_seed(cj);
     if (result < 0) {
         status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
         goto cleanup;
@@ -284,6 +340,11 @@ cleanup:
     for (size_t i = 0; i < cj->nstarts; i++)
         free(cj->starts[i]);
     free(cj->starts);
+    for (size_t i = 0; i < cj->norigins; i++)
+        free(cj->origins[i]);
+    free(cj->origins);
+    o->http.cred_origins = NULL;
+    o->http.ncred_origins = 0;
     crawl_scope_free(&cj->scope);
     crawl_frontier_free(&cj->frontier);
     store_seen_free(cj->refused);

@@ -31,6 +31,8 @@ typedef struct crawl_job {
     permit_t dispatch_slot;          /* the dispatcher's permit, handed to each page task */
     char **starts;                   /* normalised start URLs */
     size_t nstarts;
+    char **origins;                  /* their origins: where credentials may go (http opts) */
+    size_t norigins;
     /* what the summary reports */
     unsigned long pages_at[CRAWL_DEPTH_STATS];
     unsigned long pages, assets, links, redirects, not_parsed, saved;

@@ -71,16 +71,14 @@ static int page_type_is_html(const char *ct)
 static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
 {
     struct crawl_page *p = arg;
+    char shown[PARSE_URL_REDACT_SIZE];
 
     p->links++;
     p->job->links++;
-    if (!p->as_parent && !(p->as_parent = crawl_parent_new(p->item->url))) {
-        fprintf(stderr, "gather: out of memory queueing %s\n", url);
-        return;
-    }
-    if (crawl_job_offer(p->job, url, p->item->depth + 1,
+    if ((!p->as_parent && !(p->as_parent = crawl_parent_new(p->item->url))) ||
+        crawl_job_offer(p->job, url, p->item->depth + 1,
                         kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0, p->as_parent) < 0)
-        fprintf(stderr, "gather: out of memory queueing %s\n", url);
+        fprintf(stderr, "gather: out of memory queueing %s\n", parse_url_redact(url, shown, sizeof(shown)));
 }
 
 /* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
@@ -197,8 +195,9 @@ static void page_redirect(struct crawl_page *p)
         return;
     }
     if (parse_url_normalize(p->req.redirect_url, &target) < 0) {
+        char shown[PARSE_URL_REDACT_SIZE];
         snprintf(p->reason, sizeof(p->reason), "redirect to an unusable URL: %.300s",
-                 p->req.redirect_url);
+                 parse_url_redact(p->req.redirect_url, shown, sizeof(shown)));
         return;
     }
     result = strcmp(target, it->url) == 0 ? -ELOOP
@@ -312,17 +311,20 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
 }
 
 /* Remembers the outcome in the state database; a URL that was handled leaves the stored
- * frontier (an interrupted or requeued one stays, so a re-run fetches it). */
+ * frontier (an interrupted or requeued one stays, so a re-run fetches it). URLs are stored with
+ * their passwords masked, as crawl_job_queue stores them in the frontier. */
 static void page_record(struct crawl_page *p, enum page_outcome outcome)
 {
     job_t *job = &p->job->job;
+    char url[PARSE_URL_REDACT_SIZE], parent[PARSE_URL_REDACT_SIZE];
     store_record_t rec = {
-        .url = p->item->url, .http_code = p->req.status, .bytes = p->req.body_bytes,
+        .url = parse_url_redact(p->item->url, url, sizeof(url)), .http_code = p->req.status,
+        .bytes = p->req.body_bytes,
         .path = p->writer && outcome == PAGE_OK ? p->path : NULL,
         .sha256 = p->writer && outcome == PAGE_OK ? store_writer_sha256(p->writer) : NULL,
         .etag = p->req.etag, .last_modified = p->req.last_modified,
         .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
-        .parent = p->item->parent ? p->item->parent->url : NULL,
+        .parent = p->item->parent ? parse_url_redact(p->item->parent->url, parent, sizeof(parent)) : NULL,
     };
 
     if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)

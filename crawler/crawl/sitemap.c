@@ -40,16 +40,17 @@ static void sitemap_on_entry(void *arg, const char *url, int is_index)
 static void sitemap_read(struct sitemap_fetch *s, int error)
 {
     crawl_options_t *o = s->cj->job.opts;
-    char why[256];
+    char why[256], shown[PARSE_URL_REDACT_SIZE];
+    const char *url = parse_url_redact(s->req.url, shown, sizeof(shown));
     int result;
 
     if (error == 0 && http_req_ok(&s->req)) {
         result = parse_sitemap(s->body.data ? s->body.data : "", s->body.len, s->req.url,
                                sitemap_on_entry, s);
         if (result < 0)
-            fprintf(stderr, "%s: sitemap not read: %s\n", s->req.url, parse_strerror(result));
+            fprintf(stderr, "%s: sitemap not read: %s\n", url, parse_strerror(result));
     } else if (error != -ECANCELED && (o->verbose || error < 0 || s->req.status != 404)) {
-        fprintf(stderr, "%s: sitemap not fetched: %s\n", s->req.url,
+        fprintf(stderr, "%s: sitemap not fetched: %s\n", url,
                 http_req_describe(&s->req, &o->http, why, sizeof(why)));
     }
 }

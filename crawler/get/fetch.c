@@ -10,6 +10,7 @@
 
 #include "net/async/executor.h"
 #include "net/async/sleep.h"
+#include "parse/url.h"
 #include "storage/file.h"
 
 /* ---- outcomes ------------------------------------------------------------------------------ */
@@ -32,18 +33,20 @@ int fetch_validator_ok(const struct get_fetch *f)
     return (f->etag[0] && strncmp(f->etag, "W/", 2) != 0) || f->last_modified[0];
 }
 
+/* Rows are keyed by the URL with its password masked, as fetch_prepare looks them up. */
 void fetch_record(struct get_fetch *f, int status, const char *error, int64_t bytes, const char *sha256)
 {
     job_t *job = &f->gj->job;
     const http_req_t *req = f->attempt->request(f);
+    char url[PARSE_URL_REDACT_SIZE];
     store_record_t rec = {
-        .url = f->url, .status = status, .http_code = req ? req->status : 0, .bytes = bytes,
+        .url = parse_url_redact(f->url, url, sizeof(url)), .status = status, .http_code = req ? req->status : 0, .bytes = bytes,
         .sha256 = sha256, .path = f->path[0] ? f->path : NULL, .etag = f->etag,
         .last_modified = f->last_modified, .error = error, .depth = -1,
     };
 
     if (job->state && store_state_put(job->state, &rec) < 0 && !job->rep.quiet)
-        fprintf(stderr, "gather: out of memory recording %s\n", f->url);
+        fprintf(stderr, "gather: out of memory recording %s\n", rec.url);
 }
 
 /* The one retry decision: a failure a retry may cure, tries left, and a job still running. */
@@ -63,8 +66,10 @@ static uint64_t fetch_retry_delay(struct get_fetch *f)
     long delay = crawl_retry_delay_ms(&job->retry, f->attempt->request(f), f->tries, (long long)time(NULL));
 
     if (job->rep.verbose) {
+        char shown[PARSE_URL_REDACT_SIZE];
         job_before_print(job);
-        fprintf(stderr, "%s: %s; retry %d of %ld in %.1f s\n", f->url, f->reason, f->tries,
+        fprintf(stderr, "%s: %s; retry %d of %ld in %.1f s\n",
+                parse_url_redact(f->url, shown, sizeof(shown)), f->reason, f->tries,
                 job->opts->retries, delay / 1000.0);
     }
     return (uint64_t)delay;
@@ -85,8 +90,10 @@ static int fetch_prepare(void *arg)
     get_disposition_prepare(f);
     f->final_size = store_file_size(job->dirfd, f->path, 0);
     f->part_size = store_file_size(job->dirfd, f->path, 1);
-    if (job->state && (f->part_size > 0 || f->final_size >= 0))
-        f->have_row = store_state_get(job->state, f->url, &f->row) == 1;
+    if (job->state && (f->part_size > 0 || f->final_size >= 0)) {
+        char url[PARSE_URL_REDACT_SIZE];
+        f->have_row = store_state_get(job->state, parse_url_redact(f->url, url, sizeof(url)), &f->row) == 1;
+    }
     /* The validators of a body kept in NAME.part: an interrupted run left it pending, a run whose
      * retries ran out left it failed (the .part is kept only when it can be resumed). */
     if (f->have_row && f->part_size > 0 &&
@@ -144,9 +151,10 @@ static void fetch_report(struct get_fetch *f)
     if (f->outcome == FETCH_SKIPPED) {
         rep->skipped++;
         if (rep->verbose) {
+            char shown[PARSE_URL_REDACT_SIZE];
             rep->before_print(rep->before_print_arg);
-            fprintf(stderr, "%s: %s (%s)%s\n", f->url, f->skipped, f->path,
-                    f->found ? "; recorded in " STORE_STATE_FILE : "");
+            fprintf(stderr, "%s: %s (%s)%s\n", parse_url_redact(f->url, shown, sizeof(shown)),
+                    f->skipped, f->path, f->found ? "; recorded in " STORE_STATE_FILE : "");
         }
         crawl_report_json(rep, json_pack("{s:s, s:b, s:s, s:s, s:b}", "url", f->url, "ok", 1,
                                          "skipped", f->skipped, "path", f->path,

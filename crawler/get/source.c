@@ -44,9 +44,10 @@ static int source_fill_args(crawl_source_t *s)
         int result = parse_url_normalize(arg, &url);
 
         if (result < 0) {
+            char shown[PARSE_URL_REDACT_SIZE];
             s->invalid++;
-            fprintf(stderr, "gather: argument %d: '%.200s': %s\n", s->nextarg, arg,
-                    parse_strerror(result));
+            fprintf(stderr, "gather: argument %d: '%.200s': %s\n", s->nextarg,
+                    parse_url_redact(arg, shown, sizeof(shown)), parse_strerror(result));
             continue;
         }
         s->batch[s->len++] = url;

@@ -15,6 +15,45 @@ static void job_clear_progress(void *arg)
     crawl_progress_clear(arg);
 }
 
+/* --load-cookies, --save-cookies: one jar for the whole job, whatever the mode (the share every
+ * easy handle gets through o->http.share). */
+static int job_cookies_open(job_t *job)
+{
+    crawl_options_t *o = job->opts;
+    int result;
+
+    if (!o->load_cookies && !o->save_cookies)
+        return 0;
+    if (!(job->share = http_share_new(&result))) {
+        fprintf(stderr, "gather: cannot set up the cookie jar: %s\n", strerror(-result));
+        return result;
+    }
+    if (o->load_cookies && (result = http_share_load_cookies(job->share, o->load_cookies)) < 0) {
+        fprintf(stderr, "gather: cannot read cookies from %s: %s\n", o->load_cookies, strerror(-result));
+        return result;
+    }
+    o->http.share = http_share_curl(job->share);
+    return 0;
+}
+
+/* Writes the jar (--save-cookies) once no transfer uses it, and frees it. 0 or -EIO. */
+static int job_cookies_close(job_t *job)
+{
+    crawl_options_t *o = job->opts;
+    int result = 0;
+
+    if (!job->share)
+        return 0;
+    if (o->save_cookies && (result = http_share_save_cookies(job->share, o->save_cookies)) < 0) {
+        fprintf(stderr, "gather: cannot save cookies to %s: %s\n", o->save_cookies, strerror(-result));
+        result = -EIO;
+    }
+    o->http.share = NULL;
+    http_share_free(job->share);
+    job->share = NULL;
+    return result;
+}
+
 int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
 {
     int result;
@@ -40,6 +79,8 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
         return -ENOMEM;
     }
     if (o->har && (result = crawl_report_har_open(&job->rep, o->har, spec->title)) < 0)
+        return result;
+    if ((result = job_cookies_open(job)) < 0)
         return result;
     if (spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC &&
         (result = store_state_open(o->outdir, &job->state, &job->state_existed)) < 0)
@@ -205,6 +246,8 @@ int job_close(job_t *job)
     if (job->disk_full)
         fprintf(stderr, "gather: the disk is full: stopped starting new downloads\n");
     if (crawl_report_har_close(&job->rep) < 0)
+        result = -EIO;
+    if (job_cookies_close(job) < 0)
         result = -EIO;
     if (job->state && store_state_close(job->state) < 0) {
         fprintf(stderr, "gather: could not finish writing %s/%s\n", job->opts->outdir, STORE_STATE_FILE);

@@ -26,6 +26,7 @@
 #include "net/async/task.h"
 #include "net/http/blocking.h"
 #include "net/http/http.h"
+#include "net/http/share.h"
 #include "storage/path.h"
 #include "storage/state.h"
 
@@ -55,6 +56,7 @@ struct job {
     task_t driver;
     http_client_t *http;          /* --mode async */
     http_easy_pool_t *easies;     /* --mode threads and sync */
+    http_share_t *share;          /* the cookie jar (with DNS, TLS sessions) when cookies are kept */
     asem_t permits;               /* -c: one per transfer in flight */
     crawl_hostmap_t *hosts;       /* NULL when the spec asks for none */
     /* the output */

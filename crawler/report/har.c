@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "crawler/cli/version.h"
+#include "parse/url.h"
 
 /* Reals with up to 12 significant digits: µs precision on durations up to 10^6 s, and none of
  * the 17-digit noise of binary fractions. */
@@ -206,9 +207,18 @@ static json_t *har_string(const char *s)
     return v;
 }
 
+/* A URL as a HAR shows it: its password masked (parse_url_redact). */
+static json_t *har_url(const char *url)
+{
+    char buf[PARSE_URL_REDACT_SIZE];
+
+    return har_string(parse_url_redact(url, buf, sizeof(buf)));
+}
+
 json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req_t *req,
                             const char *error)
 {
+    char shown[PARSE_URL_REDACT_SIZE];
     crawl_har_timings_t tm;
     char started[40];
     const char *version = req->status > 0 && req->http_version[0] ? req->http_version : "";
@@ -219,13 +229,14 @@ json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req
     timings = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "blocked", tm.blocked, "dns", tm.dns,
                         "connect", tm.connect, "ssl", tm.ssl, "send", tm.send, "wait", tm.wait,
                         "receive", tm.receive);
+    url = parse_url_redact(url, shown, sizeof(shown));
     headers = json_array();
     if (headers && req->content_type[0])
         json_array_append_new(headers, json_pack("{s:s, s:o}", "name", "Content-Type", "value",
                                                  har_string(req->content_type)));
     if (headers && req->redirect_url)
         json_array_append_new(headers, json_pack("{s:s, s:o}", "name", "Location", "value",
-                                                 har_string(req->redirect_url)));
+                                                 har_url(req->redirect_url)));
     query = har_query(url);
     request = json_pack("{s:s, s:o, s:s, s:[], s:[], s:o, s:i, s:i}", "method", "GET",
                         "url", har_string(url), "httpVersion", version[0] ? version : "HTTP/1.1",
@@ -239,7 +250,7 @@ json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req
                          "cookies", "headers", headers,
                          "content", "size", (json_int_t)(req->decoded ? req->body_bytes : req->bytes),
                          "mimeType", har_string(req->content_type[0] ? req->content_type : "x-unknown"),
-                         "redirectURL", har_string(req->redirect_url ? req->redirect_url : ""),
+                         "redirectURL", har_url(req->redirect_url ? req->redirect_url : ""),
                          "headersSize", -1, "bodySize", (json_int_t)req->bytes);
     headers = NULL;
     if (!timings || !request || !response)
@@ -262,7 +273,7 @@ json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req
         json_object_set_new(entry, "_redirects", json_integer(req->redirects));
         json_object_set_new(entry, "_redirectTime", json_real(har_ms(req->timing.redirect_us)));
         if (req->effective_url)
-            json_object_set_new(entry, "_finalUrl", har_string(req->effective_url));
+            json_object_set_new(entry, "_finalUrl", har_url(req->effective_url));
     }
 
 cleanup:

@@ -8,6 +8,8 @@
 
 #include <uv.h>
 
+#include "parse/url.h"
+
 void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quiet, int verbose)
 {
     memset(rep, 0, sizeof(*rep));
@@ -24,8 +26,12 @@ double crawl_report_elapsed(const crawl_report_t *rep)
     return (double)(uv_hrtime() - rep->start_ns) / 1e9;
 }
 
+/* The fields of a JSON line that hold URLs: their passwords are masked here, for every line. */
+static const char *const report_url_keys[] = { "url", "final_url", "redirect", "parent", NULL };
+
 void crawl_report_json(crawl_report_t *rep, json_t *obj)
 {
+    char buf[PARSE_URL_REDACT_SIZE];
     char *line;
 
     if (!obj)
@@ -33,6 +39,14 @@ void crawl_report_json(crawl_report_t *rep, json_t *obj)
     if (!rep->json) {
         json_decref(obj);
         return;
+    }
+    for (size_t i = 0; report_url_keys[i]; i++) {
+        json_t *v = json_object_get(obj, report_url_keys[i]);
+        const char *url = json_string_value(v), *shown;
+
+        if (url && (shown = parse_url_redact(url, buf, sizeof(buf))) != url &&
+            json_object_set_new(obj, report_url_keys[i], json_string(shown)) < 0)
+            json_object_del(obj, report_url_keys[i]);
     }
     line = json_dumps(obj, JSON_COMPACT);
     if (line) {
@@ -45,17 +59,20 @@ void crawl_report_json(crawl_report_t *rep, json_t *obj)
 void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                          const http_req_t *req, const char *reason, json_t *extra)
 {
+    char buf[PARSE_URL_REDACT_SIZE];
+    const char *shown = parse_url_redact(url, buf, sizeof(buf));
+
     if (rep->before_print && (reason || rep->verbose))
         rep->before_print(rep->before_print_arg);
     if (reason) {
         rep->failed++;
-        fprintf(stderr, "%s: %s\n", url, reason);
+        fprintf(stderr, "%s: %s\n", shown, reason);
     } else {
         rep->ok++;
         if (req)
             rep->bytes += (uint64_t)req->bytes;
         if (rep->verbose)
-            fprintf(stderr, "%s -> %s (%lld bytes)\n", url, path ? path : "-",
+            fprintf(stderr, "%s -> %s (%lld bytes)\n", shown, path ? path : "-",
                     req ? (long long)req->bytes : 0LL);
     }
     if (rep->har && req)

@@ -98,6 +98,7 @@ fail:
 int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
 {
     CURL *easy = http_easy_pool_get(pool);
+    struct curl_slist *own_headers = NULL;
     CURLcode code;
     struct timeval tv;
 
@@ -128,7 +129,8 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
      * counts one socket per transfer in flight. */
     if (curl_easy_setopt(easy, CURLOPT_URL, b->url) != CURLE_OK ||
         http_req_attach(&b->req, easy) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, http_easy_pool_opts(pool)->headers) != CURLE_OK ||
+        http_easy_set_creds(easy, http_easy_pool_opts(pool), b->url,
+                            http_easy_pool_opts(pool)->headers, &own_headers) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_NOPROGRESS,
                          b->interrupted || b->rate || b->rate_each > 0 || b->read_timeout_ms > 0 ? 0L : 1L) != CURLE_OK ||
@@ -170,5 +172,6 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     b->fd = -1;
     b->req.easy = NULL;
     http_easy_pool_put(pool, easy);
+    curl_slist_free_all(own_headers);
     return 0;
 }

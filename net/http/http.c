@@ -29,7 +29,8 @@ struct http_client {
     sched_t *sched;
     uv_loop_t *loop;
     CURLM *multi;
-    CURLSH *share;
+    CURLSH *share;              /* opts.share, or one of its own (own_share) */
+    int own_share;
     uv_timer_t timer;
     http_opts_t opts;
     long active;
@@ -111,6 +112,116 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
         SETOPT(easy, CURLOPT_PROXY, o->proxy);
     if (o->noproxy)
         SETOPT(easy, CURLOPT_NOPROXY, o->noproxy);
+    /* Credentials: where they may go is decided per request (http_easy_set_creds); a redirect to
+     * another origin drops them unless --location-trusted. */
+    SETOPT(easy, CURLOPT_UNRESTRICTED_AUTH, o->location_trusted ? 1L : 0L);
+    SETOPT(easy, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+    SETOPT(easy, CURLOPT_PROXYHEADER, o->proxy_headers);
+    if (o->netrc) {
+        SETOPT(easy, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+        SETOPT(easy, CURLOPT_NETRC_FILE, o->netrc_file);
+    }
+    if (o->share) {
+        SETOPT(easy, CURLOPT_SHARE, o->share);
+        /* The cookie engine on, reading no file: the jar is the share's. */
+        SETOPT(easy, CURLOPT_COOKIEFILE, "");
+    }
+    result = CURLE_OK;
+cleanup:
+    return result;
+}
+
+/* ---- credentials: only where they were given for ----------------------------------------- */
+
+int http_url_origin(const char *url, char *buf, size_t n)
+{
+    CURLU *h = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int result = -EINVAL, len;
+
+    if (!h)
+        return -ENOMEM;
+    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+        goto cleanup;
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    len = snprintf(buf, n, "%s://%s:%s", scheme, host, port);
+    result = len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+cleanup:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(h);
+    return result;
+}
+
+int http_creds_allowed(const http_opts_t *o, const char *url)
+{
+    char origin[HTTP_ORIGIN_MAX];
+
+    if (o->location_trusted || !o->cred_origins)
+        return 1;
+    if (http_url_origin(url, origin, sizeof(origin)) < 0)
+        return 0;
+    for (size_t i = 0; i < o->ncred_origins; i++)
+        if (!strcmp(origin, o->cred_origins[i]))
+            return 1;
+    return 0;
+}
+
+/* 1 for a header line ("Name: value", "Name;" or "Name:") that carries a credential. */
+static int http_header_is_credential(const char *line)
+{
+    static const char *const names[] = { "authorization", "cookie", "proxy-authorization", NULL };
+    size_t n;
+
+    while (*line == ' ' || *line == '\t')
+        line++;
+    n = strcspn(line, ":;");
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    for (size_t i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && strncasecmp(line, names[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+static int http_headers_have_creds(const struct curl_slist *h)
+{
+    for (; h; h = h->next)
+        if (http_header_is_credential(h->data))
+            return 1;
+    return 0;
+}
+
+CURLcode http_easy_set_creds(CURL *easy, const http_opts_t *o, const char *url,
+                             struct curl_slist *headers, struct curl_slist **owned)
+{
+    int creds = http_headers_have_creds(headers);
+    int allowed = creds || o->username ? http_creds_allowed(o, url) : 1;
+    CURLcode result;
+
+    *owned = NULL;
+    if (creds && !allowed) {
+        for (const struct curl_slist *h = headers; h; h = h->next) {
+            struct curl_slist *l;
+            if (http_header_is_credential(h->data))
+                continue;
+            if (!(l = curl_slist_append(*owned, h->data))) {
+                curl_slist_free_all(*owned);
+                *owned = NULL;
+                return CURLE_OUT_OF_MEMORY;
+            }
+            *owned = l;
+        }
+        headers = *owned;
+    }
+    SETOPT(easy, CURLOPT_HTTPHEADER, headers);
+    SETOPT(easy, CURLOPT_USERNAME, allowed ? o->username : NULL);
+    SETOPT(easy, CURLOPT_PASSWORD, allowed && o->username ? o->password : NULL);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -841,6 +952,8 @@ static void http_req_detach(http_req_t *r)
         fprintf(stderr, "gather: curl_multi_remove_handle: %s\n", curl_multi_strerror(mc));
     http_easy_pool_put(c->easies, r->easy);
     r->easy = NULL;
+    curl_slist_free_all(r->own_headers);          /* curl is done with it */
+    r->own_headers = NULL;
     c->active--;
 }
 
@@ -966,6 +1079,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     struct timeval tv;
     long follow = r->follow ? r->follow : c->opts.max_redirs;
 
+    r->own_headers = NULL;           /* a finished transfer's were freed when it ended */
     if (c->closing)
         return future_new_failed(c->sched, -EINVAL);
     f = future_new(c->sched);
@@ -1021,7 +1135,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_PIPEWAIT, strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, follow > 0 ? 1L : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_MAXREDIRS, follow > 0 ? follow : 0L) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, r->headers ? r->headers : c->opts.headers) != CURLE_OK)
+        http_easy_set_creds(easy, &c->opts, r->url, r->headers ? r->headers : c->opts.headers,
+                            &r->own_headers) != CURLE_OK)
         goto error;
     mc = curl_multi_add_handle(c->multi, easy);
     if (mc != CURLM_OK) {
@@ -1037,6 +1152,8 @@ error:
     if (easy)
         http_easy_pool_put(c->easies, easy);
     r->easy = NULL;
+    curl_slist_free_all(r->own_headers);
+    r->own_headers = NULL;
     future_unref(f);
     return NULL;
 }
@@ -1211,13 +1328,16 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     c->loop = s->loop;
     c->opts = *opts;
     c->multi = curl_multi_init();
-    c->share = curl_share_init();
+    /* The job's share already shares DNS and TLS sessions, with its cookies. */
+    c->own_share = !opts->share;
+    c->share = opts->share ? opts->share : curl_share_init();
     c->easies = http_easy_pool_new(&c->opts, http_easy_setup_async, c);
     if (!c->multi || !c->share || !c->easies)
         goto error;
     *result = -EINVAL;
-    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+    if (c->own_share &&
+        (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+         curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK))
         goto error;
     if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
@@ -1265,7 +1385,7 @@ error:
     http_easy_pool_free(c->easies);
     if (c->multi)
         curl_multi_cleanup(c->multi);
-    if (c->share)
+    if (c->share && c->own_share)
         curl_share_cleanup(c->share);
     free(c);
     return NULL;
@@ -1283,7 +1403,7 @@ void http_client_close(http_client_t *c)
     mc = curl_multi_cleanup(c->multi);
     if (mc != CURLM_OK)
         fprintf(stderr, "gather: curl_multi_cleanup: %s\n", curl_multi_strerror(mc));
-    if (curl_share_cleanup(c->share) != CURLSHE_OK)
+    if (c->own_share && curl_share_cleanup(c->share) != CURLSHE_OK)
         fprintf(stderr, "gather: curl_share_cleanup failed\n");
     /* Sockets curl never closed through us (none expected): stop watching them anyway. */
     for (size_t i = 0; i < c->nsocks; i++) {

@@ -40,6 +40,19 @@ typedef struct http_opts {
     /* rates in bytes/s */
     curl_off_t rate_each;       /* --limit-rate-each: per transfer; 0: none */
     http_rate_t *rate;          /* --limit-rate: the run's shared budget (borrowed); NULL: none */
+    /* credentials: sent only where they were given for (http_easy_set_creds) */
+    const char *username;       /* --user (borrowed); NULL: none */
+    const char *password;       /* with username (borrowed) */
+    const char *const *cred_origins; /* origins (http_url_origin) that credentials may go to,
+                                      * borrowed; NULL: every URL a request is started for */
+    size_t ncred_origins;
+    int location_trusted;       /* credentials go to every host, redirect targets included */
+    int netrc;                  /* ~/.netrc (or netrc_file) for hosts with no other credentials */
+    const char *netrc_file;     /* borrowed; NULL: ~/.netrc */
+    struct curl_slist *proxy_headers; /* sent to a proxy only, never to a server (borrowed) */
+    CURLSH *share;              /* the job's cookie jar, DNS cache and TLS sessions (borrowed;
+                                 * net/http/share.h); NULL: no cookies, and the async client
+                                 * shares DNS and TLS sessions in a share of its own */
 } http_opts_t;
 
 typedef struct http_client http_client_t;
@@ -134,6 +147,7 @@ typedef struct http_req {
     http_coding_t coding;       /* the final answer's Content-Encoding */
     http_decoder_t *dec;        /* while a decoded body streams */
     size_t dec_skip;            /* input of the paused write that the decoder already consumed */
+    struct curl_slist *own_headers; /* the headers less the credentials, when they were withheld */
 } http_req_t;
 
 /* A transfer that cannot open its socket because the process or the system is out of descriptors
@@ -187,6 +201,29 @@ void http_req_cleanup(http_req_t *r);
 /* Applies the options every gather transfer uses (protocols, redirects, timeouts, TLS,
  * compression) to an easy handle; shared by the async client and the blocking modes. */
 CURLcode http_easy_setup(CURL *easy, const http_opts_t *opts);
+
+/* Credentials (Authorization, Cookie and Proxy-Authorization headers, --user) go only to the
+ * origins they were given for, as curl sends them: to the URLs the user named (o->cred_origins
+ * NULL: every URL a request is started for, as `get` runs them) or, in a crawl, to the origins
+ * of its start URLs; not to other hosts a page links to, nor (libcurl's rule, which
+ * location_trusted lifts) to another origin a redirect leads to. Cookies from the jar go where
+ * libcurl's cookie rules send them, and Proxy-Authorization only to a proxy.
+ *
+ * http_url_origin writes "scheme://host:port" of url (host lowercased, port explicit) into
+ * buf[n]: 0, -EINVAL for a URL curl cannot parse, -ENAMETOOLONG when it does not fit. */
+#define HTTP_ORIGIN_MAX 300
+int http_url_origin(const char *url, char *buf, size_t n);
+
+/* 1 when credentials may go to url under o, else 0. */
+int http_creds_allowed(const http_opts_t *o, const char *url);
+
+/* The one place where a request's credentials are decided: sets CURLOPT_HTTPHEADER to headers
+ * when url may have credentials, else to a copy without Authorization, Cookie and
+ * Proxy-Authorization lines (put in *owned: the caller frees it with curl_slist_free_all once
+ * the transfer is over; NULL when no copy was made), and CURLOPT_USERNAME/PASSWORD to o's or to
+ * none. Any thread (the blocking modes call it too). */
+CURLcode http_easy_set_creds(CURL *easy, const http_opts_t *o, const char *url,
+                             struct curl_slist *headers, struct curl_slist **owned);
 
 /* Checks a 206 against the Range asked for; -1 (and sink_error) if it does not fit. Shared with
  * the blocking modes. */

@@ -19,19 +19,32 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is ambiguous; it could be --read-timeout, --retries, --retry-delay, --reject
+crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay or --reject?)
+get --user-a x:y U           | gather get: option '--user-a' is not spelled in full (did you mean --user-agent?)
+get --head U                 | gather get: option '--head' is not spelled in full (did you mean --header?)
+crawl U --dept               | gather crawl: option '--dept' is not spelled in full (did you mean --depth?)
+get U --he                   | gather get: option '--he' is not spelled in full (did you mean --header or --help?)
 crawl U -qd                  | gather crawl: option '-d' in '-qd' needs a value
 crawl U --depth              | gather crawl: option '--depth' needs a value
 get U -c                     | gather get: option '-c' needs a value
 get U -c 0                   | gather: -c: '0' is not a whole number from 1 to 10000
 get U -qc0                   | gather: -c: '0' is not a whole number from 1 to 10000
 get U --concurrency 0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
-get U --conc 0               | gather: --concurrency: '0' is not a whole number from 1 to 10000
+get U --conc 0               | gather get: option '--conc' is not spelled in full (did you mean --concurrency?)
+get U --concurrency=0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
 crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000
 crawl U --save most          | gather: --save: 'most' is not all, pages, assets or none
 get U --timeout soon         | gather: --timeout: 'soon' is not a number of seconds
 get U --max-filesize 1Q      | gather: --max-filesize: '1Q' is not a size in bytes (K, M, G allowed)
 bench U --repeat=0           | gather: --repeat: '0' is not a whole number from 1 to 1000
+get U --password pw          | gather: --password: give the user name with --user
+get U --user ann             | gather: --user ann: no password; give --user ann:PASSWORD or --password PASSWORD (or run on a terminal, to be asked)
+get U --user :pw             | gather: --user: the user name is empty
+get U --user a:b --password c | gather: --user and --password both give a password: give it once
+get U --load-cookies nofile  | gather: --load-cookies: cannot read nofile: No such file or directory
+crawl U --netrc-file nofile  | gather: --netrc-file: cannot read nofile: No such file or directory
+get U --netrc-f nofile       | gather get: option '--netrc-f' is not spelled in full (did you mean --netrc-file?)
+bench U --user a:b           | gather bench: option '--user' is not spelled in full (did you mean --user-agent?)
 EOF
 }
 
@@ -43,7 +56,7 @@ test_usage_errors_name_the_option_and_exit_2() {
         read -r -a argv <<< "${args//U/$U}"
         want=${want# }
         rc=0
-        gather "${argv[@]}" > out.txt 2> err.txt || rc=$?
+        gather "${argv[@]}" < /dev/null > out.txt 2> err.txt || rc=$?
         assert_eq "$rc" 2 "(exit status of gather $args)"
         assert_eq "$(head -1 err.txt)" "$want" "(gather $args)"
         if grep -qF "$U" err.txt; then

@@ -10,6 +10,7 @@
 #include "entity.h"
 #include "expect.h"
 #include "range.h"
+#include "sbuf.h"
 #include "site.h"
 #include "stats.h"
 #include "target.h"
@@ -364,6 +365,80 @@ static void route_redirect_abs(const struct route_ctx *c, struct reply *r)
     answer_redirect(r, 301, location);
 }
 
+/* /redirect-port/<port>/<i>: 302 to /img/<i>.jpg on the same host name at another port, i.e. at
+ * another origin (a second fixture server), to check what a client carries across. */
+static void route_redirect_port(const struct route_ctx *c, struct reply *r)
+{
+    const char *authority = request_authority(c);
+    char location[320];
+    uint64_t port, i;
+    size_t host_len;
+
+    if (!parse_ids(c->rest, &port, &i) || port == 0 || port > 65535) {
+        answer_not_found(r);
+        return;
+    }
+    if (authority[0] == '[')
+        host_len = strcspn(authority, "]") + 1;
+    else
+        host_len = strcspn(authority, ":");
+    (void)snprintf(location, sizeof(location), "http://%.*s:%" PRIu64 "/img/%" PRIu64 ".jpg",
+                   (int)host_len, authority, port, i);
+    answer_redirect(r, 302, location);
+}
+
+/* /cookie/<name>/<value>: 200 with `Set-Cookie: <name>=<value>; Path=/` (letters, digits, '-'
+ * and '_' only), for a client's cookie jar. */
+static void route_cookie(const struct route_ctx *c, struct reply *r)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    const char *slash = strchr(c->rest, '/');
+    size_t name_len = slash ? (size_t)(slash - c->rest) : 0;
+
+    if (!slash || name_len == 0 || name_len > 64 || strspn(c->rest, allowed) != name_len ||
+        slash[1] == '\0' || strlen(slash + 1) > 256 || slash[1 + strspn(slash + 1, allowed)] != '\0') {
+        answer_not_found(r);
+        return;
+    }
+    reply_text(r, 200, "cookie %.*s set\n", (int)name_len, c->rest);
+    reply_header(r, "Set-Cookie", "%.*s=%s; Path=/", (int)name_len, c->rest, slash + 1);
+}
+
+/* /links?a=URL&img=URL...: an HTML page with an <a href> for each `a` and an <img src> for each
+ * `img` (8 of each at most), so a crawl can be sent to any other origin, such as a second server. */
+static void route_links(const struct route_ctx *c, struct reply *r)
+{
+    static const struct {
+        const char *param, *before, *after;
+    } kinds[] = { { "a", "<a href=\"", "\">link</a>\n" }, { "img", "<img src=\"", "\">\n" } };
+    char value[TARGET_VALUE_MAX];
+    struct sbuf b;
+    char *body;
+    size_t len = 0;
+
+    sbuf_init(&b, 64 * 1024);
+    sbuf_adds(&b, "<!DOCTYPE html>\n<html><head><title>links</title></head><body>\n");
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        for (unsigned n = 0; n < 8; n++) {
+            int found = target_query_get(c->query, kinds[k].param, n, value, sizeof(value));
+
+            if (found < 0) {
+                sbuf_free(&b);
+                answer_bad_request(r, kinds[k].param);
+                return;
+            }
+            if (found == 0)
+                break;
+            sbuf_adds(&b, kinds[k].before);
+            sbuf_add_html(&b, value);
+            sbuf_adds(&b, kinds[k].after);
+        }
+    }
+    sbuf_adds(&b, "</body></html>\n");
+    body = sbuf_take(&b, &len);
+    reply_buf(r, 200, "text/html; charset=utf-8", body, len);
+}
+
 static void route_lie_short(const struct route_ctx *c, struct reply *r)
 {
     char etag[64];
@@ -509,6 +584,14 @@ static void route_log(const struct route_ctx *c, struct reply *r)
     reply_buf(r, 200, "text/plain; charset=utf-8", log, len);
 }
 
+static void route_creds(const struct route_ctx *c, struct reply *r)
+{
+    size_t len = 0;
+    char *log = stats_creds_log(c->fx->stats, &len);
+
+    reply_buf(r, 200, "text/plain; charset=utf-8", log, len);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Dispatch
  * ------------------------------------------------------------------------------------------- */
@@ -542,6 +625,9 @@ static const struct route routes[] = {
     { "/redirect-loop/", false, false, route_redirect_loop },
     { "/redirect-cycle/", false, false, route_redirect_cycle },
     { "/redirect-abs/", false, false, route_redirect_abs },
+    { "/redirect-port/", false, false, route_redirect_port },
+    { "/cookie/", false, false, route_cookie },
+    { "/links", true, false, route_links },
     { "/lie/short/", false, false, route_lie_short },
     { "/lie/endless", true, false, route_lie_endless },
     { "/lie/206/", false, false, route_lie_206 },
@@ -558,6 +644,7 @@ static const struct route routes[] = {
     { "/stats", true, true, route_stats },
     { "/reset", true, true, route_reset },
     { "/log", true, true, route_log },
+    { "/creds", true, true, route_creds },
 };
 
 /* ?rate=KIB on any route with a body: hand it out at about KIB KiB/s, a tenth every

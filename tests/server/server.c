@@ -297,7 +297,12 @@ static enum MHD_Result server_on_request(void *cls, struct MHD_Connection *conn,
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
 
             req->counted = true;
-            if (stats_request_begin(srv->fx->stats, method, req->target, range != NULL) != 0 &&
+            if ((stats_request_begin(srv->fx->stats, method, req->target, range != NULL) != 0 ||
+                 stats_creds(srv->fx->stats, req->target,
+                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                         "Proxy-Authorization")) != 0) &&
                 !srv->fx->quiet)
                 fprintf(stderr, "fixture-server: out of memory counting %s\n", req->target);
         }

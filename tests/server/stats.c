@@ -11,6 +11,7 @@
 #include "sbuf.h"
 
 #define LOG_LIMIT ((size_t)STATS_LOG_MAX_LINES * (STATS_KEY_MAX + 16))
+#define CREDS_LIMIT ((size_t)STATS_CREDS_MAX_LINES * (STATS_KEY_MAX + 3 * (STATS_CREDS_VALUE_MAX + 32)))
 
 struct stats {
     bool no_hits;
@@ -31,6 +32,8 @@ struct stats {
     json_t *flaky;  /* flaky key -> count */
     struct sbuf log;
     size_t log_lines;
+    struct sbuf creds;
+    size_t creds_lines;
 };
 
 static void raise_max(_Atomic int64_t *max, int64_t v)
@@ -56,6 +59,7 @@ struct stats *stats_new(bool no_hits)
     s->paths = json_object();
     s->flaky = json_object();
     sbuf_init(&s->log, LOG_LIMIT);
+    sbuf_init(&s->creds, CREDS_LIMIT);
     if (s->hits == NULL || s->paths == NULL || s->flaky == NULL)
         goto error;
     return s;
@@ -73,6 +77,7 @@ void stats_free(struct stats *s)
     json_decref(s->paths);
     json_decref(s->flaky);
     sbuf_free(&s->log);
+    sbuf_free(&s->creds);
     (void)pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -150,6 +155,74 @@ int stats_request_begin(struct stats *s, const char *method, const char *target,
     }
     (void)pthread_mutex_unlock(&s->lock);
     return result;
+}
+
+/* Appends "\tName: value" with the value cut at STATS_CREDS_VALUE_MAX and every byte outside
+ * printable ASCII shown as '?', so one request stays one line. */
+static void creds_add(struct sbuf *b, const char *name, const char *value)
+{
+    char v[STATS_CREDS_VALUE_MAX + 1];
+    size_t n = 0;
+
+    if (value == NULL)
+        return;
+    for (; value[n] != '\0' && n < STATS_CREDS_VALUE_MAX; n++)
+        v[n] = value[n] >= 0x20 && value[n] < 0x7F ? value[n] : '?';
+    v[n] = '\0';
+    sbuf_printf(b, "\t%s: %s", name, v);
+}
+
+int stats_creds(struct stats *s, const char *target, const char *authorization, const char *cookie,
+                const char *proxy_authorization)
+{
+    char key[STATS_KEY_MAX + 1];
+    int result = 0;
+
+    if (s->no_hits)
+        return 0;
+    key_from_target(target, false, key);
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return -1;
+    if (s->creds_lines < STATS_CREDS_MAX_LINES) {
+        size_t before = s->creds.len;
+
+        sbuf_adds(&s->creds, key);
+        creds_add(&s->creds, "Authorization", authorization);
+        creds_add(&s->creds, "Cookie", cookie);
+        creds_add(&s->creds, "Proxy-Authorization", proxy_authorization);
+        sbuf_adds(&s->creds, "\n");
+        if (s->creds.failed) {
+            /* Drop the partial line, keep the rest. */
+            s->creds.failed = false;
+            s->creds.len = before;
+            if (s->creds.data != NULL)
+                s->creds.data[before] = '\0';
+            result = -1;
+        } else {
+            s->creds_lines++;
+        }
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    return result;
+}
+
+char *stats_creds_log(struct stats *s, size_t *len)
+{
+    char *copy;
+    size_t n;
+
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return NULL;
+    n = s->creds.len;
+    copy = malloc(n + 1);
+    if (copy != NULL) {
+        if (n > 0)
+            memcpy(copy, s->creds.data, n);
+        copy[n] = '\0';
+        *len = n;
+    }
+    (void)pthread_mutex_unlock(&s->lock);
+    return copy;
 }
 
 void stats_request_end(struct stats *s)
@@ -251,5 +324,7 @@ void stats_reset(struct stats *s)
     (void)json_object_clear(s->flaky);
     sbuf_free(&s->log);
     s->log_lines = 0;
+    sbuf_free(&s->creds);
+    s->creds_lines = 0;
     (void)pthread_mutex_unlock(&s->lock);
 }

@@ -8,6 +8,8 @@
 
 #define STATS_LOG_MAX_LINES 200000
 #define STATS_KEY_MAX 2048 /* longer targets are truncated in the maps and the log */
+#define STATS_CREDS_MAX_LINES 50000
+#define STATS_CREDS_VALUE_MAX 512 /* longer header values are truncated in the /creds log */
 
 struct stats;
 
@@ -37,6 +39,15 @@ char *stats_json(struct stats *s);
 /* A copy of the log ("METHOD TARGET\n" per counted request); the caller frees it. NULL when out
  * of memory. */
 char *stats_log(struct stats *s, size_t *len);
+
+/* The credentials a counted request carried (each NULL when it had no such header): one line of
+ * the /creds log, "TARGET" then "\tName: value" for each one present. Returns 0, or -1 when the
+ * log could not grow. Not kept with no_hits. */
+int stats_creds(struct stats *s, const char *target, const char *authorization, const char *cookie,
+                const char *proxy_authorization);
+
+/* A copy of the /creds log; the caller frees it. NULL when out of memory. */
+char *stats_creds_log(struct stats *s, size_t *len);
 
 /* Zero every counter, map, flaky counter and the log. The gauges (in-flight, connections) keep
  * their current value and their maxima restart from it, so requests still running stay

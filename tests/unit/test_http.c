@@ -902,9 +902,42 @@ static void test_a_full_descriptor_table_delays_the_transfer(void **state)
     http_req_cleanup(&r);
 }
 
+/* Origins are scheme://host:port with the host lowercased and the port explicit, so a start URL
+ * and a request URL compare equal however they spell their origin; credentials go only to the
+ * listed ones unless location_trusted, and to every URL when no list is given (get). */
+static void test_credential_origins(void **state)
+{
+    const char *const origins[] = { "http://example.com:80", "https://[::1]:8443" };
+    http_opts_t o = { .cred_origins = origins, .ncred_origins = 2 };
+    char buf[HTTP_ORIGIN_MAX];
+
+    (void)state;
+    assert_int_equal(http_url_origin("HTTP://User:pw@Example.COM/a?b", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "http://example.com:80");
+    assert_int_equal(http_url_origin("https://[::1]:8443/", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "https://[::1]:8443");
+    assert_int_equal(http_url_origin("https://h/", buf, 8), -ENAMETOOLONG);
+    assert_int_equal(http_url_origin("not a url", buf, sizeof(buf)), -EINVAL);
+
+    assert_int_equal(http_creds_allowed(&o, "http://EXAMPLE.com:80/x"), 1);
+    assert_int_equal(http_creds_allowed(&o, "http://example.com/deep/page.html"), 1);
+    assert_int_equal(http_creds_allowed(&o, "https://example.com/"), 0);       /* scheme */
+    assert_int_equal(http_creds_allowed(&o, "http://example.com:8080/"), 0);   /* port */
+    assert_int_equal(http_creds_allowed(&o, "http://cdn.example.com/"), 0);    /* host */
+    assert_int_equal(http_creds_allowed(&o, "http://example.com.evil/"), 0);
+    assert_int_equal(http_creds_allowed(&o, "https://[::1]:8443/x"), 1);
+    assert_int_equal(http_creds_allowed(&o, "garbage"), 0);
+    o.location_trusted = 1;
+    assert_int_equal(http_creds_allowed(&o, "http://cdn.example.com/"), 1);
+    o.location_trusted = 0;
+    o.cred_origins = NULL;
+    assert_int_equal(http_creds_allowed(&o, "http://cdn.example.com/"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_credential_origins),
         cmocka_unit_test_setup_teardown(test_200_body_is_byte_exact, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_error_status_gives_no_body_to_the_sink, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_redirects_followed_up_to_a_limit, env_setup, env_teardown),

@@ -42,7 +42,7 @@ static void read_back(FILE *f, char *buf, size_t n)
 static void parse(struct parsed *p, crawl_cmd_t cmd, const char *const *args)
 {
     FILE *out = tmpfile(), *err = tmpfile();
-    int saved_out, saved_err;
+    int saved_in, saved_out, saved_err, null_in;
 
     assert_non_null(out);
     assert_non_null(err);
@@ -53,18 +53,25 @@ static void parse(struct parsed *p, crawl_cmd_t cmd, const char *const *args)
     }
     fflush(stdout);
     fflush(stderr);
+    saved_in = dup(STDIN_FILENO);
     saved_out = dup(STDOUT_FILENO);
     saved_err = dup(STDERR_FILENO);
-    assert_true(saved_out >= 0 && saved_err >= 0);
+    null_in = open("/dev/null", O_RDONLY);
+    assert_true(saved_in >= 0 && saved_out >= 0 && saved_err >= 0 && null_in >= 0);
+    /* never a terminal: --user without a password must not stop a test at a prompt */
+    assert_true(dup2(null_in, STDIN_FILENO) >= 0);
     assert_true(dup2(fileno(out), STDOUT_FILENO) >= 0);
     assert_true(dup2(fileno(err), STDERR_FILENO) >= 0);
     p->result = crawl_options_parse(&p->o, cmd, p->argc, p->argv);
     fflush(stdout);
     fflush(stderr);
+    assert_true(dup2(saved_in, STDIN_FILENO) >= 0);
     assert_true(dup2(saved_out, STDOUT_FILENO) >= 0);
     assert_true(dup2(saved_err, STDERR_FILENO) >= 0);
+    close(saved_in);
     close(saved_out);
     close(saved_err);
+    close(null_in);
     read_back(out, p->out, sizeof(p->out));
     read_back(err, p->err, sizeof(p->err));
 }
@@ -667,6 +674,115 @@ static void test_bad_options_are_named(void **state)
     parse_refused(CRAWL_CMD_GET, ARGS("get", "--max", "3"), "'--max'");
 }
 
+/* getopt_long takes any unique prefix of a long option; gather takes none: a prefix changes its
+ * meaning when an option is added ("--user" was --user-agent, "--head" ate the URL as a header). */
+static void test_abbreviations_are_refused(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--user-a", "x:y", "http://a/"),
+                  "option '--user-a' is not spelled in full (did you mean --user-agent?)");
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "--head", "http://a/"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    assert_non_null(strstr(p.err, "'--head' is not spelled in full"));
+    assert_null(strstr(p.err, "http://a/"));           /* the option is blamed, not the URL */
+    crawl_options_free(&p.o);
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--conc=3"), "'--conc' is not spelled in full");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--conc", "3"), "did you mean --concurrency?");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--dept", "1"), "'--dept'");
+    /* a prefix is refused as such, whether or not a value follows */
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--dept"), "'--dept' is not spelled");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--quie=1"), "'--quie' is not spelled in full");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--re", "1"),
+                  "did you mean --read-timeout, --retries or --retry-delay?");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--re", "1"),
+                  "did you mean --read-timeout, --retries, --retry-delay or --reject?");
+    /* "--he" is no way to ask for help */
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "--he"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    assert_string_equal(p.out, "");
+    crawl_options_free(&p.o);
+    /* spelled in full, with or without '=', they work */
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--concurrency=3", "--header", "A: b", "--quiet",
+                                     "--user-agent", "x:y", "http://a/"));
+    assert_int_equal(p.o.concurrency, 3);
+    assert_string_equal(p.o.http.user_agent, "x:y");
+    assert_int_equal(p.o.nurls, 1);
+    crawl_options_free(&p.o);
+}
+
+/* --user USER:PASSWORD splits at the first ':'; --password gives it apart; with neither and no
+ * terminal (the tests' stdin is /dev/null) there is no password: a usage error, never a prompt. */
+static void test_credentials(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--user", "ann:pa:ss", "http://a/"));
+    assert_string_equal(p.o.http.username, "ann");
+    assert_string_equal(p.o.http.password, "pa:ss");
+    assert_string_equal(p.err, "");
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--password", "pw", "http://a/", "--user", "ann"));
+    assert_string_equal(p.o.http.username, "ann");
+    assert_string_equal(p.o.http.password, "pw");
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--user", "ann:", "http://a/"));   /* an empty one */
+    assert_string_equal(p.o.http.password, "");
+    crawl_options_free(&p.o);
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--user", "ann", "http://a/"), "no password");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--user", "ann:x", "--password", "y", "http://a/"),
+                  "give it once");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--password", "y", "http://a/"), "with --user");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--user", ":x", "http://a/"), "user name is empty");
+    parse_refused(CRAWL_CMD_BENCH, ARGS("bench", "--user", "a:b"), "did you mean --user-agent?");
+    /* a refused --user never shows its password */
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "--user", ":s3cret", "http://a/"));
+    assert_null(strstr(p.err, "s3cret"));
+    crawl_options_free(&p.o);
+    /* defaults: nothing to send, credentials kept to the hosts given */
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "http://a/"));
+    assert_null(p.o.http.username);
+    assert_int_equal(p.o.http.location_trusted + p.o.http.netrc, 0);
+    assert_null(p.o.http.proxy_headers);
+    assert_null(p.o.load_cookies);
+    assert_null(p.o.save_cookies);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--location-trusted", "--netrc", "--save-cookies", "j.txt",
+                                     "http://a/"));
+    assert_int_equal(p.o.http.location_trusted, 1);
+    assert_int_equal(p.o.http.netrc, 1);
+    assert_null(p.o.http.netrc_file);
+    assert_string_equal(p.o.save_cookies, "j.txt");
+    crawl_options_free(&p.o);
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--netrc-file", "/nonexistent/netrc"),
+                  "--netrc-file: cannot read /nonexistent/netrc: No such file or directory");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--load-cookies", "/nonexistent/jar"),
+                  "--load-cookies: cannot read /nonexistent/jar");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "--load-cookies", "/", "http://a/"), "Is a directory");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "--save-cookies", ""), "empty");
+}
+
+/* A Proxy-Authorization header is a proxy's: it goes to the proxy list, never to a server's. */
+static void test_proxy_authorization_header(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "--header", "Authorization: Basic x", "--header",
+                                     "proxy-authorization : Basic y", "--header", "X-Proxy-Authorization: z",
+                                     "http://a/"));
+    assert_non_null(p.o.http.headers);
+    assert_string_equal(p.o.http.headers->data, "Authorization: Basic x");
+    assert_string_equal(p.o.http.headers->next->data, "X-Proxy-Authorization: z");
+    assert_null(p.o.http.headers->next->next);
+    assert_non_null(p.o.http.proxy_headers);
+    assert_string_equal(p.o.http.proxy_headers->data, "proxy-authorization : Basic y");
+    assert_null(p.o.http.proxy_headers->next);
+    crawl_options_free(&p.o);
+}
+
 /* ---- --help and crawl_options_main ------------------------------------------------------------- */
 
 static void test_help(void **state)
@@ -769,6 +885,9 @@ int main(void)
         cmocka_unit_test(test_double_dash_ends_options),
         cmocka_unit_test(test_clustered_short_options),
         cmocka_unit_test(test_bad_options_are_named),
+        cmocka_unit_test(test_abbreviations_are_refused),
+        cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_proxy_authorization_header),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_options_main),
     };

@@ -459,6 +459,107 @@ static void test_strerror(void **state)
     assert_string_equal(parse_strerror(12345), "unknown error");
 }
 
+/* Passwords are masked, everything else of the URL is kept; a URL without one is returned as
+ * the same pointer (no copy). */
+static void test_redact(void **state)
+{
+    static const struct {
+        const char *in, *out;     /* out NULL: the very same pointer comes back */
+    } cases[] = {
+        { "http://ann:s3cret@example.com/a/b?x=1", "http://ann:***@example.com/a/b?x=1" },
+        { "https://ann:s3cret@example.com:8443/", "https://ann:***@example.com:8443/" },
+        { "http://ann:@example.com/", "http://ann:***@example.com/" },        /* empty: still one */
+        { "http://:pw@[::1]:8080/x", "http://:***@[::1]:8080/x" },
+        { "http://ann%3Ax:p%40ss@h/", "http://ann%3Ax:***@h/" },           /* encoded ':' and '@' */
+        { "http://ann:pw@h/a/../b", "http://ann:***@h/a/../b" },          /* the path as given */
+        { "ftp://ann:pw@h/f", "ftp://ann:***@h/f" },                       /* a redirect's target */
+        /* what curl cannot parse is masked by hand */
+        { "http://ann:pw@bad host\x01/x", "http://ann:***@bad host\x01/x" },
+        { "ann:pw@host/x", "ann:***@host/x" },
+        { "http://a:b:c@h@i/x", "http://a:***@i/x" },  /* the password runs to the last '@' */
+        /* no password */
+        { "http://example.com/a", NULL },
+        { "http://ann@example.com/a", NULL },
+        { "http://example.com/mail@x:y", NULL },      /* '@' and ':' past the authority */
+        { "http://example.com/?to=u:p@h", NULL },
+        { "not a url @ all", NULL },
+    };
+    char buf[PARSE_URL_REDACT_SIZE];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = parse_url_redact(cases[i].in, buf, sizeof(buf));
+
+        if (!cases[i].out) {
+            if (got != cases[i].in)
+                fail_msg("%s: masked as %s, want it unchanged", cases[i].in, got);
+            continue;
+        }
+        if (strcmp(got, cases[i].out) != 0)
+            fail_msg("%s: got %s, want %s", cases[i].in, got, cases[i].out);
+        assert_null(strstr(got, "s3cret"));
+    }
+    /* too small a buffer gives the placeholder, never a cut secret */
+    {
+        char small[16];
+        const char *got = parse_url_redact("http://ann:s3cret@example.com/", small, sizeof(small));
+        assert_null(strstr(got, "s3cret"));
+        assert_non_null(strstr(got, "password"));
+    }
+    /* the longest URL parse/ accepts fits a PARSE_URL_REDACT_SIZE buffer, with a 1-byte password */
+    {
+        char *url = xmalloc(PARSE_URL_MAX + 1);
+        const char *got;
+        size_t head = strlen("http://a:b@h/");
+
+        memcpy(url, "http://a:b@h/", head);
+        memset(url + head, 'x', PARSE_URL_MAX - head);
+        url[PARSE_URL_MAX] = '\0';
+        got = parse_url_redact(url, buf, sizeof(buf));
+        assert_ptr_equal(got, buf);
+        assert_int_equal(strlen(got), PARSE_URL_MAX + 2);
+        assert_memory_equal(got, "http://a:***@h/xx", 17);
+        free(url);
+    }
+}
+
+/* A masked URL read back gets the password of a source with the same scheme, host, port and
+ * user; with no such source its user info goes (the mask is never sent as a password). */
+static void test_unredact(void **state)
+{
+    char *const sources[] = { "http://bob:other@example.com/", "http://ann:s3cret@example.com/start",
+                              "https://ann:tls@example.com/" };
+    char *out = NULL;
+
+    (void)state;
+    assert_int_equal(parse_url_unredact("http://ann:***@example.com/a?q", sources, 3, &out), PARSE_OK);
+    assert_string_equal(out, "http://ann:s3cret@example.com/a?q");
+    free(out);
+    assert_int_equal(parse_url_unredact("https://ann:***@example.com:443/x", sources, 3, &out), PARSE_OK);
+    assert_string_equal(out, "https://ann:tls@example.com:443/x");
+    free(out);
+    /* another port, host or user: no source */
+    assert_int_equal(parse_url_unredact("http://ann:***@example.com:81/a", sources, 3, &out), PARSE_OK);
+    assert_string_equal(out, "http://example.com:81/a");
+    free(out);
+    assert_int_equal(parse_url_unredact("http://cy:***@example.com/a", sources, 3, &out), PARSE_OK);
+    assert_string_equal(out, "http://example.com/a");
+    free(out);
+    /* nothing masked: nothing to do */
+    assert_int_equal(parse_url_unredact("http://example.com/a", sources, 3, &out), PARSE_OK);
+    assert_null(out);
+    assert_int_equal(parse_url_unredact("http://ann:real@example.com/a", sources, 3, &out), PARSE_OK);
+    assert_null(out);
+    /* a round trip */
+    {
+        char buf[PARSE_URL_REDACT_SIZE];
+        const char *m = parse_url_redact("http://ann:s3cret@example.com/deep/x.html", buf, sizeof(buf));
+        assert_int_equal(parse_url_unredact(m, sources, 3, &out), PARSE_OK);
+        assert_string_equal(out, "http://ann:s3cret@example.com/deep/x.html");
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +570,8 @@ int main(void)
         cmocka_unit_test(test_parts),
         cmocka_unit_test(test_length_caps),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_unredact),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
