@@ -206,4 +206,25 @@ test_gzip_bomb_is_stopped_by_the_caps() {
     assert_eq "$(count_files saved)" 0
 }
 
+# The same hostile server with few descriptors: eight compressible pages decoded at -c 8 and a
+# capped bomb, under `ulimit -n 256`; memory stays bounded and every page is read whole.
+test_compressed_bodies_under_ulimit_256() {
+    local rc=0
+    hostile_start
+    ( ulimit -n 256
+      /usr/bin/time -v "$GATHER" crawl -q --json -o crawl --no-robots -d 1 -c 8 --per-host 8 \
+          --save all "$HBASE/page?n=8&target=/ratio/322/16M" >crawl.json 2>time.txt ) || rc=$?
+    assert_eq "$rc" 0 "crawl under ulimit -n 256"
+    assert_eq "$(jq -r 'select(.url and .ok) | .url' crawl.json | grep -c '/ratio/322/16M?i=')" 8 "pages read"
+    assert_rss_under time.txt $((64 * 1024)) "8 pages at 322:1 under ulimit -n 256"
+    assert_eq "$(requests 'select(.path | startswith("/ratio/322/")) | [.accept_encoding, .encoded] | @tsv' | sort -u)" \
+        "$(printf 'gzip, deflate\ttrue')" "decoded by gather, not sent as identity"
+    rc=0
+    ( ulimit -n 256
+      "$GATHER" get -q -o small --retries 0 --max-filesize 1M "$HBASE/bomb/10G?mode=always" 2>err.txt ) || rc=$?
+    assert_eq "$rc" 1 "the bomb under ulimit -n 256"
+    grep -q "bomb/10G?mode=always: larger than the size limit" err.txt
+    assert_eq "$(count_files small)" 0
+}
+
 run_tests "$@"
