@@ -75,7 +75,14 @@ void http_easy_pool_put(http_easy_pool_t *p, CURL *easy)
      * turned out dead, per handle and for the handle's whole life, and stops doing it after 5;
      * a long run against a server that drops idle connections would then fail transfers that
      * curl_easy_perform on a fresh handle retries. Reset and set up again (the cached
-     * connections, DNS and TLS sessions live in the multi, share or handle and are kept). */
+     * connections, DNS and TLS sessions live in the multi, share or handle and are kept).
+     * curl_easy_reset leaves the list of cookie files that CURLOPT_COOKIEFILE appends to (the
+     * setup turns the cookie engine on with "" each time): setting it to NULL frees that list,
+     * or every reuse would leak an entry. */
+    if (curl_easy_setopt(easy, CURLOPT_COOKIEFILE, NULL) != CURLE_OK) {
+        curl_easy_cleanup(easy);
+        return;
+    }
     curl_easy_reset(easy);
     if (easy_pool_setup(p, easy) != CURLE_OK) {
         curl_easy_cleanup(easy);
