@@ -307,6 +307,15 @@ struct path_buf {
 };
 
 /* Appends '/' (unless first) and the n bytes at name. -ENAMETOOLONG past STORE_PATH_MAX. */
+/* The path built in pb, into out: 0, or -ERANGE when it does not fit (out untouched). */
+static int path_copy_out(const struct path_buf *pb, char *out, size_t outsz)
+{
+    if (pb->len + 1 > outsz)
+        return -ERANGE;
+    memcpy(out, pb->text, pb->len + 1);
+    return 0;
+}
+
 static int path_append(struct path_buf *pb, const char *name, size_t n)
 {
     int result = 0;
@@ -438,11 +447,7 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
     }
     if (result < 0)
         goto cleanup;
-    if (pb.len + 1 > outsz) {
-        result = -ERANGE;
-        goto cleanup;
-    }
-    memcpy(out, pb.text, pb.len + 1);
+    result = path_copy_out(&pb, out, outsz);
 cleanup:
     free(scratch);
     path_url_release(&parts);
@@ -655,11 +660,7 @@ int store_path_from_disposition(const char *value, const char *url, store_layout
     result = path_append_name(&pb, name, len, "", url_suffix);
     if (result < 0)
         goto cleanup;
-    if (pb.len + 1 > outsz) {
-        result = -ERANGE;
-        goto cleanup;
-    }
-    memcpy(out, pb.text, pb.len + 1);
+    result = path_copy_out(&pb, out, outsz);
 cleanup:
     free(name);
     return result;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/fdhog.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -833,44 +835,6 @@ static void test_concurrent_requests_reuse_connections(void **state)
 
 /* ---- a full descriptor table --------------------------------------------------------------- */
 
-/* Every free descriptor of the process, held: the soft limit is lowered to 256 so that filling
- * the table takes few, and restored by hog_release. */
-struct hog {
-    int fds[256];
-    int n;
-    struct rlimit saved;
-};
-
-static void hog_fill(struct hog *h)
-{
-    struct rlimit rl;
-
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &h->saved), 0);
-    rl = h->saved;
-    if (rl.rlim_cur > 256)
-        rl.rlim_cur = 256;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    h->n = 0;
-    for (;;) {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            assert_int_equal(errno, EMFILE);
-            break;
-        }
-        assert_true(h->n < 256);
-        h->fds[h->n++] = fd;
-    }
-}
-
-static void hog_release(uv_timer_t *t)
-{
-    struct hog *h = t->data;
-
-    while (h->n > 0)
-        close(h->fds[--h->n]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &h->saved), 0);
-}
-
 /* No socket can be opened when the transfer starts: it waits for descriptors (HTTP_FD_WAIT_MS at
  * a time) instead of failing with "could not connect", and completes once some are free. */
 static void test_a_full_descriptor_table_delays_the_transfer(void **state)
@@ -888,7 +852,7 @@ static void test_a_full_descriptor_table_delays_the_transfer(void **state)
     r.sink = &m.sink;
     hog_fill(&hog);
     e->timer.data = &hog;
-    assert_int_equal(uv_timer_start(&e->timer, hog_release, 350, 0), 0);
+    assert_int_equal(uv_timer_start(&e->timer, hog_release_later, 350, 0), 0);
     f = start(e, e->client, &r);
     run_until(e, 1);
     assert_int_equal(hog.n, 0);                       /* it ended after the release */

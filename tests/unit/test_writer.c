@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/fdhog.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -578,47 +580,6 @@ static void test_failed_rename_leaves_nothing(void **state)
 }
 
 /* ---- a full descriptor table --------------------------------------------------------------- */
-
-/* Every free descriptor of the process, held: the soft limit is lowered to 256 so that filling
- * the table takes few, and restored by hog_release. */
-struct hog {
-    int fds[256];
-    int n;
-    struct rlimit saved;
-};
-
-static void hog_fill(struct hog *h)
-{
-    struct rlimit rl;
-
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &h->saved), 0);
-    rl = h->saved;
-    if (rl.rlim_cur > 256)
-        rl.rlim_cur = 256;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
-    h->n = 0;
-    for (;;) {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            assert_int_equal(errno, EMFILE);
-            break;
-        }
-        assert_true(h->n < 256);
-        h->fds[h->n++] = fd;
-    }
-}
-
-static void hog_release(struct hog *h)
-{
-    while (h->n > 0)
-        close(h->fds[--h->n]);
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &h->saved), 0);
-}
-
-static void hog_release_later(uv_timer_t *t)
-{
-    hog_release(t->data);
-}
 
 /* Out of descriptors when NAME.part is opened: the pool job waits for some instead of failing,
  * and the file is complete once they are free again (300 ms later, from the loop). */
