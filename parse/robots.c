@@ -42,18 +42,25 @@ struct parse_robots {
     size_t nsitemaps;
 };
 
-/* While parsing: the candidate groups and the group being read. */
+/*
+ * While parsing: the rules of the groups that name us and of the "*" groups, and the group
+ * being read. A group (RFC 9309 2.1) is a run of user-agent lines and then its rules; only a
+ * user-agent line after a rule starts the next one. Other records (crawl-delay, sitemap,
+ * unknown keys) do not end a run of user-agent lines (2.2.4), so a crawl-delay between two
+ * user-agent lines belongs to the group of both: it is kept in group_delay_ms and handed to
+ * the group's targets when the group ends, once all of its user-agent lines are known.
+ */
 struct robots_parse {
     char token[ROBOTS_TOKEN_MAX + 1];  /* our product token, lowercase; "" = none */
     size_t token_len;
-    struct robots_rules best;          /* rules of the most specific groups so far */
-    size_t best_spec;                  /* their specificity; 0 = no specific group yet */
+    struct robots_rules mine;          /* rules of the groups naming our token */
+    int mine_seen;                     /* some group names our token (even with no rules) */
     struct robots_rules star;          /* rules of the "*" groups */
-    int star_seen;
-    size_t group_spec;                 /* the current group's specificity */
+    int group_mine;                    /* the current group names our token */
     int group_star;                    /* the current group names "*" */
+    long group_delay_ms;               /* the current group's crawl-delay so far; -1 none */
     int in_group;                      /* a user-agent line has been seen */
-    int in_agents;                     /* the last record was a user-agent line */
+    int in_agents;                     /* no rule since the last user-agent line */
     int nomem;
 };
 
@@ -206,59 +213,64 @@ static size_t robots_token_len(const char *s, size_t n)
 }
 
 /*
- * How specifically a user-agent value names us: 0 not at all, else the length of the
- * matched token (ours when equal, the value's when it is a '-'-separated prefix of ours).
+ * Whether a user-agent value names us: RFC 9309 2.2.1 matches the product token
+ * case-insensitively, and nothing else (no prefixes: "gather-bot" does not obey a "gather"
+ * group but the "*" one). A value with more than a token ("FooBot/1.0", "Foo Bar") is taken
+ * up to the first character a token cannot hold, as Google's parser does.
  */
-static size_t robots_agent_spec(const struct robots_parse *ps, const char *v, size_t n)
+static int robots_agent_is_us(const struct robots_parse *ps, const char *v, size_t n)
 {
     size_t tl = robots_token_len(v, n);
 
-    if (tl == 0 || ps->token_len == 0 || tl > ps->token_len)
-        return 0;
-    if (strncasecmp(v, ps->token, tl) != 0)
-        return 0;
-    if (tl == ps->token_len || ps->token[tl] == '-')
-        return tl;
-    return 0;
+    return tl > 0 && tl == ps->token_len && strncasecmp(v, ps->token, tl) == 0;
 }
 
-static void robots_user_agent(struct robots_parse *ps, const char *v, size_t n)
-{
-    size_t spec;
-
-    if (!ps->in_agents) {
-        ps->group_spec = 0;
-        ps->group_star = 0;
-        ps->in_agents = 1;
-        ps->in_group = 1;
-    }
-    if (n == 1 && v[0] == '*') {
-        ps->group_star = 1;
-        ps->star_seen = 1;
-        return;
-    }
-    spec = robots_agent_spec(ps, v, n);
-    if (spec > ps->group_spec)
-        ps->group_spec = spec;
-    if (spec > ps->best_spec) {
-        /* A more specific group: the ones found so far no longer apply. */
-        robots_rules_free(&ps->best);
-        ps->best_spec = spec;
-    }
-}
-
-/* The rule sets the current group feeds (the best one, the star one, both, none): 0 if none. */
+/* The rule sets the current group feeds (ours, the star one, both, none): 0 if none. */
 static int robots_group_targets(struct robots_parse *ps, struct robots_rules **a,
                                 struct robots_rules **b)
 {
     *a = *b = NULL;
     if (!ps->in_group)
         return 0;
-    if (ps->group_spec > 0 && ps->group_spec == ps->best_spec)
-        *a = &ps->best;
+    if (ps->group_mine)
+        *a = &ps->mine;
     if (ps->group_star)
         *b = &ps->star;
     return *a || *b;
+}
+
+/* The current group is complete: its crawl-delay goes to the rule sets it feeds. */
+static void robots_group_end(struct robots_parse *ps)
+{
+    struct robots_rules *a, *b;
+
+    if (ps->group_delay_ms >= 0 && robots_group_targets(ps, &a, &b)) {
+        if (a && ps->group_delay_ms > a->delay_ms)
+            a->delay_ms = ps->group_delay_ms;
+        if (b && ps->group_delay_ms > b->delay_ms)
+            b->delay_ms = ps->group_delay_ms;
+    }
+    ps->group_delay_ms = -1;
+}
+
+static void robots_user_agent(struct robots_parse *ps, const char *v, size_t n)
+{
+    if (!ps->in_agents) {
+        robots_group_end(ps);
+        ps->group_mine = 0;
+        ps->group_star = 0;
+        ps->in_agents = 1;
+        ps->in_group = 1;
+    }
+    /* "*" alone, or followed by blanks and more (Google reads "* foo" as "*" too). */
+    if (n >= 1 && v[0] == '*' && (n == 1 || robots_is_blank(v[1]))) {
+        ps->group_star = 1;
+        return;
+    }
+    if (robots_agent_is_us(ps, v, n)) {
+        ps->group_mine = 1;
+        ps->mine_seen = 1;
+    }
 }
 
 static void robots_rule_line(struct robots_parse *ps, const char *v, size_t n, int allow)
@@ -279,16 +291,16 @@ static void robots_rule_line(struct robots_parse *ps, const char *v, size_t n, i
     free(rule.pattern);
 }
 
+/* A crawl-delay record: not part of RFC 9309 (2.2.4), so it neither ends the run of
+ * user-agent lines nor the group; it applies to the group it is in. */
 static void robots_delay_line(struct robots_parse *ps, const char *v, size_t n)
 {
-    struct robots_rules *a, *b;
     char num[32];
     double seconds;
     char *end;
     long ms;
 
-    ps->in_agents = 0;
-    if (n == 0 || n >= sizeof(num) || !robots_group_targets(ps, &a, &b))
+    if (n == 0 || n >= sizeof(num) || !ps->in_group)
         return;
     memcpy(num, v, n);
     num[n] = '\0';
@@ -299,10 +311,8 @@ static void robots_delay_line(struct robots_parse *ps, const char *v, size_t n)
         return;
     ms = seconds * 1000.0 > (double)ROBOTS_MAX_DELAY_MS ? ROBOTS_MAX_DELAY_MS
                                                          : (long)(seconds * 1000.0 + 0.5);
-    if (a && ms > a->delay_ms)
-        a->delay_ms = ms;
-    if (b && ms > b->delay_ms)
-        b->delay_ms = ms;
+    if (ms > ps->group_delay_ms)
+        ps->group_delay_ms = ms;
 }
 
 static void robots_sitemap_line(struct robots_parse *ps, parse_robots_t *r, const char *v,
@@ -412,6 +422,11 @@ static parse_robots_t *robots_alloc(enum robots_mode mode)
     return r;
 }
 
+int parse_robots_token_valid(const char *s)
+{
+    return s && s[0] && s[robots_token_len(s, strlen(s))] == '\0';
+}
+
 parse_robots_t *parse_robots_allow_all(void)
 {
     return robots_alloc(ROBOTS_ALLOW_ALL);
@@ -422,8 +437,14 @@ parse_robots_t *parse_robots_disallow_all(void)
     return robots_alloc(ROBOTS_DISALLOW_ALL);
 }
 
+static int robots_is_eol(char c)
+{
+    return c == '\n' || c == '\r' || c == '\0';
+}
+
 parse_robots_t *parse_robots_new(const char *body, size_t len, const char *product_token)
 {
+    static const char bom[] = "\xEF\xBB\xBF";
     struct robots_parse ps;
     parse_robots_t *r;
     size_t i, start;
@@ -432,8 +453,9 @@ parse_robots_t *parse_robots_new(const char *body, size_t len, const char *produ
     if (!r)
         return NULL;
     memset(&ps, 0, sizeof(ps));
-    ps.best.delay_ms = -1;
+    ps.mine.delay_ms = -1;
     ps.star.delay_ms = -1;
+    ps.group_delay_ms = -1;
     if (product_token) {
         ps.token_len = robots_token_len(product_token, strnlen(product_token, ROBOTS_TOKEN_MAX));
         for (i = 0; i < ps.token_len; i++)
@@ -444,33 +466,39 @@ parse_robots_t *parse_robots_new(const char *body, size_t len, const char *produ
     if (!body)
         len = 0;
     if (len > PARSE_ROBOTS_MAX_BYTES) {
-        /* Cut at the last line break within the limit: a half line could mislead. */
-        len = PARSE_ROBOTS_MAX_BYTES;
-        while (len > 0 && body[len - 1] != '\n' && body[len - 1] != '\r')
-            len--;
+        /* A line the limit cuts is dropped, not read as a shorter rule ("Allow: /abcdef" cut
+         * to "Allow: /a" would open "/apple"). The byte past the limit says whether the last
+         * line within it was whole. */
+        size_t cut = PARSE_ROBOTS_MAX_BYTES;
+        if (!robots_is_eol(body[cut]))
+            while (cut > 0 && !robots_is_eol(body[cut - 1]))
+                cut--;
+        len = cut;
     }
+    /* A UTF-8 byte order mark, or the start of one (as Google's parser does), is skipped. */
     start = 0;
-    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
-        start = 3;
+    while (start < len && start < 3 && body[start] == bom[start])
+        start++;
     for (i = start; i <= len && !ps.nomem; i++) {
-        if (i < len && body[i] != '\n' && body[i] != '\r' && body[i] != '\0')
+        if (i < len && !robots_is_eol(body[i]))
             continue;
         if (i > start)
             robots_line(&ps, r, body + start, i - start);
         start = i + 1;
     }
+    robots_group_end(&ps);
     if (ps.nomem)
         goto fail;
-    if (ps.best_spec > 0) {
-        r->rules = ps.best;
+    if (ps.mine_seen) {
+        r->rules = ps.mine;
         robots_rules_free(&ps.star);
     } else {
         r->rules = ps.star;
-        robots_rules_free(&ps.best);
+        robots_rules_free(&ps.mine);
     }
     return r;
 fail:
-    robots_rules_free(&ps.best);
+    robots_rules_free(&ps.mine);
     robots_rules_free(&ps.star);
     parse_robots_free(r);
     return NULL;

@@ -9,6 +9,10 @@
 /* Bytes of a robots.txt body that are parsed (RFC 9309 2.5 asks for at least 500 KiB). */
 #define PARSE_ROBOTS_MAX_BYTES (500 * 1024)
 
+/* What a fetch keeps of a longer body: one byte more than is parsed tells a line cut by the
+ * limit from one that ends at it. */
+#define PARSE_ROBOTS_READ_BYTES (PARSE_ROBOTS_MAX_BYTES + 1)
+
 /* Sitemap URLs kept from one robots.txt. */
 #define PARSE_ROBOTS_MAX_SITEMAPS 1000
 
@@ -22,21 +26,27 @@ typedef struct parse_robots parse_robots_t;
  * product token is `product_token` ("gather", or a User-Agent such as "gather-bot/1.0",
  * from which the leading letters, '-' and '_' are taken; NULL or "" obeys only "*").
  *
- * Group selection: user-agent values are reduced to their product token the same way and
- * compared case-insensitively. The most specific match wins: the value equal to our token,
- * else the longest value that is a '-'-separated prefix of it ("gather" for "gather-bot").
- * All groups naming that same value are merged. Without a match the "*" groups apply
- * (merged too); without those, everything is allowed. Consecutive user-agent lines share a
- * group; a user-agent line after a rule starts a new one; rules before any user-agent line
- * are ignored. Lines are "key: value # comment", keys case-insensitive (common misspellings
- * such as "useragent" and "dissallow" accepted), unknown keys ignored, a UTF-8 BOM ignored.
- * Only the first PARSE_ROBOTS_MAX_BYTES are read (a line cut by that limit is dropped).
- * "Sitemap:" lines are collected from anywhere, normalised, deduplicated, at most
- * PARSE_ROBOTS_MAX_SITEMAPS; relative or invalid ones are dropped.
+ * Group selection (RFC 9309 2.2.1): a user-agent value is reduced to its product token the
+ * same way and compared with ours case-insensitively, for equality only ("gather-bot" does
+ * not obey a "gather" group). All groups naming our token are merged; without one, the "*"
+ * groups apply (merged too); without those, everything is allowed. A group is a run of
+ * user-agent lines, then its rules: only a user-agent line after a rule starts a new one.
+ * Other records (Crawl-delay, Sitemap, unknown keys) end neither (2.2.4). Rules before any
+ * user-agent line are ignored. Lines are "key: value # comment", CR, LF or CRLF ended, keys
+ * case-insensitive (common misspellings such as "useragent" and "dissallow" accepted),
+ * unknown keys ignored, a UTF-8 BOM (or the start of one) at the beginning skipped.
+ * Only the first PARSE_ROBOTS_MAX_BYTES are read, and a line cut by that limit is dropped:
+ * a caller holding only a prefix of a longer body passes at least PARSE_ROBOTS_READ_BYTES
+ * of it, so that the parser sees the body goes on. "Sitemap:" lines are collected from
+ * anywhere, normalised, deduplicated, at most PARSE_ROBOTS_MAX_SITEMAPS; relative or invalid
+ * ones are dropped.
  *
  * Returns NULL only when memory runs out. Free with parse_robots_free.
  */
 parse_robots_t *parse_robots_new(const char *body, size_t len, const char *product_token);
+
+/* 1 if s is a product token RFC 9309 2.2.1 allows: one or more of a-z, A-Z, '_' and '-'. */
+int parse_robots_token_valid(const char *s);
 
 /* Everything allowed (robots.txt answered 4xx), or nothing (5xx or unreachable). */
 parse_robots_t *parse_robots_allow_all(void);

@@ -282,7 +282,8 @@ static void test_rfc_longest_and_merge(void **state)
     CHECK(merged, "gather", merged_star);
 }
 
-/* Product tokens: the most specific user-agent line wins. */
+/* Product tokens: a group applies when it names our token exactly (RFC 9309 2.2.1): a
+ * "gather" group is not for "gather-spider", which obeys "*". */
 static void test_user_agents(void **state)
 {
     static const char body[] = "User-agent: gather\n"
@@ -326,8 +327,8 @@ static void test_user_agents(void **state)
     CHECK(body, "gather/1.0", as_gather);
     CHECK(body, "gather-bot/1.0", as_bot);
     CHECK(body, "Gather-Bot", as_bot);
-    CHECK(body, "gather-spider", as_gather); /* falls back to the less specific "gather" */
-    CHECK(body, "gather-bot-news", as_bot);
+    CHECK(body, "gather-spider", as_other);  /* no "gather" prefix match: the "*" group */
+    CHECK(body, "gather-bot-news", as_other);
     CHECK(body, "gatherer", as_other);       /* "gather" is no '-' prefix of "gatherer" */
     CHECK(body, "gath", as_other);
     CHECK(body, "otherbot", as_other);
@@ -417,11 +418,21 @@ static void test_crawl_delay(void **state)
         {"User-agent: *\nCrawl-delay: 1e9\n", "gather", 86400000},
         {"User-agent: *\nDisallow: /\n", "gather", -1},
         {"Crawl-delay: 5\nUser-agent: *\n", "gather", -1},
-        {"User-agent: *\nCrawl-delay: 9\n\nUser-agent: gather\nCrawl-delay: 3\n", "gather", 3000},
+        /* A Crawl-delay line does not end a run of user-agent lines (RFC 9309 2.2.4): "*" and
+         * "gather" are one group here, and the group's delay is the largest it gives. */
+        {"User-agent: *\nCrawl-delay: 9\n\nUser-agent: gather\nCrawl-delay: 3\n", "gather", 9000},
         {"User-agent: *\nCrawl-delay: 9\n\nUser-agent: gather\nCrawl-delay: 3\n", "other", 9000},
-        {"User-agent: *\nCrawl-delay: 9\n\nUser-agent: gather\nDisallow: /x\n", "gather", -1},
+        {"User-agent: *\nCrawl-delay: 9\n\nUser-agent: gather\nDisallow: /x\n", "gather", 9000},
+        /* A rule ends the group: the next user-agent line starts another. */
+        {"User-agent: *\nDisallow: /y\nCrawl-delay: 9\n\nUser-agent: gather\nCrawl-delay: 3\n",
+         "gather", 3000},
+        {"User-agent: *\nDisallow: /y\nCrawl-delay: 9\n\nUser-agent: gather\nDisallow: /x\n",
+         "gather", -1},
         {"User-agent: gather\nCrawl-delay: 3\n\nUser-agent: gather\nCrawl-delay: 4\n", "gather", 4000},
+        /* One group again (no rule between): gather-bot gets the group's largest delay. */
         {"User-agent: gather\nCrawl-delay: 3\n\nUser-agent: gather-bot\nCrawl-delay: 1\n",
+         "gather-bot", 3000},
+        {"User-agent: gather\nAllow: /\nCrawl-delay: 3\n\nUser-agent: gather-bot\nCrawl-delay: 1\n",
          "gather-bot", 1000},
     };
     size_t i;
@@ -506,6 +517,38 @@ static void test_size_cap(void **state)
     free(body);
 }
 
+/*
+ * The crawl keeps PARSE_ROBOTS_READ_BYTES of a longer body. The issue's case: "Allow: /abcdef"
+ * cut by the limit to "Allow: /a" must not open "/apple"; a line whose line break is the first
+ * byte past the limit was whole and counts.
+ */
+static void test_size_cap_at_the_fetch_cap(void **state)
+{
+    size_t n = 0, limit = PARSE_ROBOTS_MAX_BYTES;
+    char *body = xmalloc(PARSE_ROBOTS_READ_BYTES + 64);
+    parse_robots_t *r;
+
+    (void)state;
+    n += (size_t)sprintf(body, "User-agent: *\nDisallow: /\n");
+    while (n < limit - 9)
+        body[n++] = '\n';
+    memcpy(body + n, "Allow: /abcdef\n", 15);  /* "Allow: /a" ends at the limit */
+    r = parse_robots_new(body, PARSE_ROBOTS_READ_BYTES, "gather");
+    assert_non_null(r);
+    assert_int_equal(parse_robots_allowed(r, "/apple"), 0);
+    assert_int_equal(parse_robots_allowed(r, "/abcdef"), 0);
+    parse_robots_free(r);
+
+    /* "Allow: /a" then a line break just past the limit: a whole line. */
+    memcpy(body + n, "Allow: /a\n", 10);
+    r = parse_robots_new(body, PARSE_ROBOTS_READ_BYTES, "gather");
+    assert_non_null(r);
+    assert_int_equal(parse_robots_allowed(r, "/apple"), 1);
+    assert_int_equal(parse_robots_allowed(r, "/b"), 0);
+    parse_robots_free(r);
+    free(body);
+}
+
 /* Many rules and adversarial wildcards stay fast (pieces are matched with memmem). */
 static void test_many_rules(void **state)
 {
@@ -545,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_sitemaps),
         cmocka_unit_test(test_allow_disallow_all),
         cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_size_cap_at_the_fetch_cap),
         cmocka_unit_test(test_many_rules),
     };
 
