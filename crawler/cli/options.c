@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "parse/html.h"
+#include "parse/robots.h"
 
 #define GATHER_USER_AGENT "gather/0.1"
 
@@ -26,7 +27,8 @@ enum {
     OPT_CHART, OPT_HAR, OPT_RETRIES, OPT_RETRY_DELAY, OPT_MAX_WAIT, OPT_MIN_SPEED,
     OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_CACERT, OPT_CAPATH, OPT_CERT,
     OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION,
-    OPT_READ_TIMEOUT
+    OPT_READ_TIMEOUT,
+    OPT_ROBOTS_AGENT
 };
 
 /* Credentials and cookies. */
@@ -88,6 +90,7 @@ static const struct {
     { { "max-pages", required_argument, NULL, OPT_MAX_PAGES }, C },
     { { "max-page-size", required_argument, NULL, OPT_MAX_PAGE_SIZE }, C },
     { { "no-robots", no_argument, NULL, OPT_NO_ROBOTS }, C },
+    { { "robots-agent", required_argument, NULL, OPT_ROBOTS_AGENT }, C },
     { { "sitemap", no_argument, NULL, OPT_SITEMAP }, C },
     { { "save", required_argument, NULL, OPT_SAVE }, C },
     { { "modes", required_argument, NULL, OPT_MODES }, B },
@@ -149,6 +152,9 @@ static const char usage_crawl[] =
 "      --max-page-size B   parse at most B decoded bytes of a page (default 10485760, at\n"
 "                          most 16777216, the HTML parser's own limit)\n"
 "      --no-robots         ignore robots.txt\n"
+"      --robots-agent TOKEN  the product token robots.txt User-agent lines are matched\n"
+"                          against (letters, '-', '_'); default: the leading letters,\n"
+"                          '-' and '_' of --user-agent (gather)\n"
 "      --sitemap           also start from /sitemap.xml of each start host\n"
 "      --layout LAYOUT     tree (host/path, default) or flat\n";
 
@@ -618,6 +624,15 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_MAX_PAGE_SIZE:
         return parse_long(name, arg, 0, PARSE_HTML_MAX_BYTES, &o->max_page_bytes);
     case OPT_NO_ROBOTS: o->robots = 0; return 0;
+    case OPT_ROBOTS_AGENT:
+        /* RFC 9309 2.2.1: anything else could never equal a User-agent line's token. */
+        if (!parse_robots_token_valid(arg)) {
+            fprintf(stderr, "gather: %s: '%s' is not a product token (letters, '-' and '_' only)\n",
+                    name, arg);
+            return -1;
+        }
+        o->robots_agent = arg;
+        return 0;
     case OPT_SITEMAP: o->sitemap = 1; return 0;
     case OPT_SAVE:
         if (!strcmp(arg, "all")) o->save = CRAWL_SAVE_ALL;

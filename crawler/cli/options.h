@@ -38,6 +38,8 @@ typedef struct crawl_options {
     long max_pages;             /* 0: no limit */
     long max_page_bytes;        /* pages larger than this are saved but not parsed */
     int robots;                 /* obey robots.txt (default on) */
+    const char *robots_agent;   /* --robots-agent: product token for robots.txt; NULL: taken
+                                 * from the User-Agent (argv, not owned) */
     int sitemap;                /* seed from /sitemap.xml */
     crawl_save_t save;
     crawl_scope_kind_t scope;

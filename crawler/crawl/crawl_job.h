@@ -10,12 +10,13 @@
 #include "parse/robots.h"
 
 #define CRAWL_DEPTH_STATS 64
-#define CRAWL_ROBOTS_MAX (500 * 1024)        /* RFC 9309: parse at least 500 KiB */
 
-/* A host as the crawl knows it: the job's politeness state plus its robots.txt. */
+/* An origin (scheme://host:port) as the crawl knows it: the job's politeness state plus its
+ * robots.txt (RFC 9309 2.3: one robots.txt per scheme, host and port). */
 typedef struct crawl_site {
     crawl_host_t host;
     int robots_state;             /* 0 unknown, 1 fetching, 2 known */
+    uint64_t robots_fetched_ms;   /* the loop's clock (uv_now) when it became known */
     parse_robots_t *robots;
     future_t *robots_ready;       /* settled when robots is known */
     char *robots_error;           /* why robots.txt made the host off limits (unreachable, 5xx) */
@@ -60,8 +61,11 @@ void crawl_page_spawn(crawl_job_t *cj, crawl_item_t *item);
  * future (a new reference), or NULL. */
 future_t *crawl_sitemap_start(crawl_job_t *cj);
 
-/* Makes sure the site's robots.txt is being fetched (once per host); site->robots_ready settles
- * when it is known. */
+/* The site of url's origin, created if needed, with one more user (crawl_hostmap_put gives it
+ * back): 0, -EINVAL (no host), -ENOMEM. */
+int crawl_site_get(crawl_job_t *cj, const char *url, crawl_site_t **out);
+/* Makes sure the site's robots.txt is known or being fetched (once per origin, again when the
+ * copy is 24 hours old); site->robots_ready settles when it is known. */
 void crawl_robots_start(crawl_job_t *cj, crawl_site_t *site, const char *url);
 /* 1 if robots.txt allows url on the site (or robots are off / not loaded), else 0. */
 int crawl_robots_allows(crawl_job_t *cj, crawl_site_t *site, const char *url);

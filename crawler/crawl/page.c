@@ -430,16 +430,14 @@ static void page_step(task_t *t)
     struct crawl_page *p = container_of(t, struct crawl_page, task);
     crawl_job_t *cj = p->job;
     job_t *job = &cj->job;
-    crawl_host_t *host = NULL;
     uint64_t wait;
 
     CORO_BEGIN(t);
     p->outcome = PAGE_FAILED;
-    if (crawl_hostmap_get_url(job->hosts, p->item->url, &host) < 0) {
+    if (crawl_site_get(cj, p->item->url, &p->site) < 0) {
         snprintf(p->reason, sizeof(p->reason), "out of memory");
         goto finish;
     }
-    p->site = crawl_site_of(host);
     if (p->site->host.delay_ms < job->opts->delay_ms)
         p->site->host.delay_ms = job->opts->delay_ms;
     if (job->opts->robots) {

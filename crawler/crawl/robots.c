@@ -1,8 +1,11 @@
-/* crawl_robots: fetch each host's robots.txt once, before its first other request (RFC 9309). */
+/* crawl_robots: fetch each origin's robots.txt before its first other request, and again when
+ * the copy is a day old (RFC 9309). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crawler/crawl/crawl_job.h"
 #include "net/http/bufsink.h"
@@ -21,14 +24,35 @@ struct robots_fetch {
     char *url;
 };
 
-/* RFC 9309 matches the product token: the User-Agent up to its first '/' or space. */
-static char *robots_product_token(const crawl_job_t *cj)
+/* The product token robots.txt groups are matched against (RFC 9309 2.2.1): --robots-agent,
+ * else the User-Agent's first word ("gather" of "gather/0.1"); the parser keeps its leading
+ * letters, '-' and '_'. Borrowed from the options. */
+static const char *robots_product_token(const crawl_job_t *cj)
 {
     const crawl_options_t *o = cj->job.opts;
-    const char *ua = o->http.user_agent ? o->http.user_agent : "gather";
-    size_t n = strcspn(ua, "/ \t");
 
-    return strndup(ua, n ? n : strlen(ua));
+    if (o->robots_agent)
+        return o->robots_agent;
+    return o->http.user_agent ? o->http.user_agent : "gather";
+}
+
+/*
+ * How long a robots.txt is used before it is fetched again: RFC 9309 2.4 says no more than
+ * 24 hours. GATHER_ROBOTS_TTL_MS overrides it, a knob for the tests only (a crawl that lasts a
+ * day cannot be a test); it is read here and nowhere else, and not documented for users.
+ */
+#define ROBOTS_TTL_MS (24ULL * 3600 * 1000)
+
+static uint64_t robots_ttl_ms(void)
+{
+    const char *v = getenv("GATHER_ROBOTS_TTL_MS");
+    char *end;
+    unsigned long long ms;
+
+    if (!v || !*v)
+        return ROBOTS_TTL_MS;
+    ms = strtoull(v, &end, 10);
+    return *end == '\0' && ms > 0 ? (uint64_t)ms : ROBOTS_TTL_MS;
 }
 
 static const char robots_off_limits[] = "unreachable or 5xx: disallow all";
@@ -40,14 +64,9 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
     long status = r->req.status;
 
     if (r->req.code == CURLE_OK && status >= 200 && status < 300) {
-        char *token = robots_product_token(r->cj);
-        parse_robots_t *rules = NULL;
-
         *why = "parsed";
-        if (token)
-            rules = parse_robots_new(r->body.data ? r->body.data : "", r->body.len, token);
-        free(token);
-        return rules;
+        return parse_robots_new(r->body.data ? r->body.data : "", r->body.len,
+                                robots_product_token(r->cj));
     }
     if (r->req.code == CURLE_OK && status >= 400 && status < 500 && status != 429) {
         *why = "unavailable (4xx): allow all";
@@ -57,17 +76,28 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
     return parse_robots_disallow_all();
 }
 
-/* The rules are known (or the crawl stops): wake every page waiting for them. */
-static void robots_settle(struct robots_fetch *r, parse_robots_t *rules)
+/*
+ * The rules are known (or the crawl stops): wake every page waiting for them. On a re-fetch
+ * (site->robots still holds the old rules) an unreachable robots.txt keeps the old copy, as
+ * RFC 9309 2.4 allows ("unless the robots.txt file is unreachable"); `unreachable` says so.
+ */
+static void robots_settle(struct robots_fetch *r, parse_robots_t *rules, int unreachable)
 {
     crawl_site_t *site = r->site;
     job_t *job = &r->cj->job;
-    long delay = rules ? parse_robots_crawl_delay_ms(rules) : -1;
+    long delay;
 
-    site->robots = rules;
+    if (site->robots && unreachable && rules) {
+        parse_robots_free(rules);
+    } else {
+        parse_robots_free(site->robots);
+        site->robots = rules;
+    }
+    delay = site->robots ? parse_robots_crawl_delay_ms(site->robots) : -1;
     if (delay > site->host.delay_ms)
         site->host.delay_ms = delay > job->opts->max_wait_ms ? job->opts->max_wait_ms : delay;
     site->robots_state = 2;
+    site->robots_fetched_ms = uv_now(&job->loop);
     future_resolve(site->robots_ready, NULL);
 }
 
@@ -86,7 +116,7 @@ static void robots_step(task_t *t)
     AWAIT(t, http_req_start(job->http, &r->req));
     if (task_cancelled(t)) {
         /* An interrupt: nothing is known, and the pages waiting are cancelled too. */
-        robots_settle(r, parse_robots_disallow_all());
+        robots_settle(r, parse_robots_disallow_all(), 1);
         goto finish;
     }
     if (task_error(t) < 0)
@@ -98,9 +128,11 @@ static void robots_step(task_t *t)
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);
         rules = parse_robots_disallow_all();
     }
-    robots_settle(r, rules);
+    robots_settle(r, rules, why == robots_off_limits);
     if (why == robots_off_limits) {
         char reason[512];
+
+        free(r->site->robots_error);
         /* Kept to say why a start URL on this host was not fetched (no memory: no detail). */
         r->site->robots_error = strdup(http_req_describe(&r->req, &job->opts->http, reason,
                                                          sizeof(reason)));
@@ -133,12 +165,22 @@ static int robots_refuse_cancel(future_t *f, void *arg)
     return -EBUSY;
 }
 
+/* The site's robots.txt was read longer ago than its time to live: read it again. */
+static int robots_stale(crawl_job_t *cj, const crawl_site_t *site)
+{
+    return site->robots_state == 2 &&
+           uv_now(&cj->job.loop) - site->robots_fetched_ms >= robots_ttl_ms();
+}
+
 void crawl_robots_start(crawl_job_t *cj, crawl_site_t *site, const char *url)
 {
     struct robots_fetch *r;
 
-    if (site->robots_state != 0)
+    if (site->robots_state == 1 || (site->robots_state == 2 && !robots_stale(cj, site)))
         return;
+    /* A re-fetch keeps the old rules (site->robots) until the new ones settle. Pages waiting
+     * on the old future hold their own references. */
+    future_unref(site->robots_ready);
     site->robots_state = 1;
     site->robots_ready = future_new(&cj->job.sched);
     if (site->robots_ready)
@@ -150,16 +192,48 @@ void crawl_robots_start(crawl_job_t *cj, crawl_site_t *site, const char *url)
         if (r)
             free(r->url);
         free(r);
+        parse_robots_free(site->robots);
         site->robots = parse_robots_disallow_all();
         site->robots_state = 2;
+        site->robots_fetched_ms = uv_now(&cj->job.loop);
         if (site->robots_ready)
             future_resolve(site->robots_ready, NULL);
         return;
     }
     r->cj = cj;
     r->site = site;
-    http_bufsink_init(&r->body, CRAWL_ROBOTS_MAX);
+    /* One byte past what is parsed, so that the parser drops a line the limit cuts. */
+    http_bufsink_init(&r->body, PARSE_ROBOTS_READ_BYTES);
     future_on_done(task_done(&r->task), robots_free, r);
+}
+
+int crawl_site_get(crawl_job_t *cj, const char *url, crawl_site_t **out)
+{
+    char *hostport = NULL, *key = NULL;
+    crawl_host_t *h;
+    int result;
+
+    result = parse_url_hostport(url, &hostport);
+    if (result < 0)
+        return result == PARSE_ENOMEM ? -ENOMEM : -EINVAL;
+    /* The scheme is part of the key: http://h:8080 and https://h:8080 are two robots.txt. */
+    if (asprintf(&key, "%s://%s", strncasecmp(url, "https:", 6) == 0 ? "https" : "http",
+                 hostport) < 0) {
+        key = NULL;
+        result = -ENOMEM;
+        goto cleanup;
+    }
+    h = crawl_hostmap_get(cj->job.hosts, key);
+    if (!h) {
+        result = -ENOMEM;
+        goto cleanup;
+    }
+    *out = crawl_site_of(h);
+    result = 0;
+cleanup:
+    free(key);
+    free(hostport);
+    return result;
 }
 
 int crawl_robots_allows(crawl_job_t *cj, crawl_site_t *site, const char *url)
