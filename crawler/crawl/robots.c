@@ -80,14 +80,16 @@ static parse_robots_t *robots_decide(struct robots_fetch *r, const char **why)
  * The rules are known (or the crawl stops): wake every page waiting for them. On a re-fetch
  * (site->robots still holds the old rules) an unreachable robots.txt keeps the old copy, as
  * RFC 9309 2.4 allows ("unless the robots.txt file is unreachable"); `unreachable` says so.
+ * Takes rules (freed when the old copy is kept). Returns 1 when the old copy was kept.
  */
-static void robots_settle(struct robots_fetch *r, parse_robots_t *rules, int unreachable)
+static int robots_settle(struct robots_fetch *r, parse_robots_t *rules, int unreachable)
 {
     crawl_site_t *site = r->site;
     job_t *job = &r->cj->job;
+    int kept = site->robots && unreachable && rules;
     long delay;
 
-    if (site->robots && unreachable && rules) {
+    if (kept) {
         parse_robots_free(rules);
     } else {
         parse_robots_free(site->robots);
@@ -99,6 +101,7 @@ static void robots_settle(struct robots_fetch *r, parse_robots_t *rules, int unr
     site->robots_state = 2;
     site->robots_fetched_ms = uv_now(&job->loop);
     future_resolve(site->robots_ready, NULL);
+    return kept;
 }
 
 static void robots_step(task_t *t)
@@ -128,11 +131,13 @@ static void robots_step(task_t *t)
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);
         rules = parse_robots_disallow_all();
     }
-    robots_settle(r, rules, why == robots_off_limits);
+    if (robots_settle(r, rules, why == robots_off_limits))
+        why = "unreachable or 5xx: the copy read before stays in use";
+    free(r->site->robots_error);
+    r->site->robots_error = NULL;
     if (why == robots_off_limits) {
         char reason[512];
 
-        free(r->site->robots_error);
         /* Kept to say why a start URL on this host was not fetched (no memory: no detail). */
         r->site->robots_error = strdup(http_req_describe(&r->req, &job->opts->http, reason,
                                                          sizeof(reason)));
@@ -140,7 +145,9 @@ static void robots_step(task_t *t)
     if (job->opts->verbose) {
         job_before_print(job);
         fprintf(stderr, "%s: %s (HTTP %ld)%s\n", r->url, why, r->req.status,
-                rules && parse_robots_crawl_delay_ms(rules) >= 0 ? ", Crawl-delay applied" : "");
+                r->site->robots && parse_robots_crawl_delay_ms(r->site->robots) >= 0
+                    ? ", Crawl-delay applied"
+                    : "");
     }
 finish:
     CORO_END(t);

@@ -6,7 +6,9 @@ Each connection is peeked: a first byte of 0x16 (a TLS handshake record) is serv
 --cert/--key, anything else as plain HTTP. One request per connection (Connection: close).
 
 Routes:
-  /robots.txt     the bytes of --http-robots FILE or --https-robots FILE (404 if not given)
+  /robots.txt     the bytes of --http-robots FILE or --https-robots FILE (404 if not given);
+                  with --robots-fail-after N, every answer after the first N is a 503
+  /pN             200 text/html, a page linking to /p(N+1) (up to /p10) and to /private
   anything else   200 text/html, a page with no links
 Every request is appended to --log FILE as "SCHEME PATH" (http or https), flushed at once, so a
 test reads what the server saw.
@@ -15,6 +17,7 @@ test reads what the server saw.
 """
 import argparse
 import os
+import re
 import socket
 import ssl
 import sys
@@ -42,11 +45,19 @@ def serve(conn, scheme, args, lock):
             f.write(f"{scheme} {path}\n")
     robots = args.https_robots if scheme == "https" else args.http_robots
     if path == "/robots.txt":
-        if robots:
+        with lock:
+            args.robots_served += 1
+            fail = args.robots_fail_after is not None and args.robots_served > args.robots_fail_after
+        if fail:
+            body, status, ctype = b"down\n", "503 Service Unavailable", "text/plain"
+        elif robots:
             with open(robots, "rb") as f:
                 body, status, ctype = f.read(), "200 OK", "text/plain"
         else:
             body, status, ctype = b"no robots.txt\n", "404 Not Found", "text/plain"
+    elif re.fullmatch(r"/p([0-9]+)", path) and int(path[2:]) < 10:
+        links = f'<a href="/p{int(path[2:]) + 1}">next</a> <a href="/private">private</a>'
+        body, status, ctype = f"<!doctype html><title>p</title>{links}\n".encode(), "200 OK", "text/html"
     else:
         body, status, ctype = b"<!doctype html><title>ok</title><p>ok</p>\n", "200 OK", "text/html"
     head = (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
@@ -84,7 +95,9 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--log", required=True)
+    ap.add_argument("--robots-fail-after", type=int)
     args = ap.parse_args()
+    args.robots_served = 0
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if args.cert:

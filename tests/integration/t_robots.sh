@@ -52,6 +52,20 @@ test_robots_txt_is_read_again_when_older_than_its_ttl() {
         "robots.txt reads with the default time to live"
 }
 
+test_an_unreachable_robots_txt_on_a_re_read_keeps_the_copy_read_before() {
+    # RFC 9309 2.4: a copy older than its time to live is not used "unless the robots.txt file
+    # is unreachable". The server answers robots.txt once, then 503s; a chain of ten pages, one
+    # level each, 100 ms apart, outlives a 300 ms time to live.
+    printf 'User-agent: *\nDisallow: /private\n' > robots.txt
+    schemes_start --http-robots robots.txt --robots-fail-after 1
+    GATHER_ROBOTS_TTL_MS=300 gather crawl -q -o out -d 9 --per-host 1 --delay 100 \
+        "http://127.0.0.1:$HPORT/p1" || true
+    cat "$SLOG"
+    assert_ge "$(seen http /robots.txt)" 2 "robots.txt reads"
+    assert_eq "$(grep -c '^http /p[0-9]*$' "$SLOG")" 10 "pages fetched (the old copy allows them)"
+    assert_eq "$(seen http /private)" 0 "/private (the old copy disallows it)"
+}
+
 test_robots_agent_names_the_product_token() {
     printf 'User-agent: gather\nDisallow: /\n\nUser-agent: *\nDisallow: /private\n' > robots.txt
     schemes_start --http-robots robots.txt
