@@ -48,7 +48,7 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
                 job->skipped_scope++;
             return 0;
         }
-    } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS) {
+    } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS && !o->page_requisites) {
         return 0;                      /* assets are fetched only to be saved */
     }
     crawl_filter_extension(url, ext, sizeof(ext));

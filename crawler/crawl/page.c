@@ -91,12 +91,15 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
 
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
-    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS)) &&
+    /* -p: what a page needs is saved whatever --save says (a page's own requisites). */
+    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
+            (o->page_requisites && p->item->kind == CRAWL_KIND_ASSET)) &&
            crawl_filter_ext(&o->filter, p->item->url) && crawl_filter_type(&o->filter, ct);
     /* Links are followed from pages (never from assets), down to -d, and one level further only
      * for the assets the deepest pages need. */
     follow = p->is_html && p->item->kind == CRAWL_KIND_PAGE &&
-             (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS);
+             (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS ||
+              o->page_requisites);
     /* A page the crawl chose to visit is read to its end even when nothing keeps it (the visit
      * is the point: link checking, --save none); an asset or a non-HTML answer to a page link
      * that nobody wants is abandoned at its first bytes. */
@@ -105,7 +108,15 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         return -ECANCELED;
     }
     if (save) {
-        int result = store_path_unique(job->names, p->item->url, o->layout, p->path, sizeof(p->path));
+        store_naming_t naming = {.layout = o->layout, .no_host = o->no_host_dirs,
+                                 .cut_dirs = (int)o->cut_dirs,
+                                 .ext = o->adjust_extension ? store_naming_ext(ct) : NULL};
+        int result;
+
+        /* -E knows the type from the header only: a page sniffed as HTML has no Content-Type */
+        if (o->adjust_extension && !ct[0] && p->is_html)
+            naming.ext = ".html";
+        result = store_path_unique_as(job->names, p->item->url, &naming, p->path, sizeof(p->path));
         if (result < 0) {
             snprintf(p->reason, sizeof(p->reason), "cannot make a safe file name: %s", strerror(-result));
             return result;
