@@ -42,6 +42,7 @@ struct crawl_page {
     const char *skipped;         /* "robots", "filter": not fetched or not kept */
     enum { DROP_NONE, DROP_SEEN, DROP_SCOPE, DROP_FILTER } redirect_dropped;   /* its target */
     enum page_outcome outcome;
+    char *redirect_target;       /* a 3xx: where it leads, normalised (recorded for -k) */
     char path[PAGE_PATH_MAX];
     char reason[1024];
 };
@@ -223,7 +224,8 @@ static void page_redirect(struct crawl_page *p)
         p->redirect_dropped = store_seen_has(job->frontier.seen, target, strlen(target)) ? DROP_SEEN
                               : !crawl_scope_contains(&job->scope, target) ? DROP_SCOPE : DROP_FILTER;
     }
-    free(target);
+    free(p->redirect_target);
+    p->redirect_target = target;
 }
 
 static json_t *page_json(struct crawl_page *p)
@@ -327,7 +329,7 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
 static void page_record(struct crawl_page *p, enum page_outcome outcome)
 {
     job_t *job = &p->job->job;
-    char url[PARSE_URL_REDACT_SIZE], parent[PARSE_URL_REDACT_SIZE];
+    char url[PARSE_URL_REDACT_SIZE], parent[PARSE_URL_REDACT_SIZE], target[PARSE_URL_REDACT_SIZE];
     store_record_t rec = {
         .url = parse_url_redact(p->item->url, url, sizeof(url)), .http_code = p->req.status,
         .bytes = p->req.body_bytes,
@@ -336,6 +338,10 @@ static void page_record(struct crawl_page *p, enum page_outcome outcome)
         .etag = p->req.etag, .last_modified = p->req.last_modified,
         .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
         .parent = p->item->parent ? parse_url_redact(p->item->parent->url, parent, sizeof(parent)) : NULL,
+        .content_type = p->writer && outcome == PAGE_OK ? p->req.content_type : NULL,
+        /* -k points a link to a URL that redirected at the file saved for where it led */
+        .redirect = outcome == PAGE_REDIRECTED && p->redirect_target
+                    ? parse_url_redact(p->redirect_target, target, sizeof(target)) : NULL,
     };
 
     if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)
@@ -501,6 +507,7 @@ static void page_free(future_t *done, void *arg)
 
     (void)done;
     store_writer_free(p->writer);
+    free(p->redirect_target);
     parse_html_free(p->html);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
