@@ -155,7 +155,7 @@ static void test_rewrite_html(void **state)
 static void test_rewrite_css(void **state)
 {
     const char *css = "@import \"../a/b/c.css\";\n/* url(x) */ .a{background:url( /img/a%20b.png )}"
-                      ".b{background:url(/pic(1).png#frag)} .c{x:url(http://elsewhere/z.png)}";
+                      ".b{background:url(/pic(1).png#frag)} .c{x:url(HTTP://Elsewhere:80/z.png)}";
     crawl_link_span_t spans[4];
     struct lookup l = { .files = site };
     struct out o = { .len = 0 };
@@ -164,11 +164,11 @@ static void test_rewrite_css(void **state)
     spans[0] = span_of(css, "../a/b/c.css", 0, "http://h/a/b/c.css");
     spans[1] = span_of(css, "/img/a%20b.png", 0, "http://h/img/a%20b.png");
     spans[2] = span_of(css, "/pic(1).png#frag", 0, "http://h/pic(1).png");
-    spans[3] = span_of(css, "http://elsewhere/z.png", 0, "http://elsewhere/z.png");
+    spans[3] = span_of(css, "HTTP://Elsewhere:80/z.png", 0, "http://elsewhere/z.png");
     assert_int_equal(crawl_convert_rewrite(css, strlen(css), "h/s/site.css", spans, 4, 0,
                                            lookup_table, &l, emit_buf, &o, NULL), 0);
     assert_string_equal(o.buf, "@import \"../a/b/c.css\";\n/* url(x) */ .a{background:url( ../img/a%20b.png )}"
-                               ".b{background:url(http://h/pic%281%29.png#frag)} .c{x:url(http://elsewhere/z.png)}");
+                               ".b{background:url(http://h/pic%281%29.png#frag)} .c{x:url(HTTP://Elsewhere:80/z.png)}");
 }
 
 /* Spans out of order, overlapping or past the end are skipped, never read out of bounds. */
