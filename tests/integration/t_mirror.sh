@@ -135,6 +135,32 @@ test_no_host_and_cut_dirs() {
     grep -q 'href="page.html">sub page' out3/index.html
 }
 
+# An interrupted crawl converts what it saved (links to what it had not saved yet are absolute);
+# the resumed run points those at the files it saves and leaves the links it wrote alone.
+test_interrupted_then_resumed() {
+    nginx_site
+    local pid rc=0
+    # exec'd, so the signal reaches gather itself (as t_interrupt.sh does it)
+    ( exec timeout --foreground -s KILL 60 $GATHER_WRAP "$GATHER" crawl -q -m -k -p -E --delay 700 \
+        -o out "$SITE/" ) 2>err.txt &
+    pid=$!
+    for _ in $(seq 1 100); do
+        [ -f "out/$HOST/index.html" ] && break
+        sleep 0.05
+    done
+    sleep 0.3
+    kill -INT "$pid"
+    wait "$pid" || rc=$?
+    assert_eq "$rc" 130 "exit status of the interrupted crawl" || { cat err.txt; return 1; }
+    grep -q "href=\"$SITE/sub/page.html\">sub page" "out/$HOST/index.html"   # not saved yet
+    grep -q 'href="css/site.css"' "out/$HOST/index.html" ||                 # saved: relative
+        grep -q "href=\"$SITE/css/site.css\"" "out/$HOST/index.html"
+    crawl_site -q -m -k -p -E -o out "$SITE/"
+    python3 "$MIRROR/check_links.py" out "$TMP/nginx/www" "$HOST" "$SITE" "$NGINX_LOG"
+    grep -q 'href="sub/page.html">sub page' "out/$HOST/index.html"
+    assert_eq "$(grep -c ' 200 /index.html ' "$NGINX_LOG")" 1 "fetches of /index.html"
+}
+
 # puppeteer-core into build/node (never committed), once per build folder.
 puppeteer_ready() {
     local dir="$BUILD/node"
