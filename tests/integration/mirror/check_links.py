@@ -17,10 +17,10 @@ import sys
 import urllib.parse
 from html.parser import HTMLParser
 
-LINK_ATTRS = {"href", "src", "srcset", "poster", "data", "action", "background"}
+LINK_ATTRS = {"href", "src", "srcset", "poster", "data", "background"}   # not form action: not loaded
 CSS_REF = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s'"]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""")
 # the same references in raw bytes, to mask them
-ATTR_RAW = re.compile(rb"""\b(?:href|src|srcset|poster|data|action|background)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+ATTR_RAW = re.compile(rb"""\b(?:href|src|srcset|poster|data|background)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 CSS_RAW = re.compile(rb"""url\(\s*(?:"[^"]*"|'[^']*'|[^)\s'"]*)\s*\)|@import\s+(?:"[^"]*"|'[^']*')""")
 
 
@@ -37,6 +37,8 @@ class Links(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.in_style = tag == "style"
+        if tag == "link" and not dict(attrs).get("rel"):
+            return                     # <link rev=made href=...>: no browser loads it
         for name, value in attrs:
             if value is None:
                 continue
