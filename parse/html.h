@@ -10,14 +10,24 @@
 #define PARSE_HTML_MAX_BYTES (16 * 1024 * 1024)
 
 /*
+ * What is reported, from one table in html.c (an element's attribute and the link's kind):
  * PAGE: a[href], area[href], iframe[src], frame[src], <meta http-equiv=refresh> targets,
- *       link[href] with rel alternate/canonical/next/prev/amphtml.
+ *       link[href] with a page rel (alternate, canonical, next, prev, previous, amphtml, help,
+ *       license, author, search is an asset), svg a[href|xlink:href].
  * ASSET: img[src], every img[srcset] and source[srcset] candidate, source[src], script[src],
- *       video[src], video[poster], audio[src], embed[src], object[data], input[type=image][src],
- *       link[href] with rel stylesheet/icon/apple-touch-icon/mask-icon/preload/modulepreload/
- *       prefetch/manifest (an asset rel wins over a page rel; other rels are ignored).
+ *       video[src], video[poster], audio[src], track[src], embed[src], object[data],
+ *       input[type=image][src], body[background], table/td/th[background], svg
+ *       image[href|xlink:href], use[href|xlink:href], a[download][href] (a file to save),
+ *       link[href] with rel icon (and "shortcut icon", apple-touch-icon(-precomposed),
+ *       mask-icon, fluid-icon), preload, modulepreload, prefetch, manifest, search;
+ *       url() and image-set() references in <style> blocks and style="" attributes.
+ * STYLESHEET: link[href] with rel stylesheet (also "alternate stylesheet"), @import targets
+ *       in <style>: an asset that must itself be parsed for its references (parse/css.h).
+ * rel is a space-separated, case-insensitive token list: an asset rel wins over a page rel;
+ * dns-prefetch and preconnect name hosts, not resources, and other rels are ignored. Not
+ * reported: blockquote/q/del/ins[cite], iframe[srcdoc], a[ping] (browsers do not load them).
  */
-typedef enum { PARSE_LINK_PAGE, PARSE_LINK_ASSET } parse_link_kind_t;
+typedef enum { PARSE_LINK_PAGE, PARSE_LINK_ASSET, PARSE_LINK_STYLESHEET } parse_link_kind_t;
 
 /*
  * Called for each link, in document order, duplicates included. `url` is resolved against
@@ -81,5 +91,27 @@ void parse_html_free(parse_html_t *p);
  */
 int parse_html_links(const char *body, size_t len, const char *page_url, parse_link_fn fn,
                      void *arg);
+
+/*
+ * Links with their place in the page, for rewriting it (--convert-links). `url` and `kind` as
+ * for parse_link_fn; [offset, offset + len) is the range of the page's bytes holding the
+ * link's text exactly as written: an attribute value without its quotes (and without the
+ * blanks around it), one srcset candidate's URL, the URL inside a meta refresh content, a
+ * url() or @import target inside <style> or style="" (without quotes or the url( ) wrapper),
+ * entities and CSS escapes left as they are. Replacing exactly those ranges rewrites the links
+ * and leaves every other byte alone.
+ */
+typedef void (*parse_link_at_fn)(void *arg, const char *url, parse_link_kind_t kind,
+                                 size_t offset, size_t len);
+
+/*
+ * One-shot with positions: the same (url, kind) pairs as parse_html_links reports for the
+ * same page (read the same way: BOM, charset sniffing, UTF-8 repair, entities), from a
+ * tokenizer of its own that reads the raw bytes. Spans come in increasing offset order and
+ * never overlap. Returns the number of links (capped at INT_MAX), PARSE_EINVAL for a bad
+ * page_url, or PARSE_ENOMEM. Any thread. A body over PARSE_HTML_MAX_BYTES is read up to it.
+ */
+int parse_html_links_at(const char *body, size_t len, const char *page_url, parse_link_at_fn fn,
+                        void *arg);
 
 #endif

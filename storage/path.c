@@ -276,25 +276,29 @@ static size_t path_ext(const char *name, size_t len)
     return len;
 }
 
-/* Writes name with suffix inserted before its extension to dst (STORE_NAME_MAX + 1 bytes), with
- * the stem cut at a UTF-8 boundary so that the result is at most STORE_NAME_MAX bytes. name must
- * be valid UTF-8 (a cleaned segment). Returns the length written; dst is not NUL-terminated. */
-static size_t path_compose(const char *name, size_t len, const char *suffix, char *dst)
+/* Writes name with suffix inserted before its extension, then add (-E's ".html", or "") to dst
+ * (STORE_NAME_MAX + 1 bytes), with the stem cut at a UTF-8 boundary so that the result is at
+ * most STORE_NAME_MAX bytes. name must be valid UTF-8 (a cleaned segment). Returns the length
+ * written; dst is not NUL-terminated. */
+static size_t path_compose(const char *name, size_t len, const char *suffix, const char *add,
+                           char *dst)
 {
     size_t ext = path_ext(name, len);
     size_t extlen = len - ext;
     size_t sfxlen = strlen(suffix);
+    size_t addlen = strlen(add);
     size_t stem = ext;
 
-    if (stem + sfxlen + extlen > STORE_NAME_MAX) {
-        stem = STORE_NAME_MAX - sfxlen - extlen;
+    if (stem + sfxlen + extlen + addlen > STORE_NAME_MAX) {
+        stem = STORE_NAME_MAX - sfxlen - extlen - addlen;
         while (stem > 0 && ((unsigned char)name[stem] & 0xc0) == 0x80)
             stem--;
     }
     memcpy(dst, name, stem);
     memcpy(dst + stem, suffix, sfxlen);
     memcpy(dst + stem + sfxlen, name + ext, extlen);
-    return stem + sfxlen + extlen;
+    memcpy(dst + stem + sfxlen + extlen, add, addlen);
+    return stem + sfxlen + extlen + addlen;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -334,22 +338,23 @@ cleanup:
     return result;
 }
 
-/* Appends a cleaned name with suffix ("" for none) before its extension. When the result would
- * pass STORE_NAME_MAX, the URL's suffix replaces it and the stem is cut. */
+/* Appends a cleaned name with suffix ("" for none) before its extension and add ("" for none)
+ * after it. When the result would pass STORE_NAME_MAX, the URL's suffix replaces suffix and the
+ * stem is cut. */
 static int path_append_name(struct path_buf *pb, const char *name, size_t len, const char *suffix,
-                            const char *url_suffix)
+                            const char *add, const char *url_suffix)
 {
     int result;
     char composed[STORE_NAME_MAX + 1];
     size_t n;
 
-    if (len + strlen(suffix) > STORE_NAME_MAX)
+    if (len + strlen(suffix) + strlen(add) > STORE_NAME_MAX)
         suffix = url_suffix;
-    if (suffix[0] == '\0') {
+    if (suffix[0] == '\0' && add[0] == '\0') {
         result = path_append(pb, name, len);
         goto cleanup;
     }
-    n = path_compose(name, len, suffix, composed);
+    n = path_compose(name, len, suffix, add, composed);
     result = path_append(pb, composed, n);
 cleanup:
     return result;
@@ -386,14 +391,47 @@ static int path_append_host(struct path_buf *pb, const struct path_url *parts, c
         memcpy(scratch + n, parts->port, plen);
         n += plen;
     }
-    result = path_append_name(pb, scratch, n, "", url_suffix);
+    result = path_append_name(pb, scratch, n, "", "", url_suffix);
 cleanup:
     return result;
 }
 
+/* 1 when the n bytes at name end in ext, or for ".html" in ".htm" (any case). */
+static int path_has_ext(const char *name, size_t n, const char *ext)
+{
+    size_t k = strlen(ext);
+
+    if (n >= k && strncasecmp(name + n - k, ext, k) == 0)
+        return 1;
+    return !strcmp(ext, ".html") && n >= 4 && strncasecmp(name + n - 4, ".htm", 4) == 0;
+}
+
+const char *store_naming_ext(const char *ct)
+{
+    if (!ct)
+        return NULL;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (!strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml+xml", 21))
+        return ".html";
+    if (!strncasecmp(ct, "text/css", 8))
+        return ".css";
+    return NULL;
+}
+
 int store_path_from_url(const char *url, store_layout_t layout, char *out, size_t outsz)
 {
+    store_naming_t naming = {.layout = layout};
+
+    return store_path_from_url_as(url, &naming, out, outsz);
+}
+
+int store_path_from_url_as(const char *url, const store_naming_t *naming, char *out, size_t outsz)
+{
     int result = 0;
+    store_layout_t layout = naming ? naming->layout : STORE_LAYOUT_FLAT;
+    const char *add = naming && naming->ext ? naming->ext : "";
+    long cut = naming && naming->cut_dirs > 0 ? naming->cut_dirs : 0;
     struct path_url parts = {0};
     struct path_buf pb = {.len = 0};
     char url_suffix[PATH_SUFFIX_SIZE];
@@ -403,7 +441,7 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
 
     if (out && outsz > 0)
         out[0] = '\0';
-    if (!url || !out || (layout != STORE_LAYOUT_FLAT && layout != STORE_LAYOUT_TREE)) {
+    if (!url || !out || !naming || (layout != STORE_LAYOUT_FLAT && layout != STORE_LAYOUT_TREE)) {
         result = -EINVAL;
         goto cleanup;
     }
@@ -422,16 +460,18 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
     if (layout == STORE_LAYOUT_TREE) {
         if (parts.query)
             path_suffix(store_hash64(parts.query, strlen(parts.query)), query_suffix);
-        result = path_append_host(&pb, &parts, scratch, url_suffix);
-        if (result < 0)
+        if (!naming->no_host && (result = path_append_host(&pb, &parts, scratch, url_suffix)) < 0)
             goto cleanup;
         for (const char *seg = parts.path + 1; seg < last;) {
             const char *end = strchr(seg, '/');
             size_t n = (size_t)(end - seg);
 
-            if (n > 0) {
+            /* --cut-dirs counts the folders a URL shows (empty ones are no folder) */
+            if (n > 0 && cut > 0) {
+                cut--;
+            } else if (n > 0) {
                 n = path_clean(seg, n, scratch, 1);
-                result = path_append_name(&pb, scratch, n, "", url_suffix);
+                result = path_append_name(&pb, scratch, n, "", "", url_suffix);
                 if (result < 0)
                     goto cleanup;
             }
@@ -439,11 +479,16 @@ int store_path_from_url(const char *url, store_layout_t layout, char *out, size_
         }
     }
     if (*last == '\0') {
-        result = path_append_name(&pb, PATH_INDEX, strlen(PATH_INDEX), query_suffix, url_suffix);
+        if (path_has_ext(PATH_INDEX, strlen(PATH_INDEX), add))
+            add = "";
+        result = path_append_name(&pb, PATH_INDEX, strlen(PATH_INDEX), query_suffix, add,
+                                  url_suffix);
     } else {
         size_t n = path_clean(last, strlen(last), scratch, 1);
 
-        result = path_append_name(&pb, scratch, n, query_suffix, url_suffix);
+        if (path_has_ext(scratch, n, add))
+            add = "";
+        result = path_append_name(&pb, scratch, n, query_suffix, add, url_suffix);
     }
     if (result < 0)
         goto cleanup;
@@ -657,7 +702,7 @@ int store_path_from_disposition(const char *value, const char *url, store_layout
         pb.text[pb.len] = '\0';
     }
     path_suffix(store_hash64(url, strlen(url)), url_suffix);
-    result = path_append_name(&pb, name, len, "", url_suffix);
+    result = path_append_name(&pb, name, len, "", "", url_suffix);
     if (result < 0)
         goto cleanup;
     result = path_copy_out(&pb, out, outsz);
@@ -764,7 +809,7 @@ static int names_candidate(const char *path, const char *suffix, char cand[STORE
     const char *slash = strrchr(path, '/');
     size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
     char name[STORE_NAME_MAX + 1];
-    size_t n = path_compose(path + dir, strlen(path + dir), suffix, name);
+    size_t n = path_compose(path + dir, strlen(path + dir), suffix, "", name);
 
     if (dir + n > STORE_PATH_MAX) {
         result = -ENAMETOOLONG;
@@ -856,6 +901,14 @@ cleanup:
 int store_path_unique(store_names_t *names, const char *url, store_layout_t layout, char *out,
                       size_t outsz)
 {
+    store_naming_t naming = {.layout = layout};
+
+    return store_path_unique_as(names, url, &naming, out, outsz);
+}
+
+int store_path_unique_as(store_names_t *names, const char *url, const store_naming_t *naming,
+                         char *out, size_t outsz)
+{
     int result;
     char path[STORE_PATH_SIZE];
 
@@ -863,7 +916,7 @@ int store_path_unique(store_names_t *names, const char *url, store_layout_t layo
         out[0] = '\0';
     if (!names || !out)
         return -EINVAL;
-    result = store_path_from_url(url, layout, path, sizeof(path));
+    result = store_path_from_url_as(url, naming, path, sizeof(path));
     if (result < 0)
         return result;
     pthread_mutex_lock(&names->lock);

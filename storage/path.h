@@ -48,6 +48,33 @@ int store_layout_parse(const char *name, store_layout_t *out);
  * outsz; -ENOMEM. On failure out holds "" (if outsz > 0). */
 int store_path_from_url(const char *url, store_layout_t layout, char *out, size_t outsz);
 
+typedef struct store_names store_names_t;
+
+/* How a job names files beyond the layout (wget's -nH, --cut-dirs and -E). A zeroed struct with
+ * the layout set names exactly as store_path_from_url does. */
+typedef struct store_naming {
+    store_layout_t layout;
+    int no_host;      /* tree: no host[_port] folder (-nH) */
+    int cut_dirs;     /* tree: drop the first N folders of the URL's path (--cut-dirs N) */
+    const char *ext;  /* ".html" or ".css" (store_naming_ext): appended to the last segment unless
+                       * it already ends so, after the query suffix (index-1a2b3c4d.php.html);
+                       * NULL or "": nothing appended */
+} store_naming_t;
+
+/* The extension -E adds for a Content-Type: ".html" for text/html and application/xhtml+xml,
+ * ".css" for text/css, else NULL. ct may be NULL or carry parameters ("; charset=..."). */
+const char *store_naming_ext(const char *ct);
+
+/* As store_path_from_url, named as *naming says, with every promise above kept: the host folder
+ * and cut folders are only left out (so the path still never escapes), and a last segment that
+ * the extension would push past STORE_NAME_MAX is cut and gets the URL's suffix, the extension
+ * kept. */
+int store_path_from_url_as(const char *url, const store_naming_t *naming, char *out, size_t outsz);
+
+/* As store_path_unique, named as *naming says. */
+int store_path_unique_as(store_names_t *names, const char *url, const store_naming_t *naming,
+                         char *out, size_t outsz);
+
 /* The path a Content-Disposition header value names for url: its filename*= parameter (RFC 8187,
  * UTF-8 or ISO-8859-1, percent-encoded) or else its filename= (a token or quoted-string, not
  * percent-decoded), as RFC 6266 says; only the part after the last '/' or '\\' (as curl -J and
@@ -65,10 +92,9 @@ int store_path_from_disposition(const char *value, const char *url, store_layout
 int store_path_is_safe(const char *path);
 
 /* The names already given within one job: 16 bytes per name (a hash of the path and a hash of the
- * URL that got it), never the strings. Thread-safe (a mutex). */
-typedef struct store_names store_names_t;
-
-/* A new empty set, owned by the caller and released with store_names_free. NULL when out of
+ * URL that got it), never the strings. Thread-safe (a mutex). (store_names_t is declared above.)
+ *
+ * A new empty set, owned by the caller and released with store_names_free. NULL when out of
  * memory. */
 store_names_t *store_names_new(void);
 

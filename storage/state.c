@@ -32,7 +32,10 @@ static const char state_schema[] =
     "  error TEXT,"
     "  depth INTEGER,"                 /* crawl depth; NULL for get */
     "  parent TEXT,"                   /* the page the URL was found on */
-    "  updated_at INTEGER NOT NULL"    /* unix time */
+    "  updated_at INTEGER NOT NULL,"   /* unix time */
+    "  content_type TEXT,"             /* of a saved body */
+    "  redirect TEXT,"                 /* a 3xx: where it leads */
+    "  converted INTEGER"              /* --convert-links rewrote the file's links */
     ");"
     "CREATE TABLE IF NOT EXISTS frontier ("
     "  url TEXT PRIMARY KEY,"
@@ -52,7 +55,7 @@ struct state_op {
     int status, depth, fkind, hops;
     long http_code;
     int64_t bytes;
-    char *url, *sha256, *path, *etag, *last_modified, *error, *parent;
+    char *url, *sha256, *path, *etag, *last_modified, *error, *parent, *content_type, *redirect;
 };
 
 struct state_waiter {
@@ -64,6 +67,7 @@ struct store_state {
     pthread_mutex_t read_lock;       /* lookups come from several pool threads */
     sqlite3 *writer, *reader;
     sqlite3_stmt *put_url, *add_frontier, *del_frontier, *get_url;
+    sqlite3_stmt *target, *mark_converted;   /* --convert-links, after the loop */
     sched_t *sched;
     uv_timer_t timer;
     int timer_on;
@@ -91,6 +95,8 @@ static void state_op_free(struct state_op *op)
         free(op->last_modified);
         free(op->error);
         free(op->parent);
+        free(op->content_type);
+        free(op->redirect);
         free(op);
         op = next;
     }
@@ -141,16 +147,21 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
         goto error;
     /* A database from before frontier.parent existed: add it (an error just means it is there). */
     sqlite3_exec(st->writer, "ALTER TABLE frontier ADD COLUMN parent TEXT", NULL, NULL, NULL);
+    sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN content_type TEXT", NULL, NULL, NULL);
+    sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN redirect TEXT", NULL, NULL, NULL);
+    sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN converted INTEGER", NULL, NULL, NULL);
     if (state_prepare(st->writer,
                       "INSERT INTO urls (url, status, http_code, bytes, sha256, path, etag,"
-                      " last_modified, error, depth, parent, updated_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                      " last_modified, error, depth, parent, updated_at, content_type, redirect)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                       " ON CONFLICT(url) DO UPDATE SET status = ?2,"
                       " http_code = COALESCE(?3, http_code), bytes = ?4, sha256 = ?5,"
                       " path = COALESCE(?6, path), etag = COALESCE(?7, etag),"
                       " last_modified = COALESCE(?8, last_modified), error = ?9,"
                       " depth = COALESCE(?10, depth), parent = COALESCE(?11, parent),"
-                      " updated_at = ?12",
+                      " updated_at = ?12, content_type = COALESCE(?13, content_type),"
+                      " redirect = ?14,"
+                      " converted = CASE WHEN ?6 IS NULL THEN converted ELSE NULL END",
                       &st->put_url) < 0 ||
         state_prepare(st->writer,
                       "INSERT OR REPLACE INTO frontier (url, depth, kind, hops, parent) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -159,7 +170,12 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
         state_prepare(st->reader,
                       "SELECT status, http_code, bytes, sha256, path, etag, last_modified, depth"
                       " FROM urls WHERE url = ?1",
-                      &st->get_url) < 0)
+                      &st->get_url) < 0 ||
+        state_prepare(st->reader,
+                      "SELECT CASE WHEN status = 'done' THEN path END, redirect FROM urls WHERE url = ?1",
+                      &st->target) < 0 ||
+        state_prepare(st->writer, "UPDATE urls SET converted = 1 WHERE url = ?1",
+                      &st->mark_converted) < 0)
         goto error;
     *out = st;
     return 0;
@@ -207,6 +223,8 @@ static int state_exec_op(store_state_t *st, const struct state_op *op, long long
             sqlite3_bind_null(s, 10);
         bind_text(s, 11, op->parent);
         sqlite3_bind_int64(s, 12, now);
+        bind_text(s, 13, op->content_type);
+        bind_text(s, 14, op->redirect);
         break;
     case OP_FRONTIER_ADD:
         s = st->add_frontier;
@@ -353,6 +371,8 @@ int store_state_put(store_state_t *st, const store_record_t *rec)
     op->last_modified = dup_or_null(rec->last_modified && rec->last_modified[0] ? rec->last_modified : NULL, &bad);
     op->error = dup_or_null(rec->error, &bad);
     op->parent = dup_or_null(rec->parent, &bad);
+    op->content_type = dup_or_null(rec->content_type && rec->content_type[0] ? rec->content_type : NULL, &bad);
+    op->redirect = dup_or_null(rec->redirect, &bad);
     if (bad || !op->url) {
         state_op_free(op);
         return -ENOMEM;
@@ -524,6 +544,86 @@ int store_state_load(store_state_t *st,
     return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* ---- --convert-links ------------------------------------------------------------------------ */
+
+#define STATE_REDIRECT_HOPS 20
+
+int store_state_each_saved(store_state_t *st,
+                           int (*fn)(void *arg, const char *url, const char *path,
+                                     const char *content_type, int converted),
+                           void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, result = 0;
+
+    /* Its own statement: fn uses st->target on the same connection while this one steps. */
+    if (state_prepare(st->reader,
+                      "SELECT url, path, content_type, converted FROM urls"
+                      " WHERE status = 'done' AND path IS NOT NULL",
+                      &s) < 0)
+        return -EIO;
+    while (result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        result = fn(arg, (const char *)sqlite3_column_text(s, 0),
+                    (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2),
+                    sqlite3_column_int(s, 3));
+    if (result == 0 && rc != SQLITE_DONE)
+        result = -EIO;
+    sqlite3_finalize(s);
+    return result;
+}
+
+int store_state_target(store_state_t *st, const char *url, char **path)
+{
+    sqlite3_stmt *s = st->target;
+    char *next = NULL;
+    int result = 0;
+
+    *path = NULL;
+    bind_text(s, 1, url);
+    for (int hop = 0; hop <= STATE_REDIRECT_HOPS; hop++) {
+        int rc = sqlite3_step(s);
+        const char *saved, *redirect;
+
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            result = -EIO;
+            break;
+        }
+        saved = (const char *)sqlite3_column_text(s, 0);
+        redirect = (const char *)sqlite3_column_text(s, 1);
+        if (saved) {
+            result = (*path = strdup(saved)) ? 1 : -ENOMEM;
+            break;
+        }
+        if (!redirect)
+            break;
+        free(next);
+        if (!(next = strdup(redirect))) {
+            result = -ENOMEM;
+            break;
+        }
+        sqlite3_reset(s);
+        bind_text(s, 1, next);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    free(next);
+    return result;
+}
+
+int store_state_mark_converted(store_state_t *st, const char *url)
+{
+    sqlite3_stmt *s = st->mark_converted;
+    int rc;
+
+    bind_text(s, 1, url);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int store_state_close(store_state_t *st)
 {
     int result = 0;
@@ -544,6 +644,8 @@ int store_state_close(store_state_t *st)
     sqlite3_finalize(st->add_frontier);
     sqlite3_finalize(st->del_frontier);
     sqlite3_finalize(st->get_url);
+    sqlite3_finalize(st->target);
+    sqlite3_finalize(st->mark_converted);
     if (st->reader)
         sqlite3_close(st->reader);
     if (st->writer) {

@@ -29,6 +29,8 @@ typedef struct store_record {
     const char *error;
     int depth;                /* -1 for `get` */
     const char *parent;       /* the page the URL was found on */
+    const char *content_type; /* of a saved body (--convert-links reads HTML and CSS back) */
+    const char *redirect;     /* a 3xx: the normalised URL it redirects to */
 } store_record_t;
 
 /* A record read back: the same fields, owned (free with store_record_clear). */
@@ -79,5 +81,25 @@ int store_state_load(store_state_t *st,
                      void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
                                      const char *parent),
                      void *arg);
+
+/* ---- --convert-links: after the loop has ended (blocking, the caller's thread only) ---------- */
+
+/* Calls fn(arg, url, path, content_type, converted) for every URL saved complete under a path
+ * (content_type may be NULL: a row from before it was recorded), streaming the rows: memory does
+ * not grow with their number. fn returns 0 to go on, else that value ends the walk and is
+ * returned. fn may call store_state_target and store_state_mark_converted. 0 or -EIO. */
+int store_state_each_saved(store_state_t *st,
+                           int (*fn)(void *arg, const char *url, const char *path,
+                                     const char *content_type, int converted),
+                           void *arg);
+
+/* The file saved for url, following the redirects recorded from it (at most 20 hops): 1 and
+ * *path (malloc'd, the caller frees it) when there is one, 0 when url led to no saved file,
+ * -ENOMEM or -EIO (*path NULL then). */
+int store_state_target(store_state_t *st, const char *url, char **path);
+
+/* Remembers that url's file had its links converted (a re-fetch of url forgets it), so that a
+ * second --convert-links run leaves the relative links it wrote alone. 0 or -EIO. */
+int store_state_mark_converted(store_state_t *st, const char *url);
 
 #endif

@@ -18,6 +18,7 @@
 #include "parse/robots.h"
 
 #define GATHER_USER_AGENT "gather/0.1"
+#define OPTIONS_DEPTH_MAX 1000      /* -d's largest value: what -m's "unlimited" depth is */
 
 enum {
     OPT_PER_HOST = 256, OPT_MODE, OPT_LAYOUT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_USER_AGENT,
@@ -30,6 +31,9 @@ enum {
     OPT_READ_TIMEOUT,
     OPT_ROBOTS_AGENT
 };
+
+/* Offline mirrors (wget's spellings). */
+enum { OPT_NO_DIRECTORIES = 700, OPT_NO_HOST_DIRECTORIES, OPT_CUT_DIRS };
 
 /* Credentials and cookies. */
 enum {
@@ -47,6 +51,7 @@ static const struct {
 } table[] = {
     { { "input", required_argument, NULL, 'i' }, G | B },
     { { "output", required_argument, NULL, 'o' }, G | C },
+    { { "directory-prefix", required_argument, NULL, 'P' }, G | C },
     { { "concurrency", required_argument, NULL, 'c' }, G | C | B },
     { { "per-host", required_argument, NULL, OPT_PER_HOST }, G | C | B },
     { { "mode", required_argument, NULL, OPT_MODE }, G },
@@ -93,6 +98,13 @@ static const struct {
     { { "robots-agent", required_argument, NULL, OPT_ROBOTS_AGENT }, C },
     { { "sitemap", no_argument, NULL, OPT_SITEMAP }, C },
     { { "save", required_argument, NULL, OPT_SAVE }, C },
+    { { "convert-links", no_argument, NULL, 'k' }, C },
+    { { "adjust-extension", no_argument, NULL, 'E' }, C },
+    { { "page-requisites", no_argument, NULL, 'p' }, C },
+    { { "mirror", no_argument, NULL, 'm' }, C },
+    { { "no-directories", no_argument, NULL, OPT_NO_DIRECTORIES }, C },
+    { { "no-host-directories", no_argument, NULL, OPT_NO_HOST_DIRECTORIES }, C },
+    { { "cut-dirs", required_argument, NULL, OPT_CUT_DIRS }, C },
     { { "modes", required_argument, NULL, OPT_MODES }, B },
     { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
     { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
@@ -115,6 +127,7 @@ static const char usage_get[] =
 "\n"
 "  -i, --input FILE        URL list, one per line ('-' = stdin); '#' starts a comment\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
+"  -P, --directory-prefix DIR  the same as -o (wget's spelling)\n"
 "  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
 "                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
@@ -133,6 +146,7 @@ static const char usage_crawl[] =
 "\n"
 "  -d, --depth N           levels of links to follow; 0 = the start pages only (default 2)\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
+"  -P, --directory-prefix DIR  the same as -o (wget's spelling)\n"
 "  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
 "                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host at most (default 4)\n"
@@ -156,7 +170,21 @@ static const char usage_crawl[] =
 "                          against (letters, '-', '_'); default: the leading letters,\n"
 "                          '-' and '_' of --user-agent (gather)\n"
 "      --sitemap           also start from /sitemap.xml of each start host\n"
-"      --layout LAYOUT     tree (host/path, default) or flat\n";
+"      --layout LAYOUT     tree (host/path, default) or flat\n"
+"\n"
+"Offline mirrors (wget's spellings):\n"
+"  -m, --mirror            unlimited depth, timestamping (-N), tree layout\n"
+"  -k, --convert-links     after the crawl (an interrupted one too), point every link in\n"
+"                          saved HTML and CSS at the saved file (a relative path), or at\n"
+"                          the absolute URL when it was not saved; no other byte changes\n"
+"  -p, --page-requisites   fetch and save the images, styles and scripts pages use, those\n"
+"                          of the deepest pages too, whatever --save says\n"
+"  -E, --adjust-extension  add .html to an HTML file and .css to a stylesheet whose name\n"
+"                          does not end so (index.php?x=1 -> index-HASH.php.html)\n"
+"  -nd, --no-directories   no folders: --layout flat (names made unique)\n"
+"  -nH, --no-host-directories  no host folder in the tree layout\n"
+"      --cut-dirs N        drop the first N folders of each URL's path in the tree\n"
+"\n";
 
 static const char usage_bench[] =
 "usage: gather bench [-i FILE | URL ...] [options]\n"
@@ -562,8 +590,10 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         }
         o->outdir = arg;
         return 0;
+    case 'P':
+        return options_apply(o, 'o', name, arg);
     case 'c': return parse_long(name, arg, 1, 10000, &o->concurrency);
-    case 'd': return parse_long(name, arg, 0, 1000, &o->depth);
+    case 'd': return parse_long(name, arg, 0, OPTIONS_DEPTH_MAX, &o->depth);
     case OPT_PER_HOST: return parse_long(name, arg, 0, 10000, &o->per_host);
     case OPT_MODE:
         if (!strcmp(arg, "async")) o->mode = CRAWL_MODE_ASYNC;
@@ -644,6 +674,18 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
             return -1;
         }
         return 0;
+    case 'k': o->convert_links = 1; return 0;
+    case 'E': o->adjust_extension = 1; return 0;
+    case 'p': o->page_requisites = 1; return 0;
+    case 'm':
+        /* wget's -m: -r -N -l inf, in the tree layout; options after it still change it */
+        o->depth = OPTIONS_DEPTH_MAX;
+        o->timestamping = 1;
+        o->layout = STORE_LAYOUT_TREE;
+        return 0;
+    case OPT_NO_DIRECTORIES: o->layout = STORE_LAYOUT_FLAT; return 0;
+    case OPT_NO_HOST_DIRECTORIES: o->no_host_dirs = 1; return 0;
+    case OPT_CUT_DIRS: return parse_long(name, arg, 0, 1000, &o->cut_dirs);
     case OPT_MODES: o->modes = arg; return 0;
     case OPT_REPEAT: return parse_long(name, arg, 1, 1000, &o->repeat);
     case OPT_DISCARD: o->discard = 1; return 0;
@@ -796,6 +838,22 @@ static int options_abbreviated(const char *name, const char *arg)
     return strlen(name) != n || strncmp(name, arg + 2, n) != 0;
 }
 
+/* wget's options of two letters after one '-' (-nd, -nH) cannot be read by getopt: "-nd" is -n
+ * then -d. They are rewritten to their long spellings before getopt_long sees argv (up to "--":
+ * what follows is URLs). */
+static void options_wget_prepass(int argc, char **argv)
+{
+    static const struct { const char *wget, *ours; } names[] = {
+        { "-nd", "--no-directories" },
+        { "-nH", "--no-host-directories" },
+    };
+
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+            if (!strcmp(argv[i], names[k].wget))
+                argv[i] = (char *)names[k].ours;
+}
+
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
 {
     struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
@@ -806,6 +864,7 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     int c, from, li;
 
     options_defaults(o, cmd);
+    options_wget_prepass(argc, argv);
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (!(table[i].cmds & cmd))
             continue;

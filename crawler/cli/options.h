@@ -44,6 +44,12 @@ typedef struct crawl_options {
     crawl_save_t save;
     crawl_scope_kind_t scope;
     crawl_filter_t filter;
+    /* offline mirrors (wget's -k, -E, -p, -nH, --cut-dirs; -nd is --layout flat) */
+    int convert_links;          /* -k: after the crawl, links in saved HTML/CSS point at files */
+    int adjust_extension;       /* -E: .html/.css added to names that the type needs */
+    int page_requisites;        /* -p: the assets pages use are fetched and saved whatever --save */
+    int no_host_dirs;           /* -nH: no host folder in the tree layout */
+    long cut_dirs;              /* --cut-dirs N: drop the first N folders of each path */
     /* bench (and --har for every command) */
     const char *modes;          /* --modes list, default "sync,threads,async" */
     long repeat;

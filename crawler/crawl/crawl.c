@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crawler/crawl/convert.h"
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
 #include "parse/parse.h"
@@ -48,7 +49,7 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
                 job->skipped_scope++;
             return 0;
         }
-    } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS) {
+    } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS && !o->page_requisites) {
         return 0;                      /* assets are fetched only to be saved */
     }
     crawl_filter_extension(url, ext, sizeof(ext));
@@ -302,7 +303,7 @@ int crawl_crawl_run(crawl_options_t *o)
     };
     crawl_job_t *cj = calloc(1, sizeof(*cj));
     int status = CRAWL_EXIT_FAILURES;
-    int result, nothing;
+    int result, nothing, ran = 0;
 
     if (!cj) {
         fprintf(stderr, "gather: out of memory\n");
@@ -323,6 +324,7 @@ int crawl_crawl_run(crawl_options_t *o)
         goto cleanup;
     }
     result = job_run(&cj->job);
+    ran = 1;
     if (result < 0)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
     crawl_report_summary(&cj->job.rep);
@@ -336,6 +338,9 @@ int crawl_crawl_run(crawl_options_t *o)
 
 cleanup:
     if (job_close(&cj->job) < 0 && status == CRAWL_EXIT_OK)
+        status = CRAWL_EXIT_FAILURES;
+    /* After job_close, which wrote every row: an interrupted crawl's files are converted too. */
+    if (ran && o->convert_links && crawl_convert_links(o) < 0 && status == CRAWL_EXIT_OK)
         status = CRAWL_EXIT_FAILURES;
     for (size_t i = 0; i < cj->nstarts; i++)
         free(cj->starts[i]);

@@ -42,6 +42,7 @@ struct crawl_page {
     const char *skipped;         /* "robots", "filter": not fetched or not kept */
     enum { DROP_NONE, DROP_SEEN, DROP_SCOPE, DROP_FILTER } redirect_dropped;   /* its target */
     enum page_outcome outcome;
+    char *redirect_target;       /* a 3xx: where it leads, normalised (recorded for -k) */
     char path[PAGE_PATH_MAX];
     char reason[1024];
 };
@@ -91,12 +92,15 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
 
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
-    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS)) &&
+    /* -p: what a page needs is saved whatever --save says (a page's own requisites). */
+    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
+            (o->page_requisites && p->item->kind == CRAWL_KIND_ASSET)) &&
            crawl_filter_ext(&o->filter, p->item->url) && crawl_filter_type(&o->filter, ct);
     /* Links are followed from pages (never from assets), down to -d, and one level further only
      * for the assets the deepest pages need. */
     follow = p->is_html && p->item->kind == CRAWL_KIND_PAGE &&
-             (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS);
+             (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS ||
+              o->page_requisites);
     /* A page the crawl chose to visit is read to its end even when nothing keeps it (the visit
      * is the point: link checking, --save none); an asset or a non-HTML answer to a page link
      * that nobody wants is abandoned at its first bytes. */
@@ -105,7 +109,15 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         return -ECANCELED;
     }
     if (save) {
-        int result = store_path_unique(job->names, p->item->url, o->layout, p->path, sizeof(p->path));
+        store_naming_t naming = {.layout = o->layout, .no_host = o->no_host_dirs,
+                                 .cut_dirs = (int)o->cut_dirs,
+                                 .ext = o->adjust_extension ? store_naming_ext(ct) : NULL};
+        int result;
+
+        /* -E knows the type from the header only: a page sniffed as HTML has no Content-Type */
+        if (o->adjust_extension && !ct[0] && p->is_html)
+            naming.ext = ".html";
+        result = store_path_unique_as(job->names, p->item->url, &naming, p->path, sizeof(p->path));
         if (result < 0) {
             snprintf(p->reason, sizeof(p->reason), "cannot make a safe file name: %s", strerror(-result));
             return result;
@@ -212,7 +224,8 @@ static void page_redirect(struct crawl_page *p)
         p->redirect_dropped = store_seen_has(job->frontier.seen, target, strlen(target)) ? DROP_SEEN
                               : !crawl_scope_contains(&job->scope, target) ? DROP_SCOPE : DROP_FILTER;
     }
-    free(target);
+    free(p->redirect_target);
+    p->redirect_target = target;
 }
 
 static json_t *page_json(struct crawl_page *p)
@@ -316,7 +329,7 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
 static void page_record(struct crawl_page *p, enum page_outcome outcome)
 {
     job_t *job = &p->job->job;
-    char url[PARSE_URL_REDACT_SIZE], parent[PARSE_URL_REDACT_SIZE];
+    char url[PARSE_URL_REDACT_SIZE], parent[PARSE_URL_REDACT_SIZE], target[PARSE_URL_REDACT_SIZE];
     store_record_t rec = {
         .url = parse_url_redact(p->item->url, url, sizeof(url)), .http_code = p->req.status,
         .bytes = p->req.body_bytes,
@@ -325,6 +338,10 @@ static void page_record(struct crawl_page *p, enum page_outcome outcome)
         .etag = p->req.etag, .last_modified = p->req.last_modified,
         .error = outcome == PAGE_FAILED ? p->reason : NULL, .depth = p->item->depth,
         .parent = p->item->parent ? parse_url_redact(p->item->parent->url, parent, sizeof(parent)) : NULL,
+        .content_type = p->writer && outcome == PAGE_OK ? p->req.content_type : NULL,
+        /* -k points a link to a URL that redirected at the file saved for where it led */
+        .redirect = outcome == PAGE_REDIRECTED && p->redirect_target
+                    ? parse_url_redact(p->redirect_target, target, sizeof(target)) : NULL,
     };
 
     if (!job->state || outcome == PAGE_REQUEUED || outcome == PAGE_INTERRUPTED)
@@ -488,6 +505,7 @@ static void page_free(future_t *done, void *arg)
 
     (void)done;
     store_writer_free(p->writer);
+    free(p->redirect_target);
     parse_html_free(p->html);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);

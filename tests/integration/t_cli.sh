@@ -11,7 +11,7 @@ usage_errors() {
     cat <<'EOF'
 crawl U -np                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
 crawl -np U                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
-crawl U -pn                  | gather crawl: unknown option '-p' in '-pn' (see gather crawl --help)
+crawl U -qy                  | gather crawl: unknown option '-y' in '-qy' (see gather crawl --help)
 crawl U -qn                  | gather crawl: unknown option '-n' in '-qn' (see gather crawl --help)
 crawl U -n                   | gather crawl: unknown option '-n' (see gather crawl --help)
 get U -qx                    | gather get: unknown option '-x' in '-qx' (see gather get --help)

@@ -60,7 +60,7 @@ static void on_link(void *arg, const char *url, parse_link_kind_t kind)
         assert_non_null(l->text);
     }
     l->len += (size_t)sprintf(l->text + l->len, "%s %s\n",
-                              kind == PARSE_LINK_PAGE ? "PAGE" : "ASSET", url);
+                              kind == PARSE_LINK_PAGE ? "PAGE" : kind == PARSE_LINK_ASSET ? "ASSET" : "STYLESHEET", url);
 }
 
 /*

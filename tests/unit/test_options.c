@@ -783,6 +783,69 @@ static void test_proxy_authorization_header(void **state)
     crawl_options_free(&p.o);
 }
 
+/* ---- offline mirrors: wget's -m -k -p -E -nd -nH --cut-dirs -P ---------------------------------- */
+
+static void test_mirror_options(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "-m", "-k", "-p", "-E", "-nH",
+                                    "--cut-dirs", "2", "-P", "mirror"));
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.o.depth, 1000);
+    assert_int_equal(p.o.timestamping, 1);
+    assert_int_equal(p.o.layout, STORE_LAYOUT_TREE);
+    assert_true(p.o.convert_links && p.o.page_requisites && p.o.adjust_extension);
+    assert_int_equal(p.o.no_host_dirs, 1);
+    assert_int_equal(p.o.cut_dirs, 2);
+    assert_string_equal(p.o.outdir, "mirror");
+    assert_int_equal(p.o.nurls, 1);
+    crawl_options_free(&p.o);
+
+    /* long spellings; an option after -m still changes what -m set */
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--mirror", "-d", "3", "--no-directories",
+                                    "--convert-links", "--page-requisites", "--adjust-extension",
+                                    "--no-host-directories", "--directory-prefix", "d2", "http://h/"));
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.o.depth, 3);
+    assert_int_equal(p.o.layout, STORE_LAYOUT_FLAT);
+    assert_true(p.o.convert_links && p.o.page_requisites && p.o.adjust_extension && p.o.no_host_dirs);
+    assert_string_equal(p.o.outdir, "d2");
+    crawl_options_free(&p.o);
+
+    /* -nd is one option (not -n -d), and so is -nH; after "--" they are arguments */
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-nd", "http://h/"));
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.o.layout, STORE_LAYOUT_FLAT);
+    assert_int_equal(p.o.depth, 2);
+    crawl_options_free(&p.o);
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--", "-nH"));
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.o.no_host_dirs, 0);
+    assert_int_equal(p.o.nurls, 2);
+    crawl_options_free(&p.o);
+
+    /* -P is -o for get too, and empty is refused alike */
+    parse(&p, CRAWL_CMD_GET, ARGS("get", "-P", "", "http://h/"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    assert_non_null(strstr(p.err, "-P: the output folder name is empty"));
+    crawl_options_free(&p.o);
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--cut-dirs", "-1", "http://h/"));
+    assert_int_equal(p.result, CRAWL_EXIT_USAGE);
+    crawl_options_free(&p.o);
+
+    /* --help shows both spellings */
+    parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--help"));
+    assert_int_equal(p.result, -1);
+    assert_non_null(strstr(p.out, "-P, --directory-prefix DIR"));
+    assert_non_null(strstr(p.out, "-o, --output DIR"));
+    assert_non_null(strstr(p.out, "-nd, --no-directories"));
+    assert_non_null(strstr(p.out, "-k, --convert-links"));
+    crawl_options_free(&p.o);
+}
+
+
 /* ---- --help and crawl_options_main ------------------------------------------------------------- */
 
 static void test_help(void **state)
@@ -889,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_proxy_authorization_header),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_mirror_options),
         cmocka_unit_test(test_options_main),
     };
 

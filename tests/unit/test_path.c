@@ -463,6 +463,17 @@ static void test_never_escapes(void **state)
                 assert_string_equal(out, "");
             }
         }
+        {
+            /* -nH, --cut-dirs and -E keep every promise too */
+            store_naming_t nm = {.layout = STORE_LAYOUT_TREE, .no_host = (int)(round % 3 == 0),
+                                 .cut_dirs = round % 4, .ext = round % 5 ? ".html" : ".css"};
+            int result = store_path_from_url_as(url, &nm, out, sizeof(out));
+
+            if (result == 0)
+                check_safe(url, out);
+            else if (result != -ENAMETOOLONG && result != -EINVAL)
+                fail_msg("%s: unexpected %d", url, result);
+        }
     }
     /* Most inputs must really be mapped, or the property says little. */
     if (ok * 10 < total * 8)
@@ -782,6 +793,111 @@ static void test_unique_path_and_is_safe(void **state)
     assert_false(store_path_is_safe("x/.gather.db-wal"));
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* wget's naming options: -nH, --cut-dirs, -E                                                  */
+/* ------------------------------------------------------------------------------------------- */
+
+static void check_naming(const store_naming_t *nm, const char *url, const char *want)
+{
+    char out[STORE_PATH_SIZE];
+    int result = store_path_from_url_as(url, nm, out, sizeof(out));
+
+    if (result != 0 || strcmp(out, want) != 0)
+        fail_msg("%s: got %d [%s], want [%s]", url, result, out, want);
+    check_safe(url, out);
+}
+
+static void test_naming_host_and_cut(void **state)
+{
+    store_naming_t nh = {.layout = STORE_LAYOUT_TREE, .no_host = 1};
+    store_naming_t cut1 = {.layout = STORE_LAYOUT_TREE, .cut_dirs = 1};
+    store_naming_t both = {.layout = STORE_LAYOUT_TREE, .no_host = 1, .cut_dirs = 2};
+    store_naming_t flat = {.layout = STORE_LAYOUT_FLAT, .no_host = 1, .cut_dirs = 5};
+    char q[10], want[64];
+
+    (void)state;
+    check_naming(&nh, "http://h:8080/a/b/c.txt", "a/b/c.txt");
+    check_naming(&nh, "http://h/", "index.html");
+    check_naming(&nh, "http://h/a/", "a/index.html");
+    check_naming(&cut1, "http://h/a/b/c.txt", "h/b/c.txt");
+    check_naming(&cut1, "http://h//a//b/c.txt", "h/b/c.txt");        /* empty folders count not */
+    check_naming(&cut1, "http://h/c.txt", "h/c.txt");                /* no folder to cut */
+    check_naming(&both, "http://h/a/b/c/d.txt", "c/d.txt");
+    check_naming(&both, "http://h/a/b/c/", "c/index.html");
+    check_naming(&both, "http://h/a/", "index.html");                /* more cut than folders */
+    check_naming(&both, "http://h/%2e%2e/../x/..%2f/y", "y");
+    check_naming(&flat, "http://h/a/b/c.txt?q=1", "c.txt");          /* flat has no folders */
+    /* a state file can no more be named with the host folder gone */
+    check_naming(&nh, "http://h/.gather.db", "_.gather.db");
+    suffix_of("x=1", q);
+    snprintf(want, sizeof(want), "b/index%s.php", q);
+    check_naming(&nh, "http://h/b/index.php?x=1", want);
+}
+
+static void test_naming_adjust_extension(void **state)
+{
+    store_naming_t html = {.layout = STORE_LAYOUT_TREE, .ext = ".html"};
+    store_naming_t css = {.layout = STORE_LAYOUT_TREE, .ext = ".css"};
+    store_naming_t flat = {.layout = STORE_LAYOUT_FLAT, .ext = ".html"};
+    char q[10], want[STORE_PATH_SIZE], out[STORE_PATH_SIZE];
+    char url[1200];
+
+    (void)state;
+    assert_string_equal(store_naming_ext("text/html; charset=utf-8"), ".html");
+    assert_string_equal(store_naming_ext("TEXT/HTML"), ".html");
+    assert_string_equal(store_naming_ext("application/xhtml+xml"), ".html");
+    assert_string_equal(store_naming_ext("text/css"), ".css");
+    assert_null(store_naming_ext("image/png"));
+    assert_null(store_naming_ext(NULL));
+
+    check_naming(&html, "http://h/a/page.html", "h/a/page.html");
+    check_naming(&html, "http://h/a/page.HTM", "h/a/page.HTM");
+    check_naming(&html, "http://h/a/", "h/a/index.html");
+    check_naming(&html, "http://h/a/page", "h/a/page.html");
+    check_naming(&html, "http://h/a/page.php", "h/a/page.php.html");
+    suffix_of("x=1", q);
+    snprintf(want, sizeof(want), "h/index%s.php.html", q);
+    check_naming(&html, "http://h/index.php?x=1", want);
+    snprintf(want, sizeof(want), "h/index%s.html", q);
+    check_naming(&html, "http://h/?x=1", want);
+    check_naming(&css, "http://h/s.css", "h/s.css");
+    check_naming(&css, "http://h/style.php", "h/style.php.css");
+    check_naming(&css, "http://h/", "h/index.html.css");
+    check_naming(&flat, "http://h/a/b?x=1", "b.html");
+
+    /* a name the extension pushes past STORE_NAME_MAX: cut, the URL's suffix, the extension kept */
+    memcpy(url, "http://h/", 9);
+    memset(url + 9, 'a', STORE_NAME_MAX - 2);
+    url[9 + STORE_NAME_MAX - 2] = '\0';
+    assert_int_equal(store_path_from_url_as(url, &html, out, sizeof(out)), 0);
+    check_safe(url, out);
+    assert_int_equal(strlen(out), 2 + STORE_NAME_MAX);
+    assert_string_equal(out + strlen(out) - 5, ".html");
+    suffix_of(url, q);
+    assert_non_null(strstr(out, q));
+}
+
+/* -E names stay unique: "page.php" served as HTML and a real "page.php.html" never share a file. */
+static void test_naming_unique_with_extension(void **state)
+{
+    store_naming_t html = {.layout = STORE_LAYOUT_TREE, .ext = ".html"};
+    store_naming_t plain = {.layout = STORE_LAYOUT_TREE};
+    store_names_t *names = store_names_new();
+    char a[STORE_PATH_SIZE], b[STORE_PATH_SIZE], again[STORE_PATH_SIZE];
+
+    (void)state;
+    assert_non_null(names);
+    assert_int_equal(store_path_unique_as(names, "http://h/page.php", &html, a, sizeof(a)), 0);
+    assert_string_equal(a, "h/page.php.html");
+    assert_int_equal(store_path_unique_as(names, "http://h/page.php.html", &plain, b, sizeof(b)), 0);
+    assert_string_not_equal(a, b);
+    check_safe("http://h/page.php.html", b);
+    assert_string_equal(b + strlen(b) - 5, ".html");
+    assert_int_equal(store_path_unique_as(names, "http://h/page.php", &html, again, sizeof(again)), 0);
+    assert_string_equal(again, a);
+    store_names_free(names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +917,9 @@ int main(void)
         cmocka_unit_test(test_disposition_names),
         cmocka_unit_test(test_disposition_long_name),
         cmocka_unit_test(test_unique_path_and_is_safe),
+        cmocka_unit_test(test_naming_host_and_cut),
+        cmocka_unit_test(test_naming_adjust_extension),
+        cmocka_unit_test(test_naming_unique_with_extension),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
