@@ -183,6 +183,11 @@ static int crawl_starts(crawl_job_t *cj)
         fprintf(stderr, "gather crawl: cannot work out the scope of the start URLs\n");
         return -EINVAL;
     }
+    if ((o->no_parent && crawl_scope_no_parent(&cj->scope, cj->starts, cj->nstarts) < 0) ||
+        (o->domains && crawl_scope_domains(&cj->scope, o->domains) < 0)) {
+        fprintf(stderr, "gather crawl: out of memory\n");
+        return -ENOMEM;
+    }
     /* Credentials given for the crawl go to the start URLs' origins only (http_creds_allowed):
      * not to the other hosts its pages link to. */
     if (!(cj->origins = calloc(cj->nstarts, sizeof(*cj->origins))))

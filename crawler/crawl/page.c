@@ -160,12 +160,17 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
 
 /* Reserves this request's start time on its host: no two starts closer than the host's delay.
  * Returns how long to wait, in ms. */
-static uint64_t page_reserve_slot(crawl_host_t *h)
+static uint64_t page_reserve_slot(crawl_job_t *cj, crawl_host_t *h)
 {
     uint64_t now = uv_hrtime();
     uint64_t start = h->next_ok_ns > now ? h->next_ok_ns : now;
+    long delay = h->delay_ms;
 
-    h->next_ok_ns = start + (uint64_t)h->delay_ms * 1000000ULL;
+    /* --random-wait varies the gap after each request, as wget does, so that no fixed period
+     * shows in the server's log. */
+    if (cj->job.opts->random_wait && delay > 0)
+        delay = crawl_retry_random_wait_ms(&cj->job.retry, delay);
+    h->next_ok_ns = start + (uint64_t)delay * 1000000ULL;
     return (start - now) / 1000000ULL;
 }
 
@@ -458,7 +463,7 @@ static void page_step(task_t *t)
     AWAIT(t, permit_acquire(&p->host_slot, &p->site->host.sem));
     if (page_interrupted(p, task_error(t)))
         goto finish;
-    if ((wait = page_reserve_slot(&p->site->host)) > 0)
+    if ((wait = page_reserve_slot(cj, &p->site->host)) > 0)
         AWAIT(t, net_sleep(&job->sched, wait));
     if (page_interrupted(p, task_error(t)))
         goto finish;

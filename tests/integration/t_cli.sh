@@ -9,8 +9,12 @@ U=http://127.0.0.1:1/page.html
 # usage_errors: one case a line, "ARGS | the first line on stderr", U standing for $U in ARGS.
 usage_errors() {
     cat <<'EOF'
-crawl U -np                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
-crawl -np U                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
+get U -np                    | gather get: unknown option '-n' in '-np' (see gather get --help)
+crawl -npq U                 | gather crawl: unknown option '-n' in '-npq' (see gather crawl --help)
+crawl U -l                   | gather crawl: option '-l' needs a value
+crawl U -l x                 | gather: -l: 'x' is not a whole number from 0 to 1000, nor inf
+crawl U -e cookies=off       | gather: -e: 'cookies=off' is not a command gather knows (robots=on|off, wait=SECONDS, randomwait=on|off)
+crawl U -w 1y                | gather: -w: '1y' is not a number of seconds up to an hour (s, m, h suffixes allowed)
 crawl U -pn                  | gather crawl: unknown option '-p' in '-pn' (see gather crawl --help)
 crawl U -qn                  | gather crawl: unknown option '-n' in '-qn' (see gather crawl --help)
 crawl U -n                   | gather crawl: unknown option '-n' (see gather crawl --help)
@@ -19,7 +23,7 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay or --reject?)
+crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay, --recursive or --reject?)
 get --user-a x:y U           | gather get: option '--user-a' is not spelled in full (did you mean --user-agent?)
 get --head U                 | gather get: option '--head' is not spelled in full (did you mean --header?)
 crawl U --dept               | gather crawl: option '--dept' is not spelled in full (did you mean --depth?)
@@ -32,7 +36,7 @@ get U -qc0                   | gather: -c: '0' is not a whole number from 1 to 1
 get U --concurrency 0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
 get U --conc 0               | gather get: option '--conc' is not spelled in full (did you mean --concurrency?)
 get U --concurrency=0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
-crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000
+crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000, nor inf
 crawl U --save most          | gather: --save: 'most' is not all, pages, assets or none
 get U --timeout soon         | gather: --timeout: 'soon' is not a number of seconds
 get U --max-filesize 1Q      | gather: --max-filesize: '1Q' is not a size in bytes (K, M, G allowed)
