@@ -236,7 +236,9 @@ static void crawl_resume_seen(void *arg, const char *stored, int status, const c
         fprintf(stderr, "gather: out of memory resuming the crawl\n");
         return;
     }
-    crawl_frontier_mark(&cj->frontier, url);
+    /* -N re-checks every saved file (If-Modified-Since): a URL done before is fetched again. */
+    if (!cj->job.opts->timestamping)
+        crawl_frontier_mark(&cj->frontier, url);
     /* The names files were saved under stay theirs: a URL first fetched by this run (in another
      * order than the last one) must not take a name and overwrite another URL's file. */
     if (path && status == STORE_URL_DONE && store_names_claim(cj->job.names, url, path) < 0)
