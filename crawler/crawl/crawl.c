@@ -134,16 +134,18 @@ static void crawl_summary(crawl_job_t *cj)
         if (cj->pages_at[d])
             last = d;
     job_before_print(&cj->job);
-    fprintf(stderr, "gather: crawl: %lu pages (", cj->pages);
-    for (int d = 0; d <= last; d++) {
-        fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, cj->pages_at[d]);
+    for (int d = 0; d <= last; d++)
         json_array_append_new(depths, json_integer((json_int_t)cj->pages_at[d]));
+    if (!rep->quiet) {
+        fprintf(stderr, "gather: crawl: %lu pages (", cj->pages);
+        for (int d = 0; d <= last; d++)
+            fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, cj->pages_at[d]);
+        fprintf(stderr, "), %lu assets, %lu saved, %lu links found; skipped: %lu out of scope, "
+                        "%lu by robots.txt, %lu by filters, %lu over --max-pages; %lu redirects; "
+                        "%lu pages not parsed past --max-page-size\n",
+                cj->assets, cj->saved, cj->links, cj->skipped_scope, cj->skipped_robots,
+                cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     }
-    fprintf(stderr, "), %lu assets, %lu saved, %lu links found; skipped: %lu out of scope, "
-                    "%lu by robots.txt, %lu by filters, %lu over --max-pages; %lu redirects; "
-                    "%lu pages not parsed past --max-page-size\n",
-            cj->assets, cj->saved, cj->links, cj->skipped_scope, cj->skipped_robots,
-            cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     crawl_report_json(rep,
         json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
                   "pages", (json_int_t)cj->pages, "pages_per_depth", depths,
@@ -289,7 +291,7 @@ static int crawl_resume(crawl_job_t *cj)
         fprintf(stderr, "gather: cannot read %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
         return result;
     }
-    if (cj->resumed > 0)
+    if (cj->resumed > 0 && !job->opts->quiet)
         fprintf(stderr, "gather: resuming the crawl in %s: %lu URLs still to fetch, from depth %d\n",
                 job->opts->outdir, cj->resumed, cj->frontier.depth);
     return 0;

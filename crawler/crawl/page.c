@@ -446,9 +446,10 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
     case PAGE_REDIRECTED:
         if (job->rep.har)
             crawl_har_add(job->rep.har, job->rep.har_page, it->url, &p->req, NULL);
-        crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:i, s:i}", "url", it->url, "redirect",
-                                               p->req.redirect_url, "status", (int)p->req.status,
-                                               "depth", it->depth));
+        crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "url", it->url,
+                                               "kind", "redirect", "redirect", p->req.redirect_url,
+                                               "status", (int)p->req.status, "depth", it->depth,
+                                               "time_ms", crawl_report_real((double)p->req.timing.total_us / 1000.0, 3)));
         break;
     case PAGE_REQUEUED:
     case PAGE_INTERRUPTED:

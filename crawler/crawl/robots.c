@@ -99,6 +99,13 @@ static void robots_step(task_t *t)
         rules = parse_robots_disallow_all();
     }
     robots_settle(r, rules);
+    /* --json lists robots.txt like any URL fetched, marked as what it is. */
+    crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:b, s:I, s:I, s:o, s:s}", "url", r->url,
+                                           "kind", "robots", "ok", why != robots_off_limits,
+                                           "status", (json_int_t)r->req.status,
+                                           "bytes", (json_int_t)r->req.bytes,
+                                           "time_ms", crawl_report_real((double)r->req.timing.total_us / 1000.0, 3),
+                                           "rules", why));
     if (why == robots_off_limits) {
         char reason[512];
         /* Kept to say why a start URL on this host was not fetched (no memory: no detail). */

@@ -75,7 +75,7 @@ test_usage_errors_name_the_option_and_exit_2() {
 
 test_options_after_the_url_and_in_clusters_apply() {
     server_start
-    gather get "$BASE/img/1.jpg" -qc1 -o out --retries=0 2> err.txt
+    gather get "$BASE/img/1.jpg" -vc1 -o out --retries=0 2> err.txt
     expect_same out/1.jpg /img/1.jpg
     grep -q '^gather: 1 ok, 0 failed' err.txt
     gather crawl "$BASE/site/" -qd0 -o out2 --save none

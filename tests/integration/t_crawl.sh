@@ -258,4 +258,41 @@ test_usage_errors() {
     gather crawl --help | grep -q -- '--scope'
 }
 
+# --json lists robots.txt and each redirect hop the crawl followed, each marked with its kind and
+# with times in ms to 3 decimals; -q leaves stderr empty (no summary) on a clean run.
+test_json_lists_robots_and_redirect_hops_and_q_is_silent() {
+    server_start
+    crawl "$BASE/site" -d 1 -o out -q --save none --json > out.json 2> err.txt
+    assert_eq "$(wc -c < err.txt)" 0 "bytes on stderr with -q"
+    assert_eq "$(jq -c "select(.kind == \"robots\") | [.url, .status, .ok]" out.json)" \
+              "[\"$BASE/robots.txt\",200,true]" "robots.txt line"
+    assert_eq "$(jq -c "select(.kind == \"redirect\" and .url == \"$BASE/site\") | [.status, .redirect]" out.json)" \
+              "[301,\"$BASE/site/\"]" "the hop /site -> /site/"
+    # every time is a number of ms with at most 3 decimals
+    jq -r 'select(.time_ms != null) | .time_ms' out.json > times
+    assert_ge "$(wc -l < times)" 8
+    assert_eq "$(grep -cvE '^[0-9]+(\.[0-9]{1,3})?$' times || true)" 0 "times with more than 3 decimals"
+    jq -r 'select(.summary) | .summary.seconds' out.json | grep -qE '^[0-9]+(\.[0-9]{1,3})?$'
+    # the same crawl without -q prints its summary
+    crawl "$BASE/site" -d 1 -o out2 --save none 2> err2.txt
+    grep -q '^gather: crawl: ' err2.txt
+}
+
+# wget's defaults and words: depth 5 with no -d, -l inf the whole graph, `gather -r` a crawl.
+test_default_depth_is_5_and_l_inf_is_the_whole_graph() {
+    server_start --delay 5
+    crawl "$BASE/site/" -o out -q --save none
+    { expected pages 5; expected redirects 5; expected broken 5; } | sort > want
+    requested /site/ > got
+    diff want got
+    server_reset
+    local rc=0
+    gather -r -l inf -e robots=off "$BASE/site/" -o out2 -q --save none || rc=$?
+    assert_le "$rc" 1
+    { expected pages 99 '&robots=ignore'; expected redirects 99 '&robots=ignore'; expected broken 99 '&robots=ignore'; } | sort > want
+    requested /site/ > got
+    diff want got
+    assert_requested /site/private/
+}
+
 run_tests "$@"
