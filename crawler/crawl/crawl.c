@@ -68,6 +68,7 @@ int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
     char shown[PARSE_URL_REDACT_SIZE], pshown[PARSE_URL_REDACT_SIZE];
 
+    job->job.rep.queued += result == 1;   /* the progress line's total so far */
     if (result == 1 && job->job.state &&
         store_state_frontier_add(job->job.state, parse_url_redact(url, shown, sizeof(shown)), depth,
                                  kind, hops,
@@ -120,6 +121,18 @@ static void dispatcher_step(task_t *t)
     job->rep.queued_final = !job->stopping;
     AWAIT(t, job_tasks_done(job));
     CORO_END(t);
+}
+
+/* The progress line's tail: the URLs left at the level being fetched (queued, or started and
+ * waiting for their host or their transfer: the job's live tasks, robots.txt's included) and
+ * those found so far for the next level. */
+static void crawl_describe(void *arg, char *buf, size_t n)
+{
+    crawl_job_t *cj = arg;
+    crawl_frontier_t *f = &cj->frontier;
+
+    snprintf(buf, n, "frontier: depth %d: %zu left, depth %d: %zu found", f->depth,
+             f->ncur + cj->job.tasks.count, f->depth + 1, f->nnext);
 }
 
 /* ---- summary ------------------------------------------------------------------------------- */
@@ -270,8 +283,10 @@ static void crawl_resume_pending(void *arg, const char *stored, int depth, int k
         depth = f->depth;
     if (depth > f->depth + 1)
         depth = f->depth + 1;
-    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1)
+    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1) {
         cj->resumed++;
+        cj->job.rep.queued++;
+    }
     crawl_parent_unref(parent);
     free(owned);
 }
@@ -331,6 +346,8 @@ int crawl_crawl_run(crawl_options_t *o)
         status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
         goto cleanup;
     }
+    cj->job.progress.describe = crawl_describe;
+    cj->job.progress.describe_arg = cj;
     result = job_run(&cj->job);
     if (result < 0)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));

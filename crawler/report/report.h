@@ -13,6 +13,8 @@
 typedef struct crawl_report {
     uint64_t queued;          /* URLs accepted so far (grows while the list is read) */
     int queued_final;         /* the list is fully read: queued is the total */
+    uint64_t total_hint;      /* the list's URL lines, counted ahead of reading it (0: unknown);
+                               * the progress line's total until queued is final */
     uint64_t ok, failed;
     uint64_t skipped;         /* already complete (or not modified): nothing fetched */
     uint64_t duplicates;      /* list lines naming a URL already queued */

@@ -295,4 +295,14 @@ test_default_depth_is_5_and_l_inf_is_the_whole_graph() {
     assert_requested /site/private/
 }
 
+# A crawl's progress line (on a pseudo-terminal, script(1)) shows its frontier per depth.
+test_progress_line_shows_the_frontier_per_depth() {
+    server_start --delay 100
+    timeout 120 script -qfec "$(printf '%q ' "$GATHER" crawl "$BASE/site/" -d 3 -o out --save none)" \
+        /dev/null < /dev/null > tty.raw || true
+    tr '\r' '\n' < tty.raw | sed 's/\x1b\[K//g' > tty.txt
+    grep -qE '^[0-9]+/[0-9]+\+ done, .*; frontier: depth 1: [0-9]+ left, depth 2: [1-9][0-9]* found$' tty.txt
+    grep -qE '; frontier: depth 3: [1-9][0-9]* left, depth 4: 0 found$' tty.txt
+}
+
 run_tests "$@"

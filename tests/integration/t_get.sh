@@ -197,4 +197,33 @@ test_one_gib_streams_in_bounded_memory() {
     if [ -z "${SAN:-}" ]; then assert_le "$kb" 32768 "peak RSS KiB"; fi
 }
 
+# tty_run FILE CMD...: runs CMD with stderr on a pseudo-terminal (script(1), util-linux), so the
+# progress line is drawn; FILE gets what the terminal showed, one redraw a line.
+tty_run() {
+    local out=$1 cmd
+    shift
+    cmd=$(printf '%q ' "$@")
+    timeout 120 script -qfec "$cmd" /dev/null < /dev/null > "$out.raw"
+    tr '\r' '\n' < "$out.raw" | sed 's/\x1b\[K//g' > "$out"
+}
+
+# The progress line of a 3,000-line list shows the real total and an ETA from its first redraws,
+# while the list is still being read (the old line showed "N/512+ ... ETA --" until the end).
+test_progress_line_shows_the_list_total_and_an_eta() {
+    server_start --delay 20
+    local i
+    for i in $(seq 1 3000); do echo "$BASE/img/$i.jpg?size=100"; done > list.txt
+    printf '# a comment\n\n' >> list.txt
+    tty_run tty.txt "$GATHER" get -i list.txt -o out -c 50 --discard
+    grep -E '^[0-9]+/' tty.txt > lines.txt
+    assert_ge "$(wc -l < lines.txt)" 3 "progress redraws"
+    # every redraw has the counted total; no "+", and an ETA in seconds before the end
+    assert_eq "$(grep -cv '^[0-9]*/3000 done' lines.txt || true)" 0 "redraws without the total"
+    head -1 lines.txt | grep -qE '^([0-9]|[1-9][0-9]{1,2})/3000 done, .* ETA [0-9]+s$'
+    grep -q '^gather: 3000 ok, 0 failed' tty.txt
+    # -q: no line at all
+    tty_run quiet.txt "$GATHER" get -q -i list.txt -o out2 -c 50 --discard
+    assert_eq "$(tr -d '\n' < quiet.txt | wc -c)" 0 "bytes on the terminal with -q"
+}
+
 run_tests "$@"
