@@ -73,7 +73,7 @@ test_failures_leave_no_file_and_spare_the_rest() {
         echo "$BASE/img/4.jpg?size=300000"
         echo "http://127.0.0.1:1/img/5.jpg"
     } > list.txt
-    gather get -q -i list.txt -o out -c 8 --timeout 2 --retries 0 2>err.txt || rc=$?
+    gather get -i list.txt -o out -c 8 --timeout 2 --retries 0 2>err.txt || rc=$?
     cat err.txt
     assert_eq "$rc" 1 "exit status"
     expect_same out/1.jpg /img/1.jpg
