@@ -34,9 +34,13 @@ HTML
     server {
         listen 127.0.0.1:@PORT2@;
         root $w;
+        access_log $TMP/nginx/other.log wget;
     }" "log_format wget '\$msec \$request_time \$status \$request_uri [\$http_if_modified_since] [\$http_user_agent]';"
     NBASE="http://127.0.0.1:$NGINX_PORT"
     WLOG=$TMP/nginx/wget.log
+    OLOG=$TMP/nginx/other.log           # the second server, reached as localhost: another host
+    echo "<html><body><a href=\"http://localhost:$NGINX_PORT2/docs/other/x.html\">off</a></body></html>" \
+        > "$w/docs/guide/off.html"
 }
 
 # uris [FROM]: the URIs nginx logged from line FROM (default 1) on, in order.
@@ -153,6 +157,20 @@ test_U_A_and_e_robots_off() {
     assert_eq "$(find out -type f ! -name '.gather.db*' | sed 's|.*/||')" pic.png "files -A '*.png' saved"
     gather crawl -np -l inf -e robots=off "$NBASE/docs/guide/" -o out2 -q
     uris | grep -qx /docs/guide/part/7.html
+}
+
+# -H follows links to other hosts; -D keeps only the hosts of its domains (with -H, as wget).
+test_H_spans_hosts_and_D_narrows_them() {
+    wsite
+    gather crawl -np "$NBASE/docs/guide/off.html" -o out -q
+    [ ! -s "$OLOG" ] || { echo "# host scope: $(cat "$OLOG")"; return 1; }
+    gather crawl -np -H -D 127.0.0.1 "$NBASE/docs/guide/off.html" -o out2 -q
+    [ ! -s "$OLOG" ] || { echo "# -D 127.0.0.1: $(cat "$OLOG")"; return 1; }
+    gather crawl -np -H "$NBASE/docs/guide/off.html" -o out3 -q
+    assert_eq "$(awk '$4 != "/robots.txt" { print $4 }' "$OLOG")" /docs/other/x.html "-H: the other host"
+    : > "$OLOG"
+    gather crawl --span-hosts --domains=localhost,example.org "$NBASE/docs/guide/off.html" -o out4 -q
+    assert_eq "$(awk '$4 != "/robots.txt" { print $4 }' "$OLOG")" /docs/other/x.html "-H -D localhost"
 }
 
 run_tests "$@"
