@@ -59,7 +59,7 @@ test_np_never_asks_above_the_start_folder() {
     uris | grep -qx /top.html
 }
 
-test_np_leaves_page_requisites_alone_and_long_name_works() {
+test_np_from_a_page_url_keeps_to_its_folder() {
     wsite
     # a start URL that names a page: its folder is the limit, as wget's
     gather crawl --no-parent --level=2 "$NBASE/docs/guide/part/1.html" -o out -q
