@@ -100,8 +100,12 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                 json_object_set_new(o, "time_ms", crawl_report_real((double)req->timing.total_us / 1000.0, 3));
                 if (req->content_type[0])
                     json_object_set_new(o, "content_type", json_string(req->content_type));
-                if (req->redirects > 0 && req->effective_url)
+                /* get's hops, which libcurl followed: how many, and where they ended (a crawl
+                 * follows its own and lists each as a "kind":"redirect" line) */
+                if (req->redirects > 0 && req->effective_url) {
+                    json_object_set_new(o, "redirects", json_integer(req->redirects));
                     json_object_set_new(o, "final_url", json_string(req->effective_url));
+                }
             }
             if (extra)
                 json_object_update(o, extra);

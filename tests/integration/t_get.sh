@@ -133,14 +133,17 @@ test_redirects_are_followed() {
 test_json_lines_and_summary() {
     local rc=0
     server_start
-    { img_list 5; echo "$BASE/status/500"; } > list.txt
+    { img_list 5; echo "$BASE/status/500"; echo "$BASE/redirect/2/7"; } > list.txt
     gather get -q -i list.txt -o out --json --retries 0 > out.json || rc=$?
     assert_eq "$rc" 1
-    assert_eq "$(jq -s '[.[] | select(.url and .ok)] | length' out.json)" 5
+    # a redirect chain followed: its hops counted, where it ended
+    assert_eq "$(jq -c "select(.url == \"$BASE/redirect/2/7\") | [.redirects, .final_url]" out.json)" \
+              "[3,\"$BASE/img/7.jpg\"]" "the chain's line"
+    assert_eq "$(jq -s '[.[] | select(.url and .ok and .redirects == null)] | length' out.json)" 5
     assert_eq "$(jq -r 'select(.url and (.ok|not)) | .error' out.json)" "HTTP 500"
-    assert_eq "$(jq -r 'select(.summary) | .summary.ok' out.json)" 5
+    assert_eq "$(jq -r 'select(.summary) | .summary.ok' out.json)" 6
     assert_eq "$(jq -r 'select(.summary) | .summary.failed' out.json)" 1
-    assert_eq "$(jq -s '[.[] | select(.url and .ok) | .bytes] | add' out.json)" 100000
+    assert_eq "$(jq -s '[.[] | select(.url and .ok) | .bytes] | add' out.json)" 120000
 }
 
 test_three_modes_make_identical_files_and_reports() {
