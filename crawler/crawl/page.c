@@ -50,6 +50,7 @@ struct crawl_page {
     int local;                   /* 1: the file exists */
     int local_error;             /* -errno of reading it, or of setting its mtime */
     struct timespec local_mtime;
+    int read_body;               /* page_local_read also reads a page's bytes (it is kept) */
     char *local_body;            /* a page's saved bytes, read for its links (malloc'd) */
     size_t local_len;
     int kept;                    /* the saved file stays as it is: -nc, or a 304 under -N */
@@ -171,8 +172,8 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
 
 /* ---- -nc and -N: the file a previous run saved ------------------------------------------- */
 
-/* On the pool: does p->path exist; its mtime; for a page, up to --max-page-size of its bytes
- * (so that its links are followed though it is not fetched again, as wget does). */
+/* On the pool: does p->path exist; its mtime; with read_body, for a page, up to --max-page-size
+ * of its bytes (so that its links are followed though it is not fetched again, as wget does). */
 static int page_local_read(void *arg)
 {
     struct crawl_page *p = arg;
@@ -193,7 +194,7 @@ static int page_local_read(void *arg)
     }
     p->local = 1;
     p->local_mtime = st.st_mtim;
-    if (p->item->kind == CRAWL_KIND_PAGE && st.st_size > 0) {
+    if (p->read_body && !p->local_body && p->item->kind == CRAWL_KIND_PAGE && st.st_size > 0) {
         size_t want = (uint64_t)st.st_size < cap ? (size_t)st.st_size : cap;
         ssize_t n;
 
@@ -600,6 +601,9 @@ static void page_step(task_t *t)
             snprintf(p->reason, sizeof(p->reason), "cannot make a safe file name: %s", strerror(-result));
             goto finish;
         }
+        /* -nc keeps the file if it is there: its bytes now. -N reads them on a 304 only, so a
+         * page that changed costs no read and no memory for the old copy. */
+        p->read_body = job->opts->no_clobber;
         AWAIT(t, executor_run(&job->sched, page_local_read, p));
         if (page_interrupted(p, task_error(t)))
             goto finish;
@@ -651,8 +655,12 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
-    if (p->kept)
-        page_parse_local(p);
+    if (p->kept && p->item->kind == CRAWL_KIND_PAGE) {
+        p->read_body = 1;
+        AWAIT(t, executor_run(&job->sched, page_local_read, p));
+        if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */
+            page_parse_local(p);
+    }
     if (p->writer) {
         AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
         page_disk_outcome(p, task_error(t));
