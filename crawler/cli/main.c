@@ -27,7 +27,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: gather COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'gather COMMAND --help' describes a command.\n"
+    fprintf(out, "\n'gather -r URL... [options]' is 'gather crawl URL... [options]', as wget -r.\n"
+                 "'gather COMMAND --help' describes a command.\n"
                  "Exit status: 0 success, 1 some URLs failed, 2 usage error.\n");
 }
 
@@ -57,6 +58,20 @@ int main(int argc, char **argv)
             return CRAWL_EXIT_FAILURES;
         }
         status = commands[i].run(argc - 1, argv + 1);
+        curl_global_cleanup();
+        return status;
+    }
+    /* wget's fingers: "gather -r URL" (or --recursive anywhere before "--") is a crawl. */
+    for (int i = 1; i < argc && argv[1][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "-r") != 0 && strcmp(argv[i], "--recursive") != 0)
+            continue;
+        rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK) {
+            fprintf(stderr, "gather: curl_global_init: %s\n", curl_easy_strerror(rc));
+            return CRAWL_EXIT_FAILURES;
+        }
+        argv[0] = "crawl";
+        status = crawl_crawl_main(argc, argv);
         curl_global_cleanup();
         return status;
     }

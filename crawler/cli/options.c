@@ -18,7 +18,6 @@
 #include "parse/robots.h"
 
 #define GATHER_USER_AGENT "gather/0.1"
-#define OPTIONS_DEPTH_MAX 1000      /* -d's largest value: what -m's "unlimited" depth is */
 
 enum {
     OPT_PER_HOST = 256, OPT_MODE, OPT_LAYOUT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_USER_AGENT,
@@ -32,8 +31,11 @@ enum {
     OPT_ROBOTS_AGENT
 };
 
-/* Offline mirrors (wget's spellings). */
-enum { OPT_NO_DIRECTORIES = 700, OPT_NO_HOST_DIRECTORIES, OPT_CUT_DIRS };
+/* Offline mirrors and wget's spellings that have no short letter of gather's own. */
+enum {
+    OPT_NO_DIRECTORIES = 700, OPT_NO_HOST_DIRECTORIES, OPT_CUT_DIRS, OPT_RANDOM_WAIT,
+    OPT_NO_PARENT, OPT_NO_CLOBBER
+};
 
 /* Credentials and cookies. */
 enum {
@@ -59,7 +61,7 @@ static const struct {
     { { "timeout", required_argument, NULL, OPT_TIMEOUT }, G | C | B },
     { { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT }, G | C | B },
     { { "read-timeout", required_argument, NULL, OPT_READ_TIMEOUT }, G | C | B },
-    { { "user-agent", required_argument, NULL, OPT_USER_AGENT }, G | C | B },
+    { { "user-agent", required_argument, NULL, 'U' }, G | C | B },
     { { "header", required_argument, NULL, OPT_HEADER }, G | C | B },
     { { "max-redirs", required_argument, NULL, OPT_MAX_REDIRS }, G | C | B },
     { { "insecure", no_argument, NULL, OPT_INSECURE }, G | C | B },
@@ -70,7 +72,8 @@ static const struct {
     { { "min-speed", required_argument, NULL, OPT_MIN_SPEED }, G | C | B },
     { { "min-speed-time", required_argument, NULL, OPT_MIN_SPEED_TIME }, G | C | B },
     { { "max-filesize", required_argument, NULL, OPT_MAX_FILESIZE }, G | C },
-    { { "timestamping", no_argument, NULL, OPT_TIMESTAMPING }, G },
+    { { "timestamping", no_argument, NULL, 'N' }, G | C },
+    { { "no-clobber", no_argument, NULL, OPT_NO_CLOBBER }, G | C },
     { { "content-disposition", no_argument, NULL, OPT_CONTENT_DISPOSITION }, G },
     { { "cacert", required_argument, NULL, OPT_CACERT }, G | C | B },
     { { "capath", required_argument, NULL, OPT_CAPATH }, G | C | B },
@@ -85,12 +88,20 @@ static const struct {
     { { "json", no_argument, NULL, OPT_JSON }, G | C | B },
     { { "har", required_argument, NULL, OPT_HAR }, G | C | B },
     { { "depth", required_argument, NULL, 'd' }, C },
+    { { "level", required_argument, NULL, 'd' }, C },
+    { { "recursive", no_argument, NULL, 'r' }, C },
     { { "delay", required_argument, NULL, OPT_DELAY }, C },
+    { { "wait", required_argument, NULL, 'w' }, C },
+    { { "random-wait", no_argument, NULL, OPT_RANDOM_WAIT }, C },
     { { "scope", required_argument, NULL, OPT_SCOPE }, C },
+    { { "no-parent", no_argument, NULL, OPT_NO_PARENT }, C },
+    { { "span-hosts", no_argument, NULL, 'H' }, C },
+    { { "domains", required_argument, NULL, 'D' }, C },
+    { { "execute", required_argument, NULL, 'e' }, C },
     { { "include", required_argument, NULL, OPT_INCLUDE }, C },
     { { "exclude", required_argument, NULL, OPT_EXCLUDE }, C },
-    { { "accept", required_argument, NULL, OPT_ACCEPT }, C },
-    { { "reject", required_argument, NULL, OPT_REJECT }, C },
+    { { "accept", required_argument, NULL, 'A' }, C },
+    { { "reject", required_argument, NULL, 'R' }, C },
     { { "accept-type", required_argument, NULL, OPT_ACCEPT_TYPE }, C },
     { { "max-pages", required_argument, NULL, OPT_MAX_PAGES }, C },
     { { "max-page-size", required_argument, NULL, OPT_MAX_PAGE_SIZE }, C },
@@ -134,38 +145,55 @@ static const char usage_get[] =
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
 "      --discard           fetch but write nothing (measure the network alone)\n"
-"      --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n"
+"  -N, --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n"
+"  -nc, --no-clobber       never fetch a URL whose file exists (counted as skipped)\n"
 "      --content-disposition  name each file as the server's Content-Disposition says\n"
 "                          (made safe like URL names, never outside -o)\n";
 
 static const char usage_crawl[] =
-"usage: gather crawl URL... [options]\n"
+"usage: gather crawl URL... [options]   (or: gather -r URL... [options])\n"
 "\n"
 "Crawl breadth-first from the start URLs, following links found in HTML pages, within a\n"
 "scope and depth, obeying robots.txt; save pages and/or the assets they use.\n"
 "\n"
-"  -d, --depth N           levels of links to follow; 0 = the start pages only (default 2)\n"
+"  -d, -l, --depth, --level N|inf\n"
+"                          levels of links to follow; 0 = the start pages only, inf = no\n"
+"                          limit (default 5, as wget; wget's -l 0 means inf, gather's 0 not)\n"
+"  -r, --recursive         accepted for wget's sake: a crawl is recursive\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
 "  -P, --directory-prefix DIR  the same as -o (wget's spelling)\n"
 "  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
 "                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host at most (default 4)\n"
-"      --delay MS          wait between requests to one host (default 0; robots.txt\n"
-"                          Crawl-delay raises it for that host)\n"
+"      --delay MS, -w, --wait SEC\n"
+"                          wait between requests to one host (default 0; -w takes seconds,\n"
+"                          0.5, 2m, 1h; robots.txt Crawl-delay raises it for that host)\n"
+"      --random-wait       each wait 0.5 to 1.5 times --delay/-w, drawn per request (wget)\n"
 "      --scope SCOPE       host (default): the start hosts; domain: their registrable\n"
 "                          domains (Public Suffix List); prefix: under the start URL's\n"
 "                          folder; any: everywhere\n"
+"  -np, --no-parent        never above a start URL's folder on its host (other hosts: as\n"
+"                          --scope says)\n"
+"  -H, --span-hosts        follow links to any host (--scope any)\n"
+"  -D, --domains LIST      only hosts in or under these comma-separated domains (with -H,\n"
+"                          as wget; it narrows whatever the scope)\n"
 "      --include REGEX     only URLs matching REGEX (POSIX extended)\n"
 "      --exclude REGEX     no URL matching REGEX\n"
-"      --accept EXT,...    save only files with these extensions (pages are still\n"
-"                          fetched to find links)\n"
-"      --reject EXT,...    never save files with these extensions\n"
+"  -A, --accept LIST       save only files with these extensions, or names matching these\n"
+"                          wildcards ('*.jpg,img-??.png', as wget); pages are still\n"
+"                          fetched to find links\n"
+"  -R, --reject LIST       never save files with these extensions or names\n"
 "      --accept-type T,... save only these MIME types (image/ matches every image)\n"
 "      --save WHAT         all (default), pages, assets or none\n"
 "      --max-pages N       stop after N pages\n"
 "      --max-page-size B   parse at most B decoded bytes of a page (default 10485760, at\n"
 "                          most 16777216, the HTML parser's own limit)\n"
-"      --no-robots         ignore robots.txt\n"
+"      --no-robots, -e robots=off\n"
+"                          ignore robots.txt (-e also takes wait=SEC, randomwait=on)\n"
+"  -N, --timestamping      a file already saved is asked for with If-Modified-Since (its\n"
+"                          mtime) and kept on 304; a new one gets the Last-Modified mtime\n"
+"  -nc, --no-clobber       never fetch a URL whose file exists (pages found so are read\n"
+"                          from the disk for their links, as wget does)\n"
 "      --robots-agent TOKEN  the product token robots.txt User-agent lines are matched\n"
 "                          against (letters, '-', '_'); default: the leading letters,\n"
 "                          '-' and '_' of --user-agent (gather)\n"
@@ -210,7 +238,7 @@ static const char usage_common[] =
 "      --read-timeout SEC  end a transfer that receives no data for SEC seconds, as a\n"
 "                          transient failure (default 900, as wget; 0: never)\n"
 "      --max-redirs N      follow at most N redirects (default 10; -1: none)\n"
-"      --user-agent S      User-Agent header (default gather/0.1)\n"
+"  -U, --user-agent S      User-Agent header (default gather/0.1)\n"
 "      --header 'K: V'     extra request header (repeatable)\n"
 "      --insecure          do not verify TLS certificates (says so on stderr)\n"
 "      --cacert FILE       trust the CA certificates in FILE (PEM) instead of the system's;\n"
@@ -273,6 +301,8 @@ static const char usage_files[] =
 static const char usage_exit[] =
 "\n"
 "Long options are taken only when spelled in full: --conc is refused, not read as --concurrency.\n"
+"wget's two-letter options (-np, -nc) are whole arguments: -npq is -n -p -q, and an option's\n"
+"value is never one (-o -np names the folder -np).\n"
 "Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
 "2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
 
@@ -338,6 +368,93 @@ static int parse_seconds(const char *opt, const char *arg, long *ms)
     }
     *ms = (long)(v * 1000.0 + 0.5);
     return 0;
+}
+
+/* -d/-l N or inf (wget's word for no limit; "-1" is not taken, a typo should not mean forever). */
+static int parse_depth(const char *opt, const char *arg, long *out)
+{
+    if (!strcasecmp(arg, "inf") || !strcasecmp(arg, "infinite")) {
+        *out = CRAWL_DEPTH_INF;
+        return 0;
+    }
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < 0 || v > 1000) {
+        fprintf(stderr, "gather: %s: '%s' is not a whole number from 0 to 1000, nor inf\n", opt, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* wget's -w SECONDS: a number with an optional s, m or h suffix ("0.5", "2m"), into ms, at most
+ * an hour (as --delay). */
+static int parse_wait(const char *opt, const char *arg, long *ms)
+{
+    char *end;
+    double v, mult = 1000;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (end != arg && *end && !end[1]) {
+        switch (*end) {
+        case 's': mult = 1000; end++; break;
+        case 'm': mult = 60e3; end++; break;
+        case 'h': mult = 3600e3; end++; break;
+        default: break;
+        }
+    }
+    if (errno || end == arg || *end || !isfinite(v) || v < 0 || v * mult > 3600e3 + 0.5) {
+        fprintf(stderr, "gather: %s: '%s' is not a number of seconds up to an hour (s, m, h "
+                        "suffixes allowed)\n", opt, arg);
+        return -1;
+    }
+    *ms = (long)(v * mult + 0.5);
+    return 0;
+}
+
+/* wget's -e COMMAND ("robots=off", "wait = 2"): the .wgetrc commands gather has an option for.
+ * Any other is refused by name rather than ignored: a user relying on it should know. */
+static int parse_execute(crawl_options_t *o, const char *opt, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *v;
+    size_t n;
+
+    if (!eq)
+        goto refused;
+    n = (size_t)(eq - arg);
+    while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
+        n--;
+    for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+        ;
+    if (n == 6 && !strncasecmp(arg, "robots", 6)) {
+        if (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcmp(v, "0")) o->robots = 0;
+        else if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcmp(v, "1")) o->robots = 1;
+        else {
+            fprintf(stderr, "gather: %s: '%s': robots is on or off\n", opt, arg);
+            return -1;
+        }
+        return 0;
+    }
+    if (n == 4 && !strncasecmp(arg, "wait", 4))
+        return parse_wait(opt, v, &o->delay_ms);
+    if (n == 10 && !strncasecmp(arg, "randomwait", 10)) {
+        if (!strcasecmp(v, "on") || !strcasecmp(v, "yes") || !strcmp(v, "1")) o->random_wait = 1;
+        else if (!strcasecmp(v, "off") || !strcasecmp(v, "no") || !strcmp(v, "0")) o->random_wait = 0;
+        else {
+            fprintf(stderr, "gather: %s: '%s': randomwait is on or off\n", opt, arg);
+            return -1;
+        }
+        return 0;
+    }
+refused:
+    fprintf(stderr, "gather: %s: '%s' is not a command gather knows (robots=on|off, "
+                    "wait=SECONDS, randomwait=on|off)\n", opt, arg);
+    return -1;
 }
 
 /* A file (dir = 0) or folder (dir = 1) we can read, named by the option or variable `what`:
@@ -430,7 +547,7 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->http.read_timeout_ms = 900000;
     o->http.max_redirs = 10;
     o->http.user_agent = GATHER_USER_AGENT;
-    o->depth = 2;
+    o->depth = CRAWL_DEPTH_DEFAULT;
     o->per_host = cmd == CRAWL_CMD_CRAWL ? 4 : 0;
     o->max_page_bytes = 10L * 1024 * 1024;
     o->robots = 1;
@@ -593,7 +710,8 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case 'P':
         return options_apply(o, 'o', name, arg);
     case 'c': return parse_long(name, arg, 1, 10000, &o->concurrency);
-    case 'd': return parse_long(name, arg, 0, OPTIONS_DEPTH_MAX, &o->depth);
+    case 'd': return parse_depth(name, arg, &o->depth);
+    case 'r': return 0;                 /* wget's -r: recursion is what a crawl does */
     case OPT_PER_HOST: return parse_long(name, arg, 0, 10000, &o->per_host);
     case OPT_MODE:
         if (!strcmp(arg, "async")) o->mode = CRAWL_MODE_ASYNC;
@@ -613,7 +731,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_TIMEOUT: return parse_seconds(name, arg, &o->http.timeout_ms);
     case OPT_CONNECT_TIMEOUT: return parse_seconds(name, arg, &o->http.connect_timeout_ms);
     case OPT_READ_TIMEOUT: return parse_seconds(name, arg, &o->http.read_timeout_ms);
-    case OPT_USER_AGENT: o->http.user_agent = arg; return 0;
+    case 'U': o->http.user_agent = arg; return 0;
     case OPT_HEADER: {
         struct curl_slist *l, **list;
         if (!strchr(arg, ':') || strpbrk(arg, "\r\n")) {
@@ -638,6 +756,18 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_JSON: o->json = 1; return 0;
     case OPT_HAR: o->har = arg; return 0;
     case OPT_DELAY: return parse_long(name, arg, 0, 3600000, &o->delay_ms);
+    case 'w': return parse_wait(name, arg, &o->delay_ms);
+    case OPT_RANDOM_WAIT: o->random_wait = 1; return 0;
+    case OPT_NO_PARENT: o->no_parent = 1; return 0;
+    case 'H': o->scope = CRAWL_SCOPE_ANY; return 0;
+    case 'D':
+        if (arg[strspn(arg, ", ")] == '\0') {
+            fprintf(stderr, "gather: %s: '%s' names no domain\n", name, arg);
+            return -1;
+        }
+        o->domains = arg;
+        return 0;
+    case 'e': return parse_execute(o, name, arg);
     case OPT_SCOPE:
         if (crawl_scope_parse_kind(arg, &o->scope) < 0) {
             fprintf(stderr, "gather: %s: '%s' is not host, domain, prefix or any\n", name, arg);
@@ -646,8 +776,8 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         return 0;
     case OPT_INCLUDE: return crawl_filter_set_regex(&o->filter, 0, arg);
     case OPT_EXCLUDE: return crawl_filter_set_regex(&o->filter, 1, arg);
-    case OPT_ACCEPT: return crawl_filter_set_list(&o->filter, &o->filter.accept, name, arg);
-    case OPT_REJECT: return crawl_filter_set_list(&o->filter, &o->filter.reject, name, arg);
+    case 'A': return crawl_filter_set_list(&o->filter, &o->filter.accept, name, arg);
+    case 'R': return crawl_filter_set_list(&o->filter, &o->filter.reject, name, arg);
     case OPT_ACCEPT_TYPE: return crawl_filter_set_list(&o->filter, &o->filter.types, name, arg);
     case OPT_MAX_PAGES: return parse_long(name, arg, 0, 1000000000L, &o->max_pages);
     /* Not past the parser's own cap: a larger value would be cut there without a word. */
@@ -679,7 +809,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case 'p': o->page_requisites = 1; return 0;
     case 'm':
         /* wget's -m: -r -N -l inf, in the tree layout; options after it still change it */
-        o->depth = OPTIONS_DEPTH_MAX;
+        o->depth = CRAWL_DEPTH_INF;
         o->timestamping = 1;
         o->layout = STORE_LAYOUT_TREE;
         return 0;
@@ -702,7 +832,8 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         return 0;
     }
     case OPT_MAX_FILESIZE: return parse_bytes(name, arg, &o->http.max_filesize);
-    case OPT_TIMESTAMPING: o->timestamping = 1; return 0;
+    case 'N': o->timestamping = 1; return 0;
+    case OPT_NO_CLOBBER: o->no_clobber = 1; return 0;
     case OPT_CONTENT_DISPOSITION: o->content_disposition = 1; return 0;
     case OPT_CACERT: o->http.ca_file = arg; return check_readable(name, arg, 0);
     case OPT_CAPATH: o->http.ca_path = arg; return check_readable(name, arg, 1);
@@ -838,33 +969,88 @@ static int options_abbreviated(const char *name, const char *arg)
     return strlen(name) != n || strncmp(name, arg + 2, n) != 0;
 }
 
-/* wget's options of two letters after one '-' (-nd, -nH) cannot be read by getopt: "-nd" is -n
- * then -d. They are rewritten to their long spellings before getopt_long sees argv (up to "--":
- * what follows is URLs). */
-static void options_wget_prepass(int argc, char **argv)
-{
-    static const struct { const char *wget, *ours; } names[] = {
-        { "-nd", "--no-directories" },
-        { "-nH", "--no-host-directories" },
-    };
+/* wget's short options of two letters, which getopt would read as a cluster ("-np" = -n -p).
+ * A pre-pass rewrites each, as a whole argument, to its long name before getopt_long runs. */
+static const struct {
+    const char *wget, *spelled;     /* "-np", "--no-parent" */
+} options_multi[] = {
+    { "-np", "--no-parent" },
+    { "-nc", "--no-clobber" },
+    { "-nd", "--no-directories" },
+    { "-nH", "--no-host-directories" },
+};
 
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-            if (!strcmp(argv[i], names[k].wget))
-                argv[i] = (char *)names[k].ours;
+/* Second short letters for one option: wget's -l for gather's -d. */
+static const struct {
+    char alias, canon;
+} options_short_alias[] = {
+    { 'l', 'd' },
+};
+
+/* The option struct named `name` in longopts, or NULL. */
+static const struct option *options_long(const struct option *longopts, const char *name, size_t n)
+{
+    for (int i = 0; longopts[i].name; i++)
+        if (strlen(longopts[i].name) == n && !strncmp(longopts[i].name, name, n))
+            return &longopts[i];
+    return NULL;
+}
+
+/* Rewrites wget's two-letter options in argv (the pointers, not the strings) to "--NAME", where
+ * the command has NAME. Only whole arguments, only before "--", never an option's value: in
+ * "-o -np" the folder is named "-np", as getopt (and wget) read it. A two-letter option the
+ * command lacks is left alone, for getopt to refuse as the cluster it looks like. */
+static void options_prepass(const struct option *longopts, const char *shortopts, int argc,
+                            char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (!strcmp(a, "--"))
+            return;
+        if (a[0] != '-' || a[1] == '\0')
+            continue;                                       /* a URL, or "-" for stdin */
+        if (a[1] == '-') {
+            size_t n = strcspn(a + 2, "=");
+            const struct option *lo = options_long(longopts, a + 2, n);
+            if (lo && lo->has_arg == required_argument && a[2 + n] != '=')
+                i++;                                        /* its value is the next argument */
+            continue;
+        }
+        for (size_t k = 0; k < sizeof(options_multi) / sizeof(options_multi[0]); k++) {
+            const char *name = options_multi[k].spelled + 2;
+            if (strcmp(a, options_multi[k].wget) != 0 || !options_long(longopts, name, strlen(name)))
+                continue;
+            argv[i] = (char *)options_multi[k].spelled;     /* getopt never writes to it */
+            a = NULL;
+            break;
+        }
+        if (!a)
+            continue;
+        /* A cluster: the first letter that takes a value takes the rest, or the next argument. */
+        for (size_t j = 1; a[j]; j++) {
+            const char *at = strchr(shortopts + 1, a[j]);
+            if (!at || a[j] == ':')
+                break;
+            if (at[1] == ':') {
+                if (a[j + 1] == '\0')
+                    i++;
+                break;
+            }
+        }
+    }
 }
 
 int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **argv)
 {
     struct option longopts[sizeof(table) / sizeof(table[0]) + 1];
-    char shortopts[64] = ":";
+    char shortopts[96] = ":";
     char name[32];
     const char *arg;
     size_t n = 0;
     int c, from, li;
 
     options_defaults(o, cmd);
-    options_wget_prepass(argc, argv);
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (!(table[i].cmds & cmd))
             continue;
@@ -877,7 +1063,18 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
             shortopts[k] = '\0';
         }
     }
+    for (size_t i = 0; i < sizeof(options_short_alias) / sizeof(options_short_alias[0]); i++) {
+        const char *canon = strchr(shortopts + 1, options_short_alias[i].canon);
+        size_t k = strlen(shortopts);
+        if (!canon)
+            continue;                   /* the command has no such option */
+        shortopts[k++] = options_short_alias[i].alias;
+        if (canon[1] == ':')
+            shortopts[k++] = ':';
+        shortopts[k] = '\0';
+    }
     memset(&longopts[n], 0, sizeof(longopts[n]));
+    options_prepass(longopts, shortopts, argc, argv);
     optind = 0;         /* glibc: 0 also forgets a cluster an earlier parse left half-read */
     opterr = 0;
     for (;;) {
@@ -902,6 +1099,9 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
             snprintf(name, sizeof(name), "--%s", longopts[li].name);
         else
             snprintf(name, sizeof(name), "-%c", c);
+        for (size_t i = 0; i < sizeof(options_short_alias) / sizeof(options_short_alias[0]); i++)
+            if (li < 0 && c == options_short_alias[i].alias)
+                c = options_short_alias[i].canon;
         if (options_apply(o, c, name, optarg) < 0)
             return CRAWL_EXIT_USAGE;
     }

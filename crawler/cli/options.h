@@ -26,15 +26,21 @@ typedef struct crawl_options {
     long retries;               /* --retries: tries after the first for transient failures */
     long retry_delay_ms;        /* --retry-delay: backoff base */
     long max_wait_ms;           /* --max-wait: cap on one wait, Retry-After included */
-    int timestamping;           /* --timestamping: re-check complete files with validators */
+    int timestamping;           /* -N, --timestamping: re-check complete files with validators
+                                 * (get) or the saved file's mtime (crawl) */
+    int no_clobber;             /* -nc, --no-clobber: never fetch a URL whose file exists */
     int content_disposition;    /* --content-disposition: name files as the server says */
     curl_off_t limit_rate;      /* --limit-rate: bytes/s for the whole run; 0: none
                                  * (http.rate is its budget, owned by the options) */
     http_opts_t http;
     struct curl_slist *headers; /* owned; freed by crawl_options_free */
     /* crawl */
-    long depth;                 /* -d: levels below the start pages (default 2) */
-    long delay_ms;              /* --delay between requests to one host */
+    long depth;                 /* -d, -l: levels below the start pages (default 5, as wget);
+                                 * CRAWL_DEPTH_INF for inf */
+    long delay_ms;              /* --delay, -w: between requests to one host */
+    int random_wait;            /* --random-wait: each wait 0.5 to 1.5 times delay_ms, as wget */
+    int no_parent;              /* -np: never above a start URL's folder on its host */
+    const char *domains;        /* -D LIST: hosts must be these or under them (borrowed) */
     long max_pages;             /* 0: no limit */
     long max_page_bytes;        /* pages larger than this are saved but not parsed */
     int robots;                 /* obey robots.txt (default on) */
@@ -65,6 +71,10 @@ typedef struct crawl_options {
     const char *load_cookies;   /* --load-cookies FILE (Netscape format) */
     const char *save_cookies;   /* --save-cookies FILE */
 } crawl_options_t;
+
+/* -d inf: deep enough for any site, small enough that depth + 1 stays an int. */
+#define CRAWL_DEPTH_INF 1000000000L
+#define CRAWL_DEPTH_DEFAULT 5
 
 /* Exit statuses, also documented in --help and README. */
 enum { CRAWL_EXIT_OK = 0, CRAWL_EXIT_FAILURES = 1, CRAWL_EXIT_USAGE = 2, CRAWL_EXIT_INTERRUPTED = 130 };

@@ -69,6 +69,7 @@ int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
     char shown[PARSE_URL_REDACT_SIZE], pshown[PARSE_URL_REDACT_SIZE];
 
+    job->job.rep.queued += result == 1;   /* the progress line's total so far */
     if (result == 1 && job->job.state &&
         store_state_frontier_add(job->job.state, parse_url_redact(url, shown, sizeof(shown)), depth,
                                  kind, hops,
@@ -123,6 +124,18 @@ static void dispatcher_step(task_t *t)
     CORO_END(t);
 }
 
+/* The progress line's tail: the URLs left at the level being fetched (queued, or started and
+ * waiting for their host or their transfer: the job's live tasks, robots.txt's included) and
+ * those found so far for the next level. */
+static void crawl_describe(void *arg, char *buf, size_t n)
+{
+    crawl_job_t *cj = arg;
+    crawl_frontier_t *f = &cj->frontier;
+
+    snprintf(buf, n, "frontier: depth %d: %zu left, depth %d: %zu found", f->depth,
+             f->ncur + cj->job.tasks.count, f->depth + 1, f->nnext);
+}
+
 /* ---- summary ------------------------------------------------------------------------------- */
 
 static void crawl_summary(crawl_job_t *cj)
@@ -135,16 +148,18 @@ static void crawl_summary(crawl_job_t *cj)
         if (cj->pages_at[d])
             last = d;
     job_before_print(&cj->job);
-    fprintf(stderr, "gather: crawl: %lu pages (", cj->pages);
-    for (int d = 0; d <= last; d++) {
-        fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, cj->pages_at[d]);
+    for (int d = 0; d <= last; d++)
         json_array_append_new(depths, json_integer((json_int_t)cj->pages_at[d]));
+    if (!rep->quiet) {
+        fprintf(stderr, "gather: crawl: %lu pages (", cj->pages);
+        for (int d = 0; d <= last; d++)
+            fprintf(stderr, "%sdepth %d: %lu", d ? ", " : "", d, cj->pages_at[d]);
+        fprintf(stderr, "), %lu assets, %lu saved, %lu links found; skipped: %lu out of scope, "
+                        "%lu by robots.txt, %lu by filters, %lu over --max-pages; %lu redirects; "
+                        "%lu pages not parsed past --max-page-size\n",
+                cj->assets, cj->saved, cj->links, cj->skipped_scope, cj->skipped_robots,
+                cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     }
-    fprintf(stderr, "), %lu assets, %lu saved, %lu links found; skipped: %lu out of scope, "
-                    "%lu by robots.txt, %lu by filters, %lu over --max-pages; %lu redirects; "
-                    "%lu pages not parsed past --max-page-size\n",
-            cj->assets, cj->saved, cj->links, cj->skipped_scope, cj->skipped_robots,
-            cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     crawl_report_json(rep,
         json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
                   "pages", (json_int_t)cj->pages, "pages_per_depth", depths,
@@ -183,6 +198,11 @@ static int crawl_starts(crawl_job_t *cj)
     if (crawl_scope_init(&cj->scope, o->scope, cj->starts, cj->nstarts) < 0) {
         fprintf(stderr, "gather crawl: cannot work out the scope of the start URLs\n");
         return -EINVAL;
+    }
+    if ((o->no_parent && crawl_scope_no_parent(&cj->scope, cj->starts, cj->nstarts) < 0) ||
+        (o->domains && crawl_scope_domains(&cj->scope, o->domains) < 0)) {
+        fprintf(stderr, "gather crawl: out of memory\n");
+        return -ENOMEM;
     }
     /* Credentials given for the crawl go to the start URLs' origins only (http_creds_allowed):
      * not to the other hosts its pages link to. */
@@ -232,7 +252,9 @@ static void crawl_resume_seen(void *arg, const char *stored, int status, const c
         fprintf(stderr, "gather: out of memory resuming the crawl\n");
         return;
     }
-    crawl_frontier_mark(&cj->frontier, url);
+    /* -N re-checks every saved file (If-Modified-Since): a URL done before is fetched again. */
+    if (!cj->job.opts->timestamping)
+        crawl_frontier_mark(&cj->frontier, url);
     /* The names files were saved under stay theirs: a URL first fetched by this run (in another
      * order than the last one) must not take a name and overwrite another URL's file. */
     if (path && status == STORE_URL_DONE && store_names_claim(cj->job.names, url, path) < 0)
@@ -262,8 +284,10 @@ static void crawl_resume_pending(void *arg, const char *stored, int depth, int k
         depth = f->depth;
     if (depth > f->depth + 1)
         depth = f->depth + 1;
-    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1)
+    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1) {
         cj->resumed++;
+        cj->job.rep.queued++;
+    }
     crawl_parent_unref(parent);
     free(owned);
 }
@@ -283,7 +307,7 @@ static int crawl_resume(crawl_job_t *cj)
         fprintf(stderr, "gather: cannot read %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
         return result;
     }
-    if (cj->resumed > 0)
+    if (cj->resumed > 0 && !job->opts->quiet)
         fprintf(stderr, "gather: resuming the crawl in %s: %lu URLs still to fetch, from depth %d\n",
                 job->opts->outdir, cj->resumed, cj->frontier.depth);
     return 0;
@@ -323,6 +347,8 @@ int crawl_crawl_run(crawl_options_t *o)
         status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
         goto cleanup;
     }
+    cj->job.progress.describe = crawl_describe;
+    cj->job.progress.describe_arg = cj;
     result = job_run(&cj->job);
     ran = 1;
     if (result < 0)

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,22 +141,53 @@ const char *crawl_filter_extension(const char *url, char *buf, size_t n)
     return buf;
 }
 
-static int list_has(char **l, const char *s)
+/* The lowercased last path segment of url (no query, no fragment) into buf; "" if too long. */
+static const char *filter_name(const char *url, char *buf, size_t n)
 {
-    for (size_t i = 0; l && l[i]; i++)
-        if (!strcmp(l[i], s))
+    const char *end = strpbrk(url, "?#");
+    const char *seg;
+    const char *scheme = strstr(url, "://");
+    size_t len;
+
+    if (!end)
+        end = url + strlen(url);
+    seg = end;
+    while (seg > url && seg[-1] != '/')
+        seg--;
+    if (scheme && seg <= scheme + 3)
+        seg = end;                         /* "http://host": no path, no name */
+    len = (size_t)(end - seg);
+    buf[0] = '\0';
+    if (len >= n)
+        return buf;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)tolower((unsigned char)seg[i]);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* An entry of --accept/--reject: an extension ("jpg"), or, as wget reads -A/-R, a wildcard
+ * pattern when it holds *, ?, [ or ] ("*.jpg", "img-??.png"), matched against the file name. */
+static int list_has(char **l, const char *ext, const char *name)
+{
+    for (size_t i = 0; l && l[i]; i++) {
+        if (strpbrk(l[i], "*?[]") ? fnmatch(l[i], name, 0) == 0 : !strcmp(l[i], ext))
             return 1;
+    }
     return 0;
 }
 
 int crawl_filter_ext(const crawl_filter_t *f, const char *url)
 {
-    char ext[32];
+    char ext[32], name[256];
 
+    if (!f->accept && !f->reject)
+        return 1;
     crawl_filter_extension(url, ext, sizeof(ext));
-    if (f->accept && !list_has(f->accept, ext))
+    filter_name(url, name, sizeof(name));
+    if (f->accept && !list_has(f->accept, ext, name))
         return 0;
-    if (f->reject && list_has(f->reject, ext))
+    if (f->reject && list_has(f->reject, ext, name))
         return 0;
     return 1;
 }

@@ -21,7 +21,8 @@ int crawl_filter_set_list(crawl_filter_t *f, char ***which, const char *opt, con
 
 /* 1 if url passes --include/--exclude. */
 int crawl_filter_url(const crawl_filter_t *f, const char *url);
-/* 1 if url's extension passes --accept/--reject (what is saved). */
+/* 1 if url's extension passes --accept/--reject (what is saved); an entry holding a wildcard
+ * (*, ?, [ or ], wget's -A '*.jpg') is matched against the lowercased file name instead. */
 int crawl_filter_ext(const crawl_filter_t *f, const char *url);
 /* 1 if a Content-Type passes --accept-type (a type ending in a slash or slash-star matches the whole family). */
 int crawl_filter_type(const crawl_filter_t *f, const char *content_type);

@@ -1,14 +1,18 @@
 /* crawl_page: one frontier item: robots gate, per-host slot and delay, fetch, then save and/or
  * parse the body as it streams, and hand the links found back to the frontier. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
+#include "net/async/executor.h"
 #include "net/async/sleep.h"
 #include "parse/robots.h"
 #include "parse/html.h"
@@ -43,6 +47,16 @@ struct crawl_page {
     enum { DROP_NONE, DROP_SEEN, DROP_SCOPE, DROP_FILTER } redirect_dropped;   /* its target */
     enum page_outcome outcome;
     char *redirect_target;       /* a 3xx: where it leads, normalised (recorded for -k) */
+    /* -nc and -N: what the disk already holds under this URL's name (read on the pool) */
+    int local;                   /* 1: the file exists */
+    int local_error;             /* -errno of reading it, or of setting its mtime */
+    struct timespec local_mtime;
+    int read_body;               /* page_local_read also reads a page's bytes (it is kept) */
+    char *local_body;            /* a page's saved bytes, read for its links (malloc'd) */
+    size_t local_len;
+    int kept;                    /* the saved file stays as it is: -nc, or a 304 under -N */
+    struct curl_slist *headers;  /* -N: the job's headers and If-Modified-Since (owned) */
+    time_t server_mtime;         /* -N: Last-Modified of a body saved, for its mtime; -1 none */
     char path[PAGE_PATH_MAX];
     char reason[1024];
 };
@@ -82,6 +96,13 @@ static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
         fprintf(stderr, "gather: out of memory queueing %s\n", parse_url_redact(url, shown, sizeof(shown)));
 }
 
+/* How a body of type ct (NULL: unknown) is named: --layout, -nH, --cut-dirs, -E. */
+static store_naming_t page_naming(const crawl_options_t *o, const char *ct)
+{
+    return (store_naming_t){.layout = o->layout, .no_host = o->no_host_dirs, .cut_dirs = (int)o->cut_dirs,
+                            .ext = o->adjust_extension && ct ? store_naming_ext(ct) : NULL};
+}
+
 /* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
 static int page_decide(struct crawl_page *p, const char *data, size_t len)
 {
@@ -109,9 +130,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         return -ECANCELED;
     }
     if (save) {
-        store_naming_t naming = {.layout = o->layout, .no_host = o->no_host_dirs,
-                                 .cut_dirs = (int)o->cut_dirs,
-                                 .ext = o->adjust_extension ? store_naming_ext(ct) : NULL};
+        store_naming_t naming = page_naming(o, ct);
         int result;
 
         /* -E knows the type from the header only: a page sniffed as HTML has no Content-Type */
@@ -168,16 +187,144 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     return HTTP_SINK_OK;
 }
 
+/* ---- -nc and -N: the file a previous run saved ------------------------------------------- */
+
+/* On the pool: does p->path exist; its mtime; with read_body, for a page, up to --max-page-size
+ * of its bytes (so that its links are followed though it is not fetched again, as wget does). */
+static int page_local_read(void *arg)
+{
+    struct crawl_page *p = arg;
+    job_t *job = &p->job->job;
+    size_t cap = (size_t)job->opts->max_page_bytes;
+    struct stat st;
+    int fd;
+
+    fd = openat(job->dirfd, p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno != ENOENT && errno != ENOTDIR)
+            p->local_error = -errno;    /* not there as far as we can tell: fetched again */
+        return 0;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    p->local = 1;
+    p->local_mtime = st.st_mtim;
+    if (p->read_body && !p->local_body && p->item->kind == CRAWL_KIND_PAGE && st.st_size > 0) {
+        size_t want = (uint64_t)st.st_size < cap ? (size_t)st.st_size : cap;
+        ssize_t n;
+
+        if ((p->local_body = malloc(want ? want : 1))) {
+            while (p->local_len < want) {
+                n = read(fd, p->local_body + p->local_len, want - p->local_len);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    break;
+                p->local_len += (size_t)n;
+            }
+        }
+    }
+    close(fd);
+    return 0;
+}
+
+/* On the pool: the saved file gets the server's Last-Modified as its mtime (-N, as wget). */
+static int page_set_mtime(void *arg)
+{
+    struct crawl_page *p = arg;
+    struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = p->server_mtime } };
+
+    if (utimensat(p->job->job.dirfd, p->path, times, AT_SYMLINK_NOFOLLOW) < 0)
+        p->local_error = -errno;
+    return 0;
+}
+
+/* An HTTP date (RFC 9110 IMF-fixdate) for t, whatever the locale. */
+static void page_http_date(time_t t, char *buf, size_t n)
+{
+    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                        "Sep", "Oct", "Nov", "Dec" };
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(buf, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* -N: the job's headers and If-Modified-Since from the saved file's mtime. 0 or -ENOMEM. */
+static int page_conditional(struct crawl_page *p)
+{
+    char line[64], date[40];
+    struct curl_slist *l;
+
+    for (struct curl_slist *h = p->job->job.opts->headers; h; h = h->next) {
+        if (!(l = curl_slist_append(p->headers, h->data)))
+            return -ENOMEM;
+        p->headers = l;
+    }
+    page_http_date(p->local_mtime.tv_sec, date, sizeof(date));
+    snprintf(line, sizeof(line), "If-Modified-Since: %s", date);
+    if (!(l = curl_slist_append(p->headers, line)))
+        return -ENOMEM;
+    p->headers = l;
+    p->req.headers = p->headers;
+    return 0;
+}
+
+/* A saved page kept as it is (-nc, or 304 under -N): its links are followed from the disk's
+ * copy, as the fetched page's would be. */
+static void page_parse_local(struct crawl_page *p)
+{
+    crawl_options_t *o = p->job->job.opts;
+    char ext[32];
+    int html;
+
+    if (!p->local_body || p->item->kind != CRAWL_KIND_PAGE)
+        return;
+    crawl_filter_extension(p->path, ext, sizeof(ext));
+    html = !strcmp(ext, "html") || !strcmp(ext, "htm") || !strcmp(ext, "xhtml") ||
+           page_sniff_html(p->local_body, p->local_len);
+    if (!html || !(p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS))
+        return;
+    if (!(p->html = parse_html_new(p->item->url, page_on_link, p)) ||
+        parse_html_feed(p->html, p->local_body, p->local_len) == PARSE_ENOMEM)
+        fprintf(stderr, "gather: out of memory reading the links of %s\n", p->path);
+    else
+        parse_html_end(p->html);
+    free(p->local_body);
+    p->local_body = NULL;
+}
+
+/* 1 when -nc or -N may keep this URL's file: it would be saved, so it has a name to look at. */
+static int page_may_keep(struct crawl_page *p)
+{
+    crawl_options_t *o = p->job->job.opts;
+
+    if (!o->no_clobber && !o->timestamping)
+        return 0;
+    if (o->save == CRAWL_SAVE_NONE || (o->save == CRAWL_SAVE_PAGES && p->item->kind == CRAWL_KIND_ASSET))
+        return 0;
+    return crawl_filter_ext(&o->filter, p->item->url);
+}
+
 /* ---- politeness ------------------------------------------------------------------------------ */
 
 /* Reserves this request's start time on its host: no two starts closer than the host's delay.
  * Returns how long to wait, in ms. */
-static uint64_t page_reserve_slot(crawl_host_t *h)
+static uint64_t page_reserve_slot(crawl_job_t *cj, crawl_host_t *h)
 {
     uint64_t now = uv_hrtime();
     uint64_t start = h->next_ok_ns > now ? h->next_ok_ns : now;
+    long delay = h->delay_ms;
 
-    h->next_ok_ns = start + (uint64_t)h->delay_ms * 1000000ULL;
+    /* --random-wait varies the gap after each request, as wget does, so that no fixed period
+     * shows in the server's log. */
+    if (cj->job.opts->random_wait && delay > 0)
+        delay = crawl_retry_random_wait_ms(&cj->job.retry, delay);
+    h->next_ok_ns = start + (uint64_t)delay * 1000000ULL;
     return (start - now) / 1000000ULL;
 }
 
@@ -249,6 +396,11 @@ static enum page_outcome page_classify(struct crawl_page *p)
     crawl_item_t *it = p->item;
     long status = p->req.status;
 
+    if (p->req.code == CURLE_OK && status == 304 && p->local) {
+        p->kept = 1;                     /* -N: not modified; the saved file stays */
+        p->skipped = "not modified";
+        return PAGE_SKIPPED;
+    }
     if (p->req.code == CURLE_OK && status >= 300 && status < 400 && p->req.redirect_url) {
         page_redirect(p);
         return p->reason[0] ? PAGE_FAILED : PAGE_REDIRECTED;
@@ -302,14 +454,21 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
 
     switch (outcome) {
     case PAGE_SKIPPED:
+        if (p->kept) {
+            job->rep.skipped++;
+            crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:s, s:i}", "url", it->url, "skipped",
+                                                   p->skipped, "path", p->path, "depth", it->depth));
+            break;
+        }
         crawl_report_json(&job->rep, json_pack("{s:s, s:s}", "url", it->url, "skipped", p->skipped));
         break;
     case PAGE_REDIRECTED:
         if (job->rep.har)
             crawl_har_add(job->rep.har, job->rep.har_page, it->url, &p->req, NULL);
-        crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:i, s:i}", "url", it->url, "redirect",
-                                               p->req.redirect_url, "status", (int)p->req.status,
-                                               "depth", it->depth));
+        crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "url", it->url,
+                                               "kind", "redirect", "redirect", p->req.redirect_url,
+                                               "status", (int)p->req.status, "depth", it->depth,
+                                               "time_ms", crawl_report_real((double)p->req.timing.total_us / 1000.0, 3)));
         break;
     case PAGE_REQUEUED:
     case PAGE_INTERRUPTED:
@@ -391,7 +550,7 @@ static void page_note_start(struct crawl_page *p)
     const char *robots = p->site && p->site->robots_error ? p->site->robots_error : NULL;
     char why[640];
 
-    if (p->item->depth != 0 || p->item->parent || cj->start_failure[0])
+    if (p->item->depth != 0 || p->item->parent || cj->start_failure[0] || p->kept)
         return;
     if (p->outcome == PAGE_FAILED)
         snprintf(why, sizeof(why), "%.600s", p->reason);
@@ -455,6 +614,33 @@ static void page_step(task_t *t)
         snprintf(p->reason, sizeof(p->reason), "out of memory");
         goto finish;
     }
+    if (page_may_keep(p)) {
+        /* The name the body would get; under -E a page is guessed to be HTML (the type is known
+         * only from the answer: a page that turns out otherwise is simply fetched again). */
+        store_naming_t naming = page_naming(job->opts, p->item->kind == CRAWL_KIND_PAGE ? "text/html" : NULL);
+        int result = store_path_unique_as(job->names, p->item->url, &naming, p->path, sizeof(p->path));
+        if (result < 0) {
+            snprintf(p->reason, sizeof(p->reason), "cannot make a safe file name: %s", strerror(-result));
+            goto finish;
+        }
+        /* -nc keeps the file if it is there: its bytes now. -N reads them on a 304 only, so a
+         * page that changed costs no read and no memory for the old copy. */
+        p->read_body = job->opts->no_clobber;
+        AWAIT(t, executor_run(&job->sched, page_local_read, p));
+        if (page_interrupted(p, task_error(t)))
+            goto finish;
+        if (p->local && job->opts->no_clobber) {
+            p->kept = 1;
+            p->skipped = "exists (--no-clobber)";
+            p->outcome = PAGE_SKIPPED;
+            page_parse_local(p);
+            goto finish;
+        }
+        if (p->local && job->opts->timestamping && page_conditional(p) < 0) {
+            snprintf(p->reason, sizeof(p->reason), "out of memory");
+            goto finish;
+        }
+    }
     if (p->site->host.delay_ms < job->opts->delay_ms)
         p->site->host.delay_ms = job->opts->delay_ms;
     if (job->opts->robots) {
@@ -473,7 +659,7 @@ static void page_step(task_t *t)
     AWAIT(t, permit_acquire(&p->host_slot, &p->site->host.sem));
     if (page_interrupted(p, task_error(t)))
         goto finish;
-    if ((wait = page_reserve_slot(&p->site->host)) > 0)
+    if ((wait = page_reserve_slot(cj, &p->site->host)) > 0)
         AWAIT(t, net_sleep(&job->sched, wait));
     if (page_interrupted(p, task_error(t)))
         goto finish;
@@ -491,9 +677,24 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
+    if (p->kept && p->item->kind == CRAWL_KIND_PAGE) {
+        p->read_body = 1;
+        AWAIT(t, executor_run(&job->sched, page_local_read, p));
+        if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */
+            page_parse_local(p);
+    }
     if (p->writer) {
         AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
         page_disk_outcome(p, task_error(t));
+    }
+    /* -N, as wget: a file saved gets the server's Last-Modified, which the next run sends back. */
+    p->server_mtime = p->req.last_modified[0] ? curl_getdate(p->req.last_modified, NULL) : -1;
+    if (p->outcome == PAGE_OK && p->writer && job->opts->timestamping && p->server_mtime >= 0) {
+        p->local_error = 0;
+        AWAIT(t, executor_run(&job->sched, page_set_mtime, p));
+        if (p->local_error < 0)
+            fprintf(stderr, "gather: cannot set the mtime of %s/%s: %s\n", job->opts->outdir,
+                    p->path, strerror(-p->local_error));
     }
 finish:
     CORO_END(t);
@@ -510,6 +711,8 @@ static void page_free(future_t *done, void *arg)
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
     crawl_item_free(p->item);
+    curl_slist_free_all(p->headers);
+    free(p->local_body);
     free(p);
 }
 

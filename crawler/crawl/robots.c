@@ -131,10 +131,18 @@ static void robots_step(task_t *t)
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);
         rules = parse_robots_disallow_all();
     }
-    if (robots_settle(r, rules, why == robots_off_limits))
+    int off_limits = why == robots_off_limits;
+    if (robots_settle(r, rules, off_limits))
         why = "unreachable or 5xx: the copy read before stays in use";
     free(r->site->robots_error);
     r->site->robots_error = NULL;
+    /* --json lists robots.txt like any URL fetched, marked as what it is. */
+    crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:b, s:I, s:I, s:o, s:s}", "url", r->url,
+                                           "kind", "robots", "ok", !off_limits,
+                                           "status", (json_int_t)r->req.status,
+                                           "bytes", (json_int_t)r->req.bytes,
+                                           "time_ms", crawl_report_real((double)r->req.timing.total_us / 1000.0, 3),
+                                           "rules", why));
     if (why == robots_off_limits) {
         char reason[512];
 

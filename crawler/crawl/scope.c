@@ -113,13 +113,110 @@ int crawl_scope_init(crawl_scope_t *s, crawl_scope_kind_t kind, char *const *sta
     return 0;
 }
 
+static void scope_list_free(char ***l, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*l)[i]);
+    free(*l);
+    *l = NULL;
+    *n = 0;
+}
+
 void crawl_scope_free(crawl_scope_t *s)
 {
-    for (size_t i = 0; i < s->nkeys; i++)
-        free(s->keys[i]);
-    free(s->keys);
-    s->keys = NULL;
-    s->nkeys = 0;
+    scope_list_free(&s->keys, &s->nkeys);
+    scope_list_free(&s->parents, &s->nparents);
+    scope_list_free(&s->domains, &s->ndomains);
+}
+
+int crawl_scope_no_parent(crawl_scope_t *s, char *const *starts, size_t n)
+{
+    scope_list_free(&s->parents, &s->nparents);
+    if (!(s->parents = calloc(n ? n : 1, sizeof(*s->parents))))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!(s->parents[i] = scope_prefix(starts[i])))
+            return -ENOMEM;
+        s->nparents++;
+    }
+    return 0;
+}
+
+int crawl_scope_domains(crawl_scope_t *s, const char *list)
+{
+    size_t n = 1;
+
+    scope_list_free(&s->domains, &s->ndomains);
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    if (!(s->domains = calloc(n, sizeof(*s->domains))))
+        return -ENOMEM;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *q = p;
+        size_t k = len;
+
+        while (k > 0 && (*q == ' ' || *q == '.')) {      /* " .example.com" = "example.com" */
+            q++;
+            k--;
+        }
+        while (k > 0 && q[k - 1] == ' ')
+            k--;
+        if (k > 0) {
+            char *d = strndup(q, k);
+            if (!d)
+                return -ENOMEM;
+            for (char *c = d; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            s->domains[s->ndomains++] = d;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return s->ndomains ? 0 : -EINVAL;
+}
+
+/* 1 if url's host is one of -D's domains or under one. */
+static int scope_domain_ok(const crawl_scope_t *s, const char *url)
+{
+    char *host = NULL;
+    int ok = 0;
+
+    if (parse_url_host(url, &host) < 0)
+        return 0;
+    for (size_t i = 0; i < s->ndomains && !ok; i++) {
+        size_t hl = strlen(host), dl = strlen(s->domains[i]);
+        ok = hl == dl ? strcasecmp(host, s->domains[i]) == 0
+                      : hl > dl && host[hl - dl - 1] == '.' && strcasecmp(host + hl - dl, s->domains[i]) == 0;
+    }
+    free(host);
+    return ok;
+}
+
+/* Length of url's "scheme://authority/" (the origin and its slash), 0 if it has none. */
+static size_t scope_origin_len(const char *url)
+{
+    const char *p = strstr(url, "://");
+    const char *slash = p ? strchr(p + 3, '/') : NULL;
+
+    return slash ? (size_t)(slash - url) + 1 : 0;
+}
+
+/* -np: 0 when url is on a start URL's origin but under none of those start URLs' folders. */
+static int scope_parent_ok(const crawl_scope_t *s, const char *url)
+{
+    size_t ol = scope_origin_len(url);
+    int same_origin = 0;
+
+    for (size_t i = 0; i < s->nparents; i++) {
+        if (ol == 0 || strncmp(s->parents[i], url, ol) != 0 || scope_origin_len(s->parents[i]) != ol)
+            continue;
+        same_origin = 1;
+        if (strncmp(url, s->parents[i], strlen(s->parents[i])) == 0)
+            return 1;
+    }
+    return !same_origin;
 }
 
 int crawl_scope_contains(const crawl_scope_t *s, const char *url)
@@ -127,6 +224,8 @@ int crawl_scope_contains(const crawl_scope_t *s, const char *url)
     char *key;
     int inside = 0;
 
+    if ((s->ndomains && !scope_domain_ok(s, url)) || (s->nparents && !scope_parent_ok(s, url)))
+        return 0;
     if (s->kind == CRAWL_SCOPE_ANY)
         return 1;
     if (s->kind == CRAWL_SCOPE_PREFIX) {

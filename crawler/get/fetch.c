@@ -201,10 +201,11 @@ static void fetch_step(task_t *t)
     f->outcome = FETCH_FAILED;
     if (fetch_prologue(f) < 0)
         goto finish;
-    if (job->state_existed && !job->opts->discard) {
+    /* -nc looks at the disk even on a first run: a file put there by anyone is kept. */
+    if ((job->state_existed || job->opts->no_clobber) && !job->opts->discard) {
         AWAIT(t, executor_run(&job->sched, fetch_prepare, f));
-        if (f->final_size >= 0 && !job->opts->timestamping) {
-            f->skipped = "already complete";
+        if (f->final_size >= 0 && (!job->opts->timestamping || job->opts->no_clobber)) {
+            f->skipped = job->state_existed ? "already complete" : "exists (--no-clobber)";
             f->outcome = FETCH_SKIPPED;
             goto finish;
         }

@@ -10,6 +10,40 @@
 #include "crawler/get/get_job.h"
 #include "net/async/executor.h"
 
+/* ---- the list's length, counted while the first transfers run ------------------------------ */
+
+static int get_count_lines(void *arg)
+{
+    struct get_job *gj = arg;
+
+    gj->count = crawl_source_count(gj->job.opts->input);
+    return 0;
+}
+
+static void counter_step(task_t *t)
+{
+    struct get_job *gj = container_of(t, struct get_job, count_task);
+
+    CORO_BEGIN(t);
+    AWAIT(t, executor_run(&gj->job.sched, get_count_lines, gj));
+    if (task_error(t) == 0 && gj->count > 0)
+        gj->job.rep.total_hint = (uint64_t)gj->count;
+    CORO_END(t);
+}
+
+/* The progress line's total before the list is read to its end: the arguments' count, or the
+ * list file's URL lines counted on the pool (stdin cannot be read twice: it stays "N+"). */
+static void get_total_hint(struct get_job *gj)
+{
+    crawl_options_t *o = gj->job.opts;
+
+    if (!o->input)
+        gj->job.rep.total_hint = (uint64_t)o->nurls;
+    else if (strcmp(o->input, "-") != 0 && !o->quiet && gj->job.progress.enabled &&
+             job_spawn(&gj->job, &gj->count_task, counter_step) < 0)
+        gj->job.rep.total_hint = 0;    /* no memory for a hint: the line shows "N+" as before */
+}
+
 /* ---- the spawner: one permit, then one URL, then one task ---------------------------------- */
 
 static void spawner_step(task_t *t)
@@ -20,6 +54,7 @@ static void spawner_step(task_t *t)
 
     CORO_BEGIN(t);
     permit_init(&gj->spawn_slot, t);
+    get_total_hint(gj);
     for (;;) {
         AWAIT(t, permit_acquire(&gj->spawn_slot, &job->permits));
         if (task_error(t) < 0 || job->stopping)
@@ -80,6 +115,10 @@ static void get_run_sync(struct get_job *gj)
     }
     crawl_signals_start_blocking(&job->abort_transfers, NULL);
     crawl_progress_start(&job->progress, NULL, &job->rep, o->quiet);
+    if (!o->input)
+        job->rep.total_hint = (uint64_t)o->nurls;
+    else if (strcmp(o->input, "-") != 0 && job->progress.enabled && (gj->count = crawl_source_count(o->input)) > 0)
+        job->rep.total_hint = (uint64_t)gj->count;      /* blocking, as everything in sync mode */
     while (!job->abort_transfers) {
         crawl_source_fill(&gj->src);
         if (!(url = crawl_source_next(&gj->src)))

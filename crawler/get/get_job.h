@@ -15,6 +15,8 @@ struct get_job {
     store_seen_t *seen;             /* list lines already queued */
     crawl_source_t src;
     permit_t spawn_slot;            /* the spawner's permit, handed to each task it starts */
+    task_t count_task;              /* counts the list's lines on the pool (progress line) */
+    long count;                     /* its answer, or -errno */
 };
 
 /* Starts a fetch task that owns url and takes over the spawner's permit. */

@@ -2,9 +2,11 @@
 #include "crawler/get/source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parse/parse.h"
 #include "parse/url.h"
@@ -99,4 +101,39 @@ void crawl_source_close(crawl_source_t *s)
     if (s->list)
         parse_urllist_close(s->list);
     s->list = NULL;
+}
+
+long crawl_source_count(const char *path)
+{
+    char buf[65536];
+    long count = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int start = 1, counted = 0;          /* at a line's start; the line is counted already */
+    ssize_t n;
+
+    if (fd < 0)
+        return -errno;
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            count = -errno;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if (c == '\n') {
+                start = 1;
+                counted = 0;
+            } else if (counted || c == ' ' || c == '\t' || c == '\r' || (start && c >= 0x80)) {
+                /* blanks, and a UTF-8 BOM's bytes, before the first character that counts */
+            } else {
+                count += start && c != '#';
+                counted = 1;
+                start = 0;
+            }
+        }
+    }
+    close(fd);
+    return count;
 }

@@ -34,4 +34,9 @@ static inline int crawl_source_has(const crawl_source_t *s) { return s->pos < s-
 
 void crawl_source_close(crawl_source_t *s);
 
+/* Blocking (a pool thread): the lines of the list file at path that may hold a URL (not blank,
+ * not a '#' comment), read in 64 KiB blocks: the list's length before it is read, for the
+ * progress line. -errno if the file cannot be read. */
+long crawl_source_count(const char *path);
+
 #endif

@@ -65,3 +65,11 @@ long crawl_retry_delay_ms(crawl_retry_t *p, const http_req_t *r, int attempt, lo
         return 0;
     return (long)(retry_next(p) % (uint64_t)(ceiling + 1));
 }
+
+long crawl_retry_random_wait_ms(crawl_retry_t *p, long ms)
+{
+    /* 53 random bits as a fraction in [0, 1) */
+    double u = (double)(retry_next(p) >> 11) / 9007199254740992.0;
+
+    return ms / 2 + (long)(u * (double)ms);
+}

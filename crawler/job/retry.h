@@ -25,4 +25,7 @@ int crawl_retry_wanted(const http_req_t *r);
  * Capped by max_wait either way. */
 long crawl_retry_delay_ms(crawl_retry_t *p, const http_req_t *r, int attempt, long long now);
 
+/* wget's --random-wait: a wait uniform in [0.5 * ms, 1.5 * ms), from the policy's generator. */
+long crawl_retry_random_wait_ms(crawl_retry_t *p, long ms);
+
 #endif

@@ -20,24 +20,41 @@ static void progress_human(double bytes, char *buf, size_t n)
     snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 }
 
-static void progress_draw(crawl_progress_t *p)
+void crawl_progress_format(const crawl_report_t *r, double secs, const char *extra, char *buf,
+                           size_t n)
 {
-    crawl_report_t *r = p->rep;
-    double secs = crawl_report_elapsed(r);
-    uint64_t done = r->ok + r->failed;
+    /* Files found complete count as done: they are part of the total too. */
+    uint64_t done = r->ok + r->failed + r->skipped;
+    uint64_t total = r->queued;
+    int known = r->queued_final;
     char bytes[32], rate[32], eta[32] = "--";
 
+    /* The counted list is the total until the reading ends (bad and repeated lines, which the
+     * count cannot tell, make the final total smaller; never larger). */
+    if (!known && r->total_hint >= r->queued && r->total_hint > 0) {
+        total = r->total_hint;
+        known = 1;
+    }
     progress_human((double)r->bytes, bytes, sizeof(bytes));
     progress_human(secs > 0 ? (double)r->bytes / secs : 0, rate, sizeof(rate));
-    if (r->queued_final && done > 0 && done < r->queued) {
-        double left = secs / (double)done * (double)(r->queued - done);
-        snprintf(eta, sizeof(eta), "%.0fs", left);
-    } else if (r->queued_final && done >= r->queued) {
+    if (known && done > 0 && done < total)
+        snprintf(eta, sizeof(eta), "%.0fs", secs / (double)done * (double)(total - done));
+    else if (known && done >= total)
         snprintf(eta, sizeof(eta), "0s");
-    }
-    fprintf(stderr, "\r\033[K%llu/%llu%s done, %llu failed, %s, %s/s, %ld in flight, ETA %s",
-            (unsigned long long)done, (unsigned long long)r->queued, r->queued_final ? "" : "+",
-            (unsigned long long)r->failed, bytes, rate, r->inflight, eta);
+    snprintf(buf, n, "%llu/%llu%s done, %llu failed, %s, %s/s, %ld in flight, ETA %s%s%s",
+             (unsigned long long)done, (unsigned long long)total, known ? "" : "+",
+             (unsigned long long)r->failed, bytes, rate, r->inflight, eta,
+             extra && *extra ? "; " : "", extra ? extra : "");
+}
+
+static void progress_draw(crawl_progress_t *p)
+{
+    char line[512], extra[256] = "";
+
+    if (p->describe)
+        p->describe(p->describe_arg, extra, sizeof(extra));
+    crawl_progress_format(p->rep, crawl_report_elapsed(p->rep), extra, line, sizeof(line));
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->drawn = 1;
 }

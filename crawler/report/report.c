@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -19,6 +20,13 @@ void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quie
     rep->verbose = verbose;
     rep->out = stdout;
     rep->start_ns = uv_hrtime();
+}
+
+json_t *crawl_report_real(double v, int decimals)
+{
+    double scale = pow(10, decimals);
+
+    return json_real(isfinite(v) ? round(v * scale) / scale : 0);
 }
 
 double crawl_report_elapsed(const crawl_report_t *rep)
@@ -48,7 +56,9 @@ void crawl_report_json(crawl_report_t *rep, json_t *obj)
             json_object_set_new(obj, report_url_keys[i], json_string(shown)) < 0)
             json_object_del(obj, report_url_keys[i]);
     }
-    line = json_dumps(obj, JSON_COMPACT);
+    /* 15 significant digits print a value rounded by crawl_report_real as its decimals
+     * (1234.567, not 1234.5670000000002). */
+    line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (line) {
         fprintf(rep->out, "%s\n", line);
         free(line);
@@ -87,11 +97,15 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
             if (reason)
                 json_object_set_new(o, "error", json_string(reason));
             if (req) {
-                json_object_set_new(o, "time_ms", json_real((double)req->timing.total_us / 1000.0));
+                json_object_set_new(o, "time_ms", crawl_report_real((double)req->timing.total_us / 1000.0, 3));
                 if (req->content_type[0])
                     json_object_set_new(o, "content_type", json_string(req->content_type));
-                if (req->redirects > 0 && req->effective_url)
+                /* get's hops, which libcurl followed: how many, and where they ended (a crawl
+                 * follows its own and lists each as a "kind":"redirect" line) */
+                if (req->redirects > 0 && req->effective_url) {
+                    json_object_set_new(o, "redirects", json_integer(req->redirects));
                     json_object_set_new(o, "final_url", json_string(req->effective_url));
+                }
             }
             if (extra)
                 json_object_update(o, extra);
@@ -108,19 +122,23 @@ void crawl_report_summary(crawl_report_t *rep)
 
     if (rep->before_print)
         rep->before_print(rep->before_print_arg);
-    fprintf(stderr, "gather: %llu ok, %llu failed", (unsigned long long)rep->ok,
-            (unsigned long long)rep->failed);
-    if (rep->skipped)
-        fprintf(stderr, ", %llu already there", (unsigned long long)rep->skipped);
-    fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %s mode)\n", (double)rep->bytes / 1e6, secs,
-            rate / 1e6, rep->mode);
+    /* -q keeps stderr for errors, as wget -q: the summary goes too (--json still has it). */
+    if (!rep->quiet) {
+        fprintf(stderr, "gather: %llu ok, %llu failed", (unsigned long long)rep->ok,
+                (unsigned long long)rep->failed);
+        if (rep->skipped)
+            fprintf(stderr, ", %llu already there", (unsigned long long)rep->skipped);
+        fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %s mode)\n", (double)rep->bytes / 1e6,
+                secs, rate / 1e6, rep->mode);
+    }
     if (rep->json) {
-        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s, s:I}}", "summary",
+        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:s, s:I}}", "summary",
                               "ok", (json_int_t)rep->ok, "failed", (json_int_t)rep->failed,
                               "skipped", (json_int_t)rep->skipped,
                               "duplicates", (json_int_t)rep->duplicates,
-                              "bytes", (json_int_t)rep->bytes, "seconds", secs,
-                              "bytes_per_second", rate, "mode", rep->mode,
+                              "bytes", (json_int_t)rep->bytes,
+                              "seconds", crawl_report_real(secs, 3),
+                              "bytes_per_second", crawl_report_real(rate, 0), "mode", rep->mode,
                               "max_inflight", (json_int_t)rep->max_inflight);
         crawl_report_json(rep, o);
     }

@@ -13,6 +13,8 @@
 typedef struct crawl_report {
     uint64_t queued;          /* URLs accepted so far (grows while the list is read) */
     int queued_final;         /* the list is fully read: queued is the total */
+    uint64_t total_hint;      /* the list's URL lines, counted ahead of reading it (0: unknown);
+                               * the progress line's total until queued is final */
     uint64_t ok, failed;
     uint64_t skipped;         /* already complete (or not modified): nothing fetched */
     uint64_t duplicates;      /* list lines naming a URL already queued */
@@ -41,10 +43,14 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
 /* Writes one JSON line (when --json) and steals the reference. */
 void crawl_report_json(crawl_report_t *rep, json_t *obj);
 
-/* Prints the summary (text to stderr, plus a JSON line when --json). */
+/* Prints the summary (text to stderr unless -q, plus a JSON line when --json). */
 void crawl_report_summary(crawl_report_t *rep);
 
 double crawl_report_elapsed(const crawl_report_t *rep);
+
+/* A JSON real of v rounded to `decimals` places (times: ms with 3), which crawl_report_json
+ * prints as such, not as 17 significant digits. A NaN or infinity becomes 0. */
+json_t *crawl_report_real(double v, int decimals);
 
 /* --har FILE: creates FILE with one page (its id is the report's mode, its title `title`) and
  * makes crawl_report_result add an entry per transfer. Returns 0, or -errno after printing why

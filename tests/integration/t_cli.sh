@@ -9,9 +9,14 @@ U=http://127.0.0.1:1/page.html
 # usage_errors: one case a line, "ARGS | the first line on stderr", U standing for $U in ARGS.
 usage_errors() {
     cat <<'EOF'
-crawl U -np                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
-crawl -np U                  | gather crawl: unknown option '-n' in '-np' (see gather crawl --help)
+get U -np                    | gather get: unknown option '-n' in '-np' (see gather get --help)
+crawl -npq U                 | gather crawl: unknown option '-n' in '-npq' (see gather crawl --help)
+crawl U -l                   | gather crawl: option '-l' needs a value
+crawl U -l x                 | gather: -l: 'x' is not a whole number from 0 to 1000, nor inf
+crawl U -e cookies=off       | gather: -e: 'cookies=off' is not a command gather knows (robots=on|off, wait=SECONDS, randomwait=on|off)
+crawl U -w 1y                | gather: -w: '1y' is not a number of seconds up to an hour (s, m, h suffixes allowed)
 crawl U -qy                  | gather crawl: unknown option '-y' in '-qy' (see gather crawl --help)
+crawl U -pn                  | gather crawl: unknown option '-n' in '-pn' (see gather crawl --help)
 crawl U -qn                  | gather crawl: unknown option '-n' in '-qn' (see gather crawl --help)
 crawl U -n                   | gather crawl: unknown option '-n' (see gather crawl --help)
 get U -qx                    | gather get: unknown option '-x' in '-qx' (see gather get --help)
@@ -19,7 +24,7 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay or --reject?)
+crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay, --recursive or --reject?)
 get --user-a x:y U           | gather get: option '--user-a' is not spelled in full (did you mean --user-agent?)
 get --head U                 | gather get: option '--head' is not spelled in full (did you mean --header?)
 crawl U --dept               | gather crawl: option '--dept' is not spelled in full (did you mean --depth?)
@@ -32,7 +37,7 @@ get U -qc0                   | gather: -c: '0' is not a whole number from 1 to 1
 get U --concurrency 0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
 get U --conc 0               | gather get: option '--conc' is not spelled in full (did you mean --concurrency?)
 get U --concurrency=0        | gather: --concurrency: '0' is not a whole number from 1 to 10000
-crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000
+crawl U --depth=x            | gather: --depth: 'x' is not a whole number from 0 to 1000, nor inf
 crawl U --save most          | gather: --save: 'most' is not all, pages, assets or none
 get U --timeout soon         | gather: --timeout: 'soon' is not a number of seconds
 get U --max-filesize 1Q      | gather: --max-filesize: '1Q' is not a size in bytes (K, M, G allowed)
@@ -71,7 +76,7 @@ test_usage_errors_name_the_option_and_exit_2() {
 
 test_options_after_the_url_and_in_clusters_apply() {
     server_start
-    gather get "$BASE/img/1.jpg" -qc1 -o out --retries=0 2> err.txt
+    gather get "$BASE/img/1.jpg" -vc1 -o out --retries=0 2> err.txt
     expect_same out/1.jpg /img/1.jpg
     grep -q '^gather: 1 ok, 0 failed' err.txt
     gather crawl "$BASE/site/" -qd0 -o out2 --save none

@@ -92,7 +92,7 @@ test_interrupted_encoded_download_completes_in_one_rerun() {
     gather get -q -o out --retries 0 "$url"
     same_as_served out/16M /enc/16M --emit-encoded
     no_partial out
-    gather get -q -o out --retries 0 "$url" 2>err.txt
+    gather get -o out --retries 0 "$url" 2>err.txt      # no -q: the summary says it
     grep -q "1 already there" err.txt
     assert_eq "$(requests '[.status, .range] | @tsv')" "$(printf '200\t\n206\tbytes=%s-' "$part")"
 }

@@ -180,7 +180,7 @@ test_interrupted_crawl_resumes_without_refetching() {
     assert_ge "$(wc -l < done1)" 3 "URLs done before the interrupt"
     assert_ge "$(sqlite3 out/.gather.db 'SELECT count(*) FROM frontier')" 1 "pending URLs kept"
     rc=0
-    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -q -c 4 --per-host 2 --save all 2>err2.txt || rc=$?
+    $GATHER_WRAP "$GATHER" crawl "$BASE/site/" -d 9 -o out -c 4 --per-host 2 --save all 2>err2.txt || rc=$?
     cat err2.txt
     [ "$rc" -le 1 ]
     grep -q 'resuming the crawl' err2.txt
@@ -227,7 +227,7 @@ test_crawl_retries_follow_the_retry_options() {
     crawl "$BASE/flaky/2/5" -d 0 -o out -q --retry-delay 10 --json > out.json
     assert_eq "$(hit /flaky/2/5)" 3 "tries of /flaky/2/5"
     expect_same "out/$(jq -r 'select(.ok and .path) | .path' out.json)" /img/5.jpg
-    assert_eq "$(jq -r 'select(.url and .ok) | .attempts' out.json)" 3
+    assert_eq "$(jq -r 'select(.url and .ok and .kind != "robots") | .attempts' out.json)" 3
     # a 502 gets --retries 2 more tries, then fails; --retries 0 means one try
     gather crawl "$BASE/status/502" -d 0 -o out2 -q --retries 2 --retry-delay 10 2>err.txt || rc=$?
     assert_eq "$rc" 1
@@ -256,6 +256,53 @@ test_usage_errors() {
     rc=0; gather crawl http://127.0.0.1:1/ --include '(' 2>err.txt || rc=$?
     assert_eq "$rc" 2
     gather crawl --help | grep -q -- '--scope'
+}
+
+# --json lists robots.txt and each redirect hop the crawl followed, each marked with its kind and
+# with times in ms to 3 decimals; -q leaves stderr empty (no summary) on a clean run.
+test_json_lists_robots_and_redirect_hops_and_q_is_silent() {
+    server_start
+    crawl "$BASE/site" -d 1 -o out -q --save none --json > out.json 2> err.txt
+    assert_eq "$(wc -c < err.txt)" 0 "bytes on stderr with -q"
+    assert_eq "$(jq -c "select(.kind == \"robots\") | [.url, .status, .ok]" out.json)" \
+              "[\"$BASE/robots.txt\",200,true]" "robots.txt line"
+    assert_eq "$(jq -c "select(.kind == \"redirect\" and .url == \"$BASE/site\") | [.status, .redirect]" out.json)" \
+              "[301,\"$BASE/site/\"]" "the hop /site -> /site/"
+    # every time is a number of ms with at most 3 decimals
+    jq -r 'select(.time_ms != null) | .time_ms' out.json > times
+    assert_ge "$(wc -l < times)" 8
+    assert_eq "$(grep -cvE '^[0-9]+(\.[0-9]{1,3})?$' times || true)" 0 "times with more than 3 decimals"
+    jq -r 'select(.summary) | .summary.seconds' out.json | grep -qE '^[0-9]+(\.[0-9]{1,3})?$'
+    # the same crawl without -q prints its summary
+    crawl "$BASE/site" -d 1 -o out2 --save none 2> err2.txt
+    grep -q '^gather: crawl: ' err2.txt
+}
+
+# wget's defaults and words: depth 5 with no -d, -l inf the whole graph, `gather -r` a crawl.
+test_default_depth_is_5_and_l_inf_is_the_whole_graph() {
+    server_start --delay 5
+    crawl "$BASE/site/" -o out -q --save none
+    { expected pages 5; expected redirects 5; expected broken 5; } | sort > want
+    requested /site/ > got
+    diff want got
+    server_reset
+    local rc=0
+    gather -r -l inf -e robots=off "$BASE/site/" -o out2 -q --save none || rc=$?
+    assert_le "$rc" 1
+    { expected pages 99 '&robots=ignore'; expected redirects 99 '&robots=ignore'; expected broken 99 '&robots=ignore'; } | sort > want
+    requested /site/ > got
+    diff want got
+    assert_requested /site/private/
+}
+
+# A crawl's progress line (on a pseudo-terminal, script(1)) shows its frontier per depth.
+test_progress_line_shows_the_frontier_per_depth() {
+    server_start --delay 100
+    timeout 120 script -qfec "$(printf '%q ' "$GATHER" crawl "$BASE/site/" -d 3 -o out --save none)" \
+        /dev/null < /dev/null > tty.raw || true
+    tr '\r' '\n' < tty.raw | sed 's/\x1b\[K//g' > tty.txt
+    grep -qE '^[0-9]+/[0-9]+\+ done, .*; frontier: depth 1: [0-9]+ left, depth 2: [1-9][0-9]* found$' tty.txt
+    grep -qE '; frontier: depth 3: [1-9][0-9]* left, depth 4: 0 found$' tty.txt
 }
 
 run_tests "$@"

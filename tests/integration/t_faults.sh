@@ -193,7 +193,7 @@ test_sigint_stops_cleanly_and_a_rerun_completes() {
     server_start
     local i rc=0
     for i in $(seq 1 200); do echo "$BASE/img/$i.jpg?delay=200&size=50000"; done > list.txt
-    $GATHER_WRAP "$GATHER" get -q -i list.txt -o out -c 10 2>err.txt & local pid=$!
+    $GATHER_WRAP "$GATHER" get -i list.txt -o out -c 10 2>err.txt & local pid=$!
     sleep 1.5
     kill -INT $pid
     wait $pid || rc=$?

@@ -73,7 +73,7 @@ test_failures_leave_no_file_and_spare_the_rest() {
         echo "$BASE/img/4.jpg?size=300000"
         echo "http://127.0.0.1:1/img/5.jpg"
     } > list.txt
-    gather get -q -i list.txt -o out -c 8 --timeout 2 --retries 0 2>err.txt || rc=$?
+    gather get -i list.txt -o out -c 8 --timeout 2 --retries 0 2>err.txt || rc=$?
     cat err.txt
     assert_eq "$rc" 1 "exit status"
     expect_same out/1.jpg /img/1.jpg
@@ -133,14 +133,17 @@ test_redirects_are_followed() {
 test_json_lines_and_summary() {
     local rc=0
     server_start
-    { img_list 5; echo "$BASE/status/500"; } > list.txt
+    { img_list 5; echo "$BASE/status/500"; echo "$BASE/redirect/2/7"; } > list.txt
     gather get -q -i list.txt -o out --json --retries 0 > out.json || rc=$?
     assert_eq "$rc" 1
-    assert_eq "$(jq -s '[.[] | select(.url and .ok)] | length' out.json)" 5
+    # a redirect chain followed: its hops counted, where it ended
+    assert_eq "$(jq -c "select(.url == \"$BASE/redirect/2/7\") | [.redirects, .final_url]" out.json)" \
+              "[3,\"$BASE/img/7.jpg\"]" "the chain's line"
+    assert_eq "$(jq -s '[.[] | select(.url and .ok and .redirects == null)] | length' out.json)" 5
     assert_eq "$(jq -r 'select(.url and (.ok|not)) | .error' out.json)" "HTTP 500"
-    assert_eq "$(jq -r 'select(.summary) | .summary.ok' out.json)" 5
+    assert_eq "$(jq -r 'select(.summary) | .summary.ok' out.json)" 6
     assert_eq "$(jq -r 'select(.summary) | .summary.failed' out.json)" 1
-    assert_eq "$(jq -s '[.[] | select(.url and .ok) | .bytes] | add' out.json)" 100000
+    assert_eq "$(jq -s '[.[] | select(.url and .ok) | .bytes] | add' out.json)" 120000
 }
 
 test_three_modes_make_identical_files_and_reports() {
@@ -195,6 +198,35 @@ test_one_gib_streams_in_bounded_memory() {
     local kb; kb=$(tail -1 rss.txt)
     echo "# peak RSS ${kb} KiB"
     if [ -z "${SAN:-}" ]; then assert_le "$kb" 32768 "peak RSS KiB"; fi
+}
+
+# tty_run FILE CMD...: runs CMD with stderr on a pseudo-terminal (script(1), util-linux), so the
+# progress line is drawn; FILE gets what the terminal showed, one redraw a line.
+tty_run() {
+    local out=$1 cmd
+    shift
+    cmd=$(printf '%q ' "$@")
+    timeout 120 script -qfec "$cmd" /dev/null < /dev/null > "$out.raw"
+    tr '\r' '\n' < "$out.raw" | sed 's/\x1b\[K//g' > "$out"
+}
+
+# The progress line of a 3,000-line list shows the real total and an ETA from its first redraws,
+# while the list is still being read (the old line showed "N/512+ ... ETA --" until the end).
+test_progress_line_shows_the_list_total_and_an_eta() {
+    server_start --delay 20
+    local i
+    for i in $(seq 1 3000); do echo "$BASE/img/$i.jpg?size=100"; done > list.txt
+    printf '# a comment\n\n' >> list.txt
+    tty_run tty.txt "$GATHER" get -i list.txt -o out -c 50 --discard
+    grep -E '^[0-9]+/' tty.txt > lines.txt
+    assert_ge "$(wc -l < lines.txt)" 3 "progress redraws"
+    # every redraw has the counted total; no "+", and an ETA in seconds before the end
+    assert_eq "$(grep -cv '^[0-9]*/3000 done' lines.txt || true)" 0 "redraws without the total"
+    head -1 lines.txt | grep -qE '^([0-9]|[1-9][0-9]{1,2})/3000 done, .* ETA [0-9]+s$'
+    grep -q '^gather: 3000 ok, 0 failed' tty.txt
+    # -q: no line at all
+    tty_run quiet.txt "$GATHER" get -q -i list.txt -o out2 -c 50 --discard
+    assert_eq "$(tr -d '\n' < quiet.txt | wc -c)" 0 "bytes on the terminal with -q"
 }
 
 run_tests "$@"

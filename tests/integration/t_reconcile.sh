@@ -131,7 +131,7 @@ test_a_crawl_killed_mid_run_keeps_every_row_true() {
         sed "s|^$BASE||" | sort > done_before.txt
     done_before=$(wc -l < done_before.txt)
     server_reset
-    gather crawl -q "$BASE/site/" -o out -c 8 -d 9 2>again.err || true   # the site's 404 link: 1
+    gather crawl "$BASE/site/" -o out -c 8 -d 9 2>again.err || true   # the site's 404 link: 1
     grep -q 'resuming the crawl' again.err
     unrecorded out > left.txt
     [ ! -s left.txt ] || { echo "# files without a true row:"; cat left.txt; return 1; }
@@ -158,7 +158,7 @@ test_a_resumed_crawl_keeps_the_names_files_were_saved_under() {
         INSERT INTO frontier (url, depth, kind, hops) VALUES ('$x', $x_depth, 1, 0)"
     rm "out/$x_path"
     server_reset
-    gather crawl -q "$BASE/site/" -o out -d 9 --layout flat 2>again.err || true
+    gather crawl "$BASE/site/" -o out -d 9 --layout flat 2>again.err || true
     grep -q 'resuming the crawl in out: 1 URLs' again.err
     assert_eq "$(curl -sf -m 10 "$BASE/log" | awk '{ print $2 }' | paste -sd' ')" "/robots.txt ${x#"$BASE"}" "requests"
     # x took its own name again, and the file under the other name is still the other URL's.

@@ -324,6 +324,48 @@ static void test_accept_reject(void **state)
     crawl_filter_free(&f);
 }
 
+
+/* wget's -A/-R patterns: an entry with *, ?, [ or ] matches the whole file name (lowercased,
+ * without the query); plain entries stay extensions, in the same list. */
+static void test_accept_reject_patterns(void **state)
+{
+    static const struct ext_case accept[] = {
+        { "http://h/a.jpg", 1 },
+        { "http://h/dir/A.JPG", 1 },
+        { "http://h/a.jpg?x=1.png", 1 },                   /* the query is not the name */
+        { "http://h/img-07.gif", 1 },
+        { "http://h/img-007.gif", 0 },                     /* ? is one character */
+        { "http://h/a.jpeg", 0 },
+        { "http://h/jpg", 0 },
+        { "http://h/a.png", 1 },                           /* the plain entry: an extension */
+        { "http://h/dir/", 0 },
+        { "http://h.jpg/", 0 },                            /* a host is no file name */
+        { "http://h/x1.txt", 1 },
+        { "http://h/xa.txt", 0 },
+    };
+    static const struct ext_case reject[] = {
+        { "http://h/thumb-1.jpg", 0 },
+        { "http://h/big-1.jpg", 1 },
+        { "http://h/thumb-1.png", 1 },
+    };
+    crawl_filter_t f;
+
+    (void)state;
+    crawl_filter_init(&f);
+    assert_int_equal(crawl_filter_set_list(&f, &f.accept, "-A", "*.jpg,img-??.gif,png,x[0-9].txt"), 0);
+    for (size_t i = 0; i < N(accept); i++)
+        if (crawl_filter_ext(&f, accept[i].url) != accept[i].pass)
+            fail_msg("-A '*.jpg,img-??.gif,png,x[0-9].txt': %s want %s", accept[i].url,
+                     accept[i].pass ? "pass" : "refused");
+    crawl_filter_free(&f);
+    crawl_filter_init(&f);
+    assert_int_equal(crawl_filter_set_list(&f, &f.reject, "-R", "thumb-*.jpg"), 0);
+    for (size_t i = 0; i < N(reject); i++)
+        if (crawl_filter_ext(&f, reject[i].url) != reject[i].pass)
+            fail_msg("-R 'thumb-*.jpg': %s want %s", reject[i].url, reject[i].pass ? "pass" : "refused");
+    crawl_filter_free(&f);
+}
+
 /* ---- --accept-type ------------------------------------------------------------------------------ */
 
 static void test_accept_type(void **state)
@@ -379,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_list_parsing),
         cmocka_unit_test(test_empty_list_is_refused),
         cmocka_unit_test(test_accept_reject),
+        cmocka_unit_test(test_accept_reject_patterns),
         cmocka_unit_test(test_accept_type),
     };
 

@@ -147,7 +147,7 @@ static void test_defaults_crawl(void **state)
     assert_null(p.o.input);
     assert_int_equal(p.o.nurls, 1);
     assert_string_equal(p.o.urls[0], "http://example.com/");
-    assert_int_equal(p.o.depth, 2);
+    assert_int_equal(p.o.depth, 5);                    /* wget's default */
     assert_int_equal(p.o.per_host, 4);                 /* polite by default, unlike get */
     assert_int_equal(p.o.layout, STORE_LAYOUT_TREE);
     assert_int_equal(p.o.delay_ms, 0);
@@ -211,6 +211,25 @@ static const struct number_case number_cases[] = {
     { CRAWL_CMD_CRAWL, "--depth", "1000", FIELD(depth), 1000, 1 },
     { CRAWL_CMD_CRAWL, "-d", "1001", FIELD(depth), 0, 0 },
     { CRAWL_CMD_CRAWL, "-d", "-1", FIELD(depth), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-d", "inf", FIELD(depth), CRAWL_DEPTH_INF, 1 },
+    { CRAWL_CMD_CRAWL, "-l", "inf", FIELD(depth), CRAWL_DEPTH_INF, 1 },
+    { CRAWL_CMD_CRAWL, "--level", "INF", FIELD(depth), CRAWL_DEPTH_INF, 1 },
+    { CRAWL_CMD_CRAWL, "-l", "3", FIELD(depth), 3, 1 },
+    { CRAWL_CMD_CRAWL, "--level", "0", FIELD(depth), 0, 1 },
+    { CRAWL_CMD_CRAWL, "-l", "infinity", FIELD(depth), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-l", "-1", FIELD(depth), 0, 0 },
+    /* wget's -w: seconds, fractions and m/h/d suffixes, into the --delay milliseconds */
+    { CRAWL_CMD_CRAWL, "-w", "0.5", FIELD(delay_ms), 500, 1 },
+    { CRAWL_CMD_CRAWL, "--wait", "2", FIELD(delay_ms), 2000, 1 },
+    { CRAWL_CMD_CRAWL, "-w", "2s", FIELD(delay_ms), 2000, 1 },
+    { CRAWL_CMD_CRAWL, "-w", "1.5m", FIELD(delay_ms), 90000, 1 },
+    { CRAWL_CMD_CRAWL, "-w", "1h", FIELD(delay_ms), 3600000, 1 },
+    { CRAWL_CMD_CRAWL, "-w", "0", FIELD(delay_ms), 0, 1 },
+    { CRAWL_CMD_CRAWL, "-w", "2h", FIELD(delay_ms), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-w", "1x", FIELD(delay_ms), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-w", "m", FIELD(delay_ms), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-w", "-1", FIELD(delay_ms), 0, 0 },
+    { CRAWL_CMD_CRAWL, "-w", "1ms", FIELD(delay_ms), 0, 0 },
     { CRAWL_CMD_CRAWL, "--delay", "250", FIELD(delay_ms), 250, 1 },
     { CRAWL_CMD_CRAWL, "--delay", "3600001", FIELD(delay_ms), 0, 0 },
     { CRAWL_CMD_CRAWL, "--max-pages", "1000000000", FIELD(max_pages), 1000000000L, 1 },
@@ -697,7 +716,7 @@ static void test_abbreviations_are_refused(void **state)
     parse_refused(CRAWL_CMD_GET, ARGS("get", "--re", "1"),
                   "did you mean --read-timeout, --retries or --retry-delay?");
     parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--re", "1"),
-                  "did you mean --read-timeout, --retries, --retry-delay or --reject?");
+                  "did you mean --read-timeout, --retries, --retry-delay, --recursive or --reject?");
     /* "--he" is no way to ask for help */
     parse(&p, CRAWL_CMD_GET, ARGS("get", "--he"));
     assert_int_equal(p.result, CRAWL_EXIT_USAGE);
@@ -930,6 +949,98 @@ static void test_options_main(void **state)
     assert_int_equal(runs, 1);                         /* run only for good options */
 }
 
+/* ---- wget's spellings ------------------------------------------------------------------------ */
+
+static void test_wget_spellings(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-r", "-l", "inf", "-np", "-nc", "-N", "-U", "bot/3",
+                                       "-A", "*.jpg,png", "-R", "exe", "-H", "-D", "a.example,b.example",
+                                       "-e", "robots=off", "-w", "0.25", "--random-wait", "http://h/"));
+    assert_int_equal(p.o.depth, CRAWL_DEPTH_INF);
+    assert_int_equal(p.o.no_parent, 1);
+    assert_int_equal(p.o.no_clobber, 1);
+    assert_int_equal(p.o.timestamping, 1);
+    assert_string_equal(p.o.http.user_agent, "bot/3");
+    assert_string_equal(p.o.filter.accept[0], "*.jpg");
+    assert_string_equal(p.o.filter.accept[1], "png");
+    assert_string_equal(p.o.filter.reject[0], "exe");
+    assert_int_equal(p.o.scope, CRAWL_SCOPE_ANY);
+    assert_string_equal(p.o.domains, "a.example,b.example");
+    assert_int_equal(p.o.robots, 0);
+    assert_int_equal(p.o.delay_ms, 250);
+    assert_int_equal(p.o.random_wait, 1);
+    assert_int_equal(p.o.nurls, 1);
+    assert_string_equal(p.o.urls[0], "http://h/");
+    assert_string_equal(p.err, "");
+    crawl_options_free(&p.o);
+
+    /* the long names, and gather's own beside them */
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--recursive", "--level=4", "--no-parent",
+                                       "--no-clobber", "--timestamping", "--span-hosts",
+                                       "--domains", "x.example", "--execute", "robots = off",
+                                       "--wait=1m", "http://h/"));
+    assert_int_equal(p.o.depth, 4);
+    assert_int_equal(p.o.no_parent + p.o.no_clobber + p.o.timestamping, 3);
+    assert_int_equal(p.o.scope, CRAWL_SCOPE_ANY);
+    assert_int_equal(p.o.robots, 0);
+    assert_int_equal(p.o.delay_ms, 60000);
+    crawl_options_free(&p.o);
+
+    /* -e: the commands gather has, in wget's forms; anything else refused by name */
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--no-robots", "-e", "robots=on", "-e", "wait=3",
+                                       "-e", "randomwait=on", "http://h/"));
+    assert_int_equal(p.o.robots, 1);
+    assert_int_equal(p.o.delay_ms, 3000);
+    assert_int_equal(p.o.random_wait, 1);
+    crawl_options_free(&p.o);
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-e", "robots=maybe", "http://h/"), "robots is on or off");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-e", "convert_links=on", "http://h/"),
+                  "-e: 'convert_links=on' is not a command gather knows");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-e", "robots", "http://h/"), "-e: 'robots'");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-D", ",", "http://h/"), "-D: ',' names no domain");
+    /* crawl-only spellings stay crawl's */
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "-np", "http://h/"), "'-n' in '-np'");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "-l", "2", "http://h/"), "'-l'");
+    parse_refused(CRAWL_CMD_GET, ARGS("get", "-r", "http://h/"), "'-r'");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "-l"), "needs a value");
+    /* get takes -N, -nc and -U */
+    parse_ok(&p, CRAWL_CMD_GET, ARGS("get", "-nc", "-N", "-U", "b/1", "http://h/"));
+    assert_int_equal(p.o.no_clobber + p.o.timestamping, 2);
+    assert_string_equal(p.o.http.user_agent, "b/1");
+    crawl_options_free(&p.o);
+}
+
+/* -np and -nc are whole arguments before "--", never an option's value nor a cluster's tail. */
+static void test_multi_letter_prepass(void **state)
+{
+    struct parsed p;
+
+    (void)state;
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-o", "-np", "http://h/"));
+    assert_string_equal(p.o.outdir, "-np");            /* -o's value, as getopt and wget read it */
+    assert_int_equal(p.o.no_parent, 0);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "--output", "-nc", "--header=X: -np", "http://h/"));
+    assert_string_equal(p.o.outdir, "-nc");
+    assert_int_equal(p.o.no_clobber + p.o.no_parent, 0);
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-qo", "-np", "-np", "http://h/"));
+    assert_string_equal(p.o.outdir, "-np");            /* the cluster's last letter takes a value */
+    assert_int_equal(p.o.no_parent, 1);                /* the argument after it is an option */
+    crawl_options_free(&p.o);
+    parse_ok(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-np", "http://h/", "--", "-np"));
+    assert_int_equal(p.o.no_parent, 1);
+    assert_int_equal(p.o.nurls, 2);
+    assert_string_equal(p.o.urls[1], "-np");           /* after "--": an argument */
+    crawl_options_free(&p.o);
+    /* not a whole argument: a cluster of -n and -p, as before */
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-npq", "http://h/"), "'-n' in '-npq'");
+    parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "-qnp", "http://h/"), "'-n' in '-qnp'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -954,6 +1065,8 @@ int main(void)
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_mirror_options),
         cmocka_unit_test(test_options_main),
+        cmocka_unit_test(test_wget_spellings),
+        cmocka_unit_test(test_multi_letter_prepass),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,6 +261,24 @@ static void test_bad_retry_after_still_jitters(void **state)
     assert_true(differs > 90);
 }
 
+/* --random-wait: every wait in [0.5 w, 1.5 w), spread over the whole range. */
+static void test_random_wait(void **state)
+{
+    crawl_retry_t p;
+    long lo = 1000000, hi = 0;
+
+    (void)state;
+    crawl_retry_init(&p, 3, 1000, 60000);
+    for (int i = 0; i < 2000; i++) {
+        long w = crawl_retry_random_wait_ms(&p, 200);
+        assert_true(w >= 100 && w < 300);
+        lo = w < lo ? w : lo;
+        hi = w > hi ? w : hi;
+    }
+    assert_true(lo < 110 && hi > 290);
+    assert_int_equal(crawl_retry_random_wait_ms(&p, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_init_keeps_settings),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_bad_retry_after_still_jitters),
+        cmocka_unit_test(test_random_wait),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

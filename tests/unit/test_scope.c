@@ -306,6 +306,79 @@ static void test_init_keys_and_errors(void **state)
     crawl_scope_free(&s);
 }
 
+/* wget's -np: on a start URL's origin, only under its folder; other hosts are the kind's call. */
+static void test_no_parent(void **state)
+{
+    static const char *const starts[] = { "http://h.example/docs/guide/index.html",
+                                          "http://h.example:8080/b/" };
+    static const struct contains_case cases[] = {
+        { "http://h.example/docs/guide/", 1 },
+        { "http://h.example/docs/guide/part/2.html", 1 },
+        { "http://h.example/docs/guide", 0 },              /* the folder's parent's entry */
+        { "http://h.example/docs/", 0 },
+        { "http://h.example/", 0 },
+        { "http://h.example/docs/guidebook/", 0 },
+        { "https://h.example/docs/", 1 },                 /* another origin: any, here */
+        { "http://h.example:8080/b/c", 1 },               /* the second start's own folder */
+        { "http://h.example:8080/docs/guide/", 0 },
+        { "http://other.example/", 1 },
+    };
+    crawl_scope_t s;
+
+    (void)state;
+    assert_int_equal(crawl_scope_init(&s, CRAWL_SCOPE_ANY, (char *const *)starts, 2), 0);
+    assert_int_equal(crawl_scope_no_parent(&s, (char *const *)starts, 2), 0);
+    for (size_t i = 0; i < N(cases); i++)
+        if (crawl_scope_contains(&s, cases[i].url) != cases[i].inside)
+            fail_msg("-np from %s: %s want %s", starts[0], cases[i].url,
+                     cases[i].inside ? "inside" : "outside");
+    crawl_scope_free(&s);
+    assert_null(s.parents);
+
+    /* with the default host scope: other hosts stay out */
+    assert_int_equal(crawl_scope_init(&s, CRAWL_SCOPE_HOST, (char *const *)starts, 1), 0);
+    assert_int_equal(crawl_scope_no_parent(&s, (char *const *)starts, 1), 0);
+    assert_int_equal(crawl_scope_contains(&s, "http://other.example/"), 0);
+    assert_int_equal(crawl_scope_contains(&s, "http://h.example/docs/guide/a"), 1);
+    assert_int_equal(crawl_scope_contains(&s, "http://h.example/docs/a"), 0);
+    crawl_scope_free(&s);
+}
+
+/* wget's -D: the host is a listed domain or under one, at a label boundary. */
+static void test_domains(void **state)
+{
+    static const char *const starts[] = { "http://www.example.com/" };
+    static const struct contains_case cases[] = {
+        { "http://example.com/", 1 },
+        { "http://www.example.com/a", 1 },
+        { "http://a.b.EXAMPLE.com/", 1 },
+        { "http://badexample.com/", 0 },
+        { "http://example.com.evil/", 0 },
+        { "http://cdn.example.org/x.png", 1 },
+        { "http://example.org.uk/", 0 },
+        { "http://other.net/", 0 },
+    };
+    crawl_scope_t s;
+
+    (void)state;
+    assert_int_equal(crawl_scope_init(&s, CRAWL_SCOPE_ANY, (char *const *)starts, 1), 0);
+    assert_int_equal(crawl_scope_domains(&s, "example.com, .Example.ORG"), 0);
+    assert_int_equal(s.ndomains, 2);
+    assert_string_equal(s.domains[1], "example.org");
+    for (size_t i = 0; i < N(cases); i++)
+        if (crawl_scope_contains(&s, cases[i].url) != cases[i].inside)
+            fail_msg("-H -D example.com,.example.org: %s want %s", cases[i].url,
+                     cases[i].inside ? "inside" : "outside");
+    /* without -H the host scope still holds: -D narrows, never widens */
+    crawl_scope_free(&s);
+    assert_int_equal(crawl_scope_init(&s, CRAWL_SCOPE_HOST, (char *const *)starts, 1), 0);
+    assert_int_equal(crawl_scope_domains(&s, "example.com"), 0);
+    assert_int_equal(crawl_scope_contains(&s, "http://www.example.com/"), 1);
+    assert_int_equal(crawl_scope_contains(&s, "http://img.example.com/"), 0);
+    assert_int_equal(crawl_scope_domains(&s, " , ,"), -EINVAL);
+    crawl_scope_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +393,8 @@ int main(void)
         cmocka_unit_test(test_prefix_root_and_several_starts),
         cmocka_unit_test(test_any),
         cmocka_unit_test(test_init_keys_and_errors),
+        cmocka_unit_test(test_no_parent),
+        cmocka_unit_test(test_domains),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

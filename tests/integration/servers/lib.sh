@@ -50,11 +50,12 @@ tls_make_ca() {
     [ -s "$d/server.pem" ] && [ -s "$d/client.pem" ] && [ -n "$(ls "$d/capath" | grep '\.0$')" ]
 }
 
-# nginx_start DIR SERVERS: runs nginx with the server blocks SERVERS (text in which @PORT@ and
-# @PORT2@ become two free ports), its files in DIR, logging each request to DIR/access.log as
-# "connection protocol status uri client_verify". Sets NGINX_PORT, NGINX_PORT2, NGINX_LOG.
+# nginx_start DIR SERVERS [HTTP]: runs nginx with the server blocks SERVERS (text in which @PORT@
+# and @PORT2@ become two free ports), its files in DIR, logging each request to DIR/access.log as
+# "connection protocol status uri client_verify". HTTP holds more lines for the http block (a
+# log_format of the test's own). Sets NGINX_PORT, NGINX_PORT2, NGINX_LOG.
 nginx_start() {
-    local d=$1 servers=$2 try p1 p2 pid
+    local d=$1 servers=$2 http=${3:-} try p1 p2 pid
     mkdir -p "$d/tmp" "$d/www"
     for try in 1 2 3 4 5; do
         p1=$(free_port)
@@ -78,6 +79,7 @@ http {
     default_type application/octet-stream;
     keepalive_requests 100000;
     http2_max_requests 100000;
+$http
 $(sed -e "s/@PORT@/$p1/g" -e "s/@PORT2@/$p2/g" <<< "$servers")
 }
 CONF
