@@ -10,6 +10,7 @@
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
 #include "net/async/sleep.h"
+#include "parse/css.h"
 #include "parse/robots.h"
 #include "parse/html.h"
 #include "parse/url.h"
@@ -33,6 +34,7 @@ struct crawl_page {
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
     parse_html_t *html;          /* when the body is an HTML page whose links we follow */
+    parse_css_t *css;            /* when the body is a stylesheet whose references we fetch */
     int decided;                 /* the first body bytes decided html/save */
     int is_html;
     int unwanted;                /* a body we neither save nor parse: the transfer is stopped */
@@ -68,6 +70,16 @@ static int page_type_is_html(const char *ct)
     return strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml+xml", 21) == 0;
 }
 
+/* A stylesheet: served as text/css, or, with no type, a URL path ending in ".css". */
+static int page_is_css(const char *ct, const char *url)
+{
+    size_t n = strcspn(url, "?#");
+
+    if (ct[0])
+        return strncasecmp(ct, "text/css", 8) == 0 && (ct[8] == '\0' || ct[8] == ';' || ct[8] == ' ');
+    return n >= 4 && strncasecmp(url + n - 4, ".css", 4) == 0;
+}
+
 static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
 {
     struct crawl_page *p = arg;
@@ -87,7 +99,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     job_t *job = &p->job->job;
     crawl_options_t *o = job->opts;
     const char *ct = p->req.content_type;
-    int save, follow;
+    int save, follow, follow_css;
 
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
@@ -97,10 +109,14 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
      * for the assets the deepest pages need. */
     follow = p->is_html && p->item->kind == CRAWL_KIND_PAGE &&
              (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS);
+    /* A stylesheet's references (url(), @import) are requisites of the page that needed it,
+     * fetched whatever their depth, and only ever as assets: read it when assets are kept. */
+    follow_css = !p->is_html && (o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS) &&
+                 page_is_css(ct, p->item->url);
     /* A page the crawl chose to visit is read to its end even when nothing keeps it (the visit
      * is the point: link checking, --save none); an asset or a non-HTML answer to a page link
      * that nobody wants is abandoned at its first bytes. */
-    if (!save && !follow && !(p->is_html && p->item->kind == CRAWL_KIND_PAGE)) {
+    if (!save && !follow && !follow_css && !(p->is_html && p->item->kind == CRAWL_KIND_PAGE)) {
         p->unwanted = 1;
         return -ECANCELED;
     }
@@ -118,6 +134,11 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     if (follow) {
         p->html = parse_html_new(p->item->url, page_on_link, p);
         if (!p->html)
+            return -ENOMEM;
+    }
+    if (follow_css) {
+        p->css = parse_css_new(p->item->url, page_on_link, p);
+        if (!p->css)
             return -ENOMEM;
     }
     return 0;
@@ -138,10 +159,11 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     }
     /* --max-page-size bounds a page we parse, and one we only visit (nothing else needs its
      * bytes): a page that decodes to gigabytes stops there. */
-    if ((p->html || !p->writer) && !p->capped) {
+    if ((p->html || p->css || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n) : PARSE_OK;
+        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n)
+                  : n > 0 && p->css ? parse_css_feed(p->css, data, n) : PARSE_OK;
         if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
@@ -346,6 +368,8 @@ static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
     }
     if (p->html)
         parse_html_end(p->html);
+    if (p->css)
+        parse_css_end(p->css);
     p->outcome = page_classify(p);
     if (p->outcome == PAGE_OK)
         page_count(p);
@@ -491,6 +515,7 @@ static void page_free(future_t *done, void *arg)
     (void)done;
     store_writer_free(p->writer);
     parse_html_free(p->html);
+    parse_css_free(p->css);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
     crawl_item_free(p->item);
