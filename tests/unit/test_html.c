@@ -53,14 +53,17 @@ static void on_link(void *arg, const char *url, parse_link_kind_t kind)
     l->count++;
     if (!l->keep)
         return;
-    need = strlen(url) + 8;
+    need = strlen(url) + sizeof("STYLESHEET  \n");
     if (l->len + need + 1 > l->cap) {
         l->cap = (l->len + need + 1) * 2;
         l->text = xrealloc(l->text, l->cap);
         assert_non_null(l->text);
     }
     l->len += (size_t)sprintf(l->text + l->len, "%s %s\n",
-                              kind == PARSE_LINK_PAGE ? "PAGE" : kind == PARSE_LINK_ASSET ? "ASSET" : "STYLESHEET", url);
+                              kind == PARSE_LINK_PAGE    ? "PAGE"
+                              : kind == PARSE_LINK_ASSET ? "ASSET"
+                                                         : "STYLESHEET",
+                              url);
 }
 
 /*
@@ -613,7 +616,9 @@ static void on_link_at(void *arg, const char *url, parse_link_kind_t kind, size_
         sp->l.text = xrealloc(sp->l.text, sp->l.cap);
     }
     sp->l.len += (size_t)sprintf(sp->l.text + sp->l.len, "%s %s [%.*s]\n",
-                                 kind == PARSE_LINK_PAGE ? "PAGE" : kind == PARSE_LINK_ASSET ? "ASSET" : "STYLESHEET",
+                                 kind == PARSE_LINK_PAGE    ? "PAGE"
+                                 : kind == PARSE_LINK_ASSET ? "ASSET"
+                                                            : "STYLESHEET",
                                  url, (int)len, sp->body + offset);
     sp->l.count++;
 }
@@ -639,7 +644,8 @@ static char *sorted_lines(char *text, int strip_span)
         v[n++] = line;
         len += strlen(line) + 1;
     }
-    qsort(v, n, sizeof(*v), cmp_lines);
+    if (n > 0)
+        qsort(v, n, sizeof(*v), cmp_lines);
     out = xmalloc(len + 1);
     out[0] = '\0';
     for (i = 0, len = 0; i < n; i++)
