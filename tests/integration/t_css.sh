@@ -56,7 +56,9 @@ CSS
     server {
         listen 127.0.0.1:@PORT2@;
         root $w;
-        types { text/html html; text/css css; image/png png; }
+        types { text/html html; image/png png; }
+        location /untyped/ { types { image/png png; } default_type \"\"; }
+        location /plain/ { types { image/png png; } default_type text/plain; }
     }"
     NBASE="http://127.0.0.1:$NGINX_PORT"
 }
@@ -103,12 +105,24 @@ test_css_references_follow_the_page_depth_rule() {
     assert_eq "$(grep -c ' /img/a-bg.png ' "$NGINX_LOG")" 1 "a-bg.png requests (named twice)"
 }
 
-test_css_not_read_when_assets_are_not_saved() {
+# A stylesheet served with no Content-Type is read when its URL ends in .css; one served as
+# text/plain is not (a browser would not apply it either).
+test_css_untyped_is_read_mistyped_is_not() {
     css_site
-    crawl "$NBASE/index.html" -d 0 -o out -q --save pages
+    local w=$TMP/nginx/www
+    mkdir -p "$w/untyped" "$w/plain"
+    printf '.u { background: url(u.png) }' > "$w/untyped/u.css"
+    printf '.p { background: url(p.png) }' > "$w/plain/p.css"
+    head -c 100 /dev/urandom > "$w/untyped/u.png"
+    head -c 100 /dev/urandom > "$w/plain/p.png"
+    printf '<link rel=stylesheet href="untyped/u.css"><link rel=stylesheet href="plain/p.css">' \
+        > "$w/two.html"
+    crawl "http://127.0.0.1:$NGINX_PORT2/two.html" -d 0 -o out -q
     uris > got
-    printf '200 /index.html\n404 /robots.txt\n' > want
+    printf '200 /plain/p.css\n200 /two.html\n200 /untyped/u.css\n200 /untyped/u.png\n404 /robots.txt\n' > want
     diff want got
+    curl -s -m 10 -D headers -o /dev/null "http://127.0.0.1:$NGINX_PORT2/untyped/u.css"
+    assert_eq "$(grep -ci '^content-type' headers)" 0 "Content-Type headers for untyped/u.css"
 }
 
 run_tests "$@"
