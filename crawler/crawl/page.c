@@ -14,6 +14,7 @@
 #include "crawler/crawl/filter.h"
 #include "net/async/executor.h"
 #include "net/async/sleep.h"
+#include "parse/css.h"
 #include "parse/robots.h"
 #include "parse/html.h"
 #include "parse/url.h"
@@ -37,6 +38,7 @@ struct crawl_page {
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
     parse_html_t *html;          /* when the body is an HTML page whose links we follow */
+    parse_css_t *css;            /* when the body is a stylesheet whose references we fetch */
     int decided;                 /* the first body bytes decided html/save */
     int is_html;
     int unwanted;                /* a body we neither save nor parse: the transfer is stopped */
@@ -83,6 +85,16 @@ static int page_type_is_html(const char *ct)
     return strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml+xml", 21) == 0;
 }
 
+/* A stylesheet: served as text/css, or, with no type, a URL path ending in ".css". */
+static int page_is_css(const char *ct, const char *url)
+{
+    size_t n = strcspn(url, "?#");
+
+    if (ct[0])
+        return strncasecmp(ct, "text/css", 8) == 0 && (ct[8] == '\0' || ct[8] == ';' || ct[8] == ' ');
+    return n >= 4 && strncasecmp(url + n - 4, ".css", 4) == 0;
+}
+
 static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
 {
     struct crawl_page *p = arg;
@@ -109,7 +121,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     job_t *job = &p->job->job;
     crawl_options_t *o = job->opts;
     const char *ct = p->req.content_type;
-    int save, follow;
+    int save, follow, follow_css;
 
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
@@ -122,10 +134,15 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     follow = p->is_html && p->item->kind == CRAWL_KIND_PAGE &&
              (p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS ||
               o->page_requisites);
+    /* A stylesheet's references (url(), @import) are requisites of the page that needed it,
+     * fetched whatever their depth, and only ever as assets: read it when assets are kept. */
+    follow_css = !p->is_html && (o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS ||
+                                 o->page_requisites) &&
+                 page_is_css(ct, p->item->url);
     /* A page the crawl chose to visit is read to its end even when nothing keeps it (the visit
      * is the point: link checking, --save none); an asset or a non-HTML answer to a page link
      * that nobody wants is abandoned at its first bytes. */
-    if (!save && !follow && !(p->is_html && p->item->kind == CRAWL_KIND_PAGE)) {
+    if (!save && !follow && !follow_css && !(p->is_html && p->item->kind == CRAWL_KIND_PAGE)) {
         p->unwanted = 1;
         return -ECANCELED;
     }
@@ -151,6 +168,11 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         if (!p->html)
             return -ENOMEM;
     }
+    if (follow_css) {
+        p->css = parse_css_new(p->item->url, page_on_link, p);
+        if (!p->css)
+            return -ENOMEM;
+    }
     return 0;
 }
 
@@ -169,10 +191,11 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     }
     /* --max-page-size bounds a page we parse, and one we only visit (nothing else needs its
      * bytes): a page that decodes to gigabytes stops there. */
-    if ((p->html || !p->writer) && !p->capped) {
+    if ((p->html || p->css || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n) : PARSE_OK;
+        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n)
+                  : n > 0 && p->css ? parse_css_feed(p->css, data, n) : PARSE_OK;
         if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
@@ -282,9 +305,23 @@ static void page_parse_local(struct crawl_page *p)
     char ext[32];
     int html;
 
-    if (!p->local_body || p->item->kind != CRAWL_KIND_PAGE)
+    if (!p->local_body)
         return;
     crawl_filter_extension(p->path, ext, sizeof(ext));
+    if (p->item->kind != CRAWL_KIND_PAGE) {
+        /* a kept stylesheet still names the requisites a mirror needs */
+        if (!strcmp(ext, "css") && (o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS ||
+                                    o->page_requisites)) {
+            if (!(p->css = parse_css_new(p->item->url, page_on_link, p)) ||
+                parse_css_feed(p->css, p->local_body, p->local_len) == PARSE_ENOMEM)
+                fprintf(stderr, "gather: out of memory reading the links of %s\n", p->path);
+            else
+                parse_css_end(p->css);
+        }
+        free(p->local_body);
+        p->local_body = NULL;
+        return;
+    }
     html = !strcmp(ext, "html") || !strcmp(ext, "htm") || !strcmp(ext, "xhtml") ||
            page_sniff_html(p->local_body, p->local_len);
     if (!html || !(p->item->depth < o->depth || o->save == CRAWL_SAVE_ALL || o->save == CRAWL_SAVE_ASSETS))
@@ -522,6 +559,8 @@ static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
     }
     if (p->html)
         parse_html_end(p->html);
+    if (p->css)
+        parse_css_end(p->css);
     p->outcome = page_classify(p);
     if (p->outcome == PAGE_OK)
         page_count(p);
@@ -677,7 +716,7 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
-    if (p->kept && p->item->kind == CRAWL_KIND_PAGE) {
+    if (p->kept && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
         p->read_body = 1;
         AWAIT(t, executor_run(&job->sched, page_local_read, p));
         if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */
@@ -708,6 +747,7 @@ static void page_free(future_t *done, void *arg)
     store_writer_free(p->writer);
     free(p->redirect_target);
     parse_html_free(p->html);
+    parse_css_free(p->css);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
     crawl_item_free(p->item);

@@ -1,4 +1,5 @@
-/* fuzz_html.c - libFuzzer target for parse/html.c: one-shot and chunked parses must agree. */
+/* fuzz_html.c - libFuzzer target for parse/html.c: one-shot and chunked parses must agree, and
+ * parse_html_links_at's spans lie in the page, in order, never overlapping. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,26 @@ static void on_link(void *arg, const char *url, parse_link_kind_t kind)
         d->hash = (d->hash ^ *s) * 1099511628211u;
     d->hash = (d->hash ^ 0xff) * 1099511628211u;
     d->count++;
+}
+
+/* parse_html_links_at's invariants. */
+struct spans {
+    size_t size, last_end;
+    unsigned long count;
+};
+
+static void on_link_at(void *arg, const char *url, parse_link_kind_t kind, size_t offset,
+                       size_t len)
+{
+    struct spans *s = arg;
+
+    (void)kind;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        __builtin_trap();
+    if (len == 0 || offset < s->last_end || offset + len > s->size)
+        __builtin_trap();
+    s->last_end = offset + len;
+    s->count++;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,6 +96,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* However the page is cut into feeds, the same links come out. */
     if (whole.count != pieces.count || whole.hash != pieces.hash)
         __builtin_trap();
+
+    {
+        struct spans sp = {size, 0, 0};
+        int n = parse_html_links_at((const char *)data, size, "http://example.com/dir/page.html",
+                                    on_link_at, &sp);
+        if (n < 0 || (unsigned long)n != sp.count)
+            __builtin_trap();
+    }
     free(padded);
     return 0;
 }

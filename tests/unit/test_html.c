@@ -53,14 +53,17 @@ static void on_link(void *arg, const char *url, parse_link_kind_t kind)
     l->count++;
     if (!l->keep)
         return;
-    need = strlen(url) + 8;
+    need = strlen(url) + sizeof("STYLESHEET  \n");
     if (l->len + need + 1 > l->cap) {
         l->cap = (l->len + need + 1) * 2;
         l->text = xrealloc(l->text, l->cap);
         assert_non_null(l->text);
     }
     l->len += (size_t)sprintf(l->text + l->len, "%s %s\n",
-                              kind == PARSE_LINK_PAGE ? "PAGE" : kind == PARSE_LINK_ASSET ? "ASSET" : "STYLESHEET", url);
+                              kind == PARSE_LINK_PAGE    ? "PAGE"
+                              : kind == PARSE_LINK_ASSET ? "ASSET"
+                                                         : "STYLESHEET",
+                              url);
 }
 
 /*
@@ -589,6 +592,297 @@ static void test_conversion_error(void **state)
     free(body);
 }
 
+/* ---- parse_html_links_at --------------------------------------------------------------- */
+
+/* Links with spans: "KIND url [span]" lines in a growing buffer, spans checked as they come. */
+struct spans {
+    struct links l;
+    const char *body;
+    size_t len, last_end;
+};
+
+static void on_link_at(void *arg, const char *url, parse_link_kind_t kind, size_t offset,
+                       size_t len)
+{
+    struct spans *sp = arg;
+    size_t need = strlen(url) + len + 16;
+
+    assert_true(len > 0);
+    assert_true(offset >= sp->last_end);     /* in order, never overlapping */
+    assert_true(offset + len <= sp->len);
+    sp->last_end = offset + len;
+    if (sp->l.len + need + 1 > sp->l.cap) {
+        sp->l.cap = (sp->l.len + need + 1) * 2;
+        sp->l.text = xrealloc(sp->l.text, sp->l.cap);
+    }
+    sp->l.len += (size_t)sprintf(sp->l.text + sp->l.len, "%s %s [%.*s]\n",
+                                 kind == PARSE_LINK_PAGE    ? "PAGE"
+                                 : kind == PARSE_LINK_ASSET ? "ASSET"
+                                                            : "STYLESHEET",
+                                 url, (int)len, sp->body + offset);
+    sp->l.count++;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of text, without what follows " [" on each, sorted, joined again. */
+static char *sorted_lines(char *text, int strip_span)
+{
+    char **v = NULL, *out, *line;
+    size_t n = 0, i, len = 0;
+
+    for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strip_span) {
+            char *sp = strstr(line, " [");
+            if (sp)
+                *sp = '\0';
+        }
+        v = xrealloc(v, (n + 1) * sizeof(*v));
+        v[n++] = line;
+        len += strlen(line) + 1;
+    }
+    if (n > 0)
+        qsort(v, n, sizeof(*v), cmp_lines);
+    out = xmalloc(len + 1);
+    out[0] = '\0';
+    for (i = 0, len = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%s\n", v[i]);
+    free(v);
+    return out;
+}
+
+/*
+ * On every page of tests/data/html, parse_html_links_at reports the same (url, kind) pairs as
+ * the streaming parser (as a set: it reports in offset order), with spans in order.
+ */
+static void test_links_at_corpus(void **state)
+{
+    const char *dir = data_dir();
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int files = 0;
+
+    (void)state;
+    if (!d)
+        fail_msg("cannot open %s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        size_t nlen = strlen(e->d_name), len;
+        char path[1024], *body, *a, *b;
+        struct links l;
+        struct spans sp;
+        parse_html_stats_t st;
+        int n;
+
+        if (nlen < 6 || strcmp(e->d_name + nlen - 5, ".html") != 0)
+            continue;
+        files++;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        body = read_file(path, &len);
+        run_page(body, len, 0, &l, &st);
+        memset(&sp, 0, sizeof(sp));
+        sp.body = body;
+        sp.len = len;
+        n = parse_html_links_at(body, len, PAGE_URL, on_link_at, &sp);
+        assert_int_equal(n, (int)sp.l.count);
+        if (!sp.l.text)
+            sp.l.text = strdup("");
+        a = sorted_lines(l.text, 0);
+        b = sorted_lines(sp.l.text, 1);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s: the streaming parser reports\n%s\nparse_html_links_at\n%s", e->d_name, a, b);
+        free(a);
+        free(b);
+        free(l.text);
+        free(sp.l.text);
+        free(body);
+    }
+    closedir(d);
+    assert_true(files >= 15);
+}
+
+/* Spans exactly as written, on the cases a tag reader gets wrong. */
+static void test_links_at_spans(void **state)
+{
+    static const char page[] =
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN>\" \"x.dtd\">\n"
+        "<HTML><HEAD><LINK REL=Stylesheet HREF=/s.css></HEAD><BODY>\n"
+        "<a href=\"/q?a=1&amp;b=2\">amp</a>\n"
+        "<a href='/gt>inside'>gt</a>\n"
+        "<a title=\"<a href=/fake>\" href=\"/real\">title</a>\n"
+        "<a href=/unquoted?x=1 class=c>u</a><a href = \"  /blanks  \" >b</a>\n"
+        "<!-- <a href=\"/comment\"> -->\n"
+        "<!-- a --!> <a href=\"/after-bang-comment\">e</a>\n"
+        "<![CDATA[ <a href=\"/cdata-is-text\">c</a> ]]>\n"
+        "<script>document.write('<a href=\"/script\">'); if (a</b) {}</script>\n"
+        "<SCRIPT>x = \"</scrip\"; y = '<img src=/script2.png>';</SCRIPT >\n"
+        "<img srcset=\"/s1.png 1x, /s2.png 2x\" src=\"/s0.png\">\n"
+        "<meta http-equiv=\"refresh\" content=\"3; URL='/refresh'\">\n"
+        "<div style=\"background:url(&quot;/bg.png&quot;)\">s</div>\n"
+        "<style>p { background: url( /style.png ) }</style>\n"
+        "<a href=\"/caf\xe9\">latin1 byte</a>\n"
+        "<a @click=\"go('x y')\" href=\"/after-bogus\">vue</a>\n"
+        "<a href=\"/dup1\" HREF=\"/dup2\">dup</a>\n"
+        "<a href=\"&#x2F;hex&#47;\">refs</a>\n"
+        "<a href=\"/zero&#0;cut\">cut</a>\n"
+        "<a href=\"#frag\">f</a><a href=\"javascript:x()\">j</a><a href>none</a>\n"
+        "</BODY></HTML>\n";
+    static const char want[] =
+        "STYLESHEET http://example.com/s.css [/s.css]\n"
+        "PAGE http://example.com/q?a=1&b=2 [/q?a=1&amp;b=2]\n"
+        "PAGE http://example.com/gt%3Einside [/gt>inside]\n"
+        "PAGE http://example.com/real [/real]\n"
+        "PAGE http://example.com/unquoted?x=1 [/unquoted?x=1]\n"
+        "PAGE http://example.com/blanks [/blanks]\n"
+        "PAGE http://example.com/after-bang-comment [/after-bang-comment]\n"
+        "PAGE http://example.com/cdata-is-text [/cdata-is-text]\n"
+        "ASSET http://example.com/s1.png [/s1.png]\n"
+        "ASSET http://example.com/s2.png [/s2.png]\n"
+        "ASSET http://example.com/s0.png [/s0.png]\n"
+        "PAGE http://example.com/refresh [/refresh]\n"
+        "ASSET http://example.com/bg.png [/bg.png]\n"
+        "ASSET http://example.com/style.png [/style.png]\n"
+        "PAGE http://example.com/caf%EF%BF%BD [/caf\xe9]\n"
+        "PAGE http://example.com/after-bogus [/after-bogus]\n"
+        "PAGE http://example.com/dup1 [/dup1]\n"
+        "PAGE http://example.com/hex/ [&#x2F;hex&#47;]\n"
+        "PAGE http://example.com/zero [/zero]\n";
+    struct spans sp;
+    struct links l;
+    parse_html_stats_t st;
+    char *a, *b, *text;
+
+    (void)state;
+    memset(&sp, 0, sizeof(sp));
+    sp.body = page;
+    sp.len = sizeof(page) - 1;
+    assert_int_equal(parse_html_links_at(page, sizeof(page) - 1, PAGE_URL, on_link_at, &sp), 19);
+    assert_string_equal(sp.l.text, want);
+    /* The streaming parser agrees. */
+    run_page(page, sizeof(page) - 1, 0, &l, &st);
+    text = xmalloc(sizeof(want));
+    memcpy(text, want, sizeof(want));
+    a = sorted_lines(l.text, 0);
+    b = sorted_lines(text, 1);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(text);
+    free(l.text);
+    free(sp.l.text);
+}
+
+/* Replacing the spans rewrites the links and nothing else (what --convert-links does). */
+struct rewrite {
+    const char *body;
+    char out[4096];
+    size_t o, at;
+};
+
+static void on_rewrite(void *arg, const char *url, parse_link_kind_t kind, size_t offset, size_t len)
+{
+    struct rewrite *r = arg;
+
+    (void)url;
+    (void)kind;
+    memcpy(r->out + r->o, r->body + r->at, offset - r->at);
+    r->o += offset - r->at;
+    r->out[r->o++] = 'X';
+    r->at = offset + len;
+}
+
+static void test_links_at_rewrite(void **state)
+{
+    static const char page[] =
+        "<html><body style=\"background:url('/a.png')\">"
+        "<img srcset=\"/1.png 1x,/2.png 2x\" src=/3.png alt=\"keep &amp; me\">"
+        "<a href=\"/p.html#top\" title=\"/p.html\">p</a><?pi /x.png ?>"
+        "<meta http-equiv=refresh content=\"0;url=/r\"></body></html>";
+    static const char want[] =
+        "<html><body style=\"background:url('X')\">"
+        "<img srcset=\"X 1x,X 2x\" src=X alt=\"keep &amp; me\">"
+        "<a href=\"X\" title=\"/p.html\">p</a><?pi /x.png ?>"
+        "<meta http-equiv=refresh content=\"0;url=X\"></body></html>";
+    struct rewrite r;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.body = page;
+    assert_int_equal(parse_html_links_at(page, sizeof(page) - 1, PAGE_URL, on_rewrite, &r), 6);
+    memcpy(r.out + r.o, page + r.at, sizeof(page) - 1 - r.at);
+    r.o += sizeof(page) - 1 - r.at;
+    r.out[r.o] = '\0';
+    assert_string_equal(r.out, want);
+    assert_int_equal(parse_html_links_at(page, 10, "mailto:x@y", on_rewrite, &r), PARSE_EINVAL);
+}
+
+/*
+ * Tag soup: 3,000 pages made of fragments that trip tag readers (stray end tags, comments
+ * opened and not closed, "--!>", quotes, entities, NULs, <!DOCTYPE> literals, raw text
+ * elements, content after </html>, Latin-1 bytes), each read by both readers: the same set
+ * of (url, kind) pairs, spans in order. Deterministic (a fixed LCG).
+ */
+static void test_links_at_tag_soup(void **state)
+{
+    static const char *const frags[] = {
+        "<a href=\"/a%d\">", "<a href='/b%d'>", "<a href=/c%d>", "<!-- ", " -->", "--!>", "<!--",
+        "<script>", "</script>", "<style>", "</style>", "url(/u%d.png)", "\"", "'", "<", ">",
+        "/>", "<!DOCTYPE html>", "<!doctype html PUBLIC \"", "<?xml ?>", "</a>", "</p>", "<p>",
+        "</html>", "<html>", "<body>", "</body>", "<head>", "&amp;", "&", "&#", "&#x41;", "&lt;",
+        "&bogus;", "&#0;", " ", "\n", "\t", "=", "href=", "src=",
+        "<img src=\"/i%d.png\" srcset=\"/s%d.png 1x, /t%d.png 2x\">",
+        "<link rel=\"stylesheet\" href=\"/l%d.css\">", "<base href=\"/base%d/\">",
+        "<meta http-equiv=\"refresh\" content=\"0; url=/r%d\">",
+        "<div style=\"background:url(/d%d.png)\">", "<title>", "</title>", "<textarea>",
+        "</textarea>", "<svg><image href=\"/svg%d\"/></svg>", "<a download href=/dl%d>",
+        "<![CDATA[", "]]>", "<!x>", "</ ", "</3", "\xe9", "\xc3\xa9", "\x01", "<A HREF=/U%d>",
+        "<SCRIPT>", "</SCRIPT>", "<input type=image src=/in%d>", "<iframe src=/f%d>",
+        "<object data=/o%d>", "<table background=/tb%d>", "<video poster=/v%d>", "<frame src=/fr%d>",
+        "<select>", "<option>", "<td>", "<tr>", "<li>", "<br/>", "<hr>", "<NUL>"};
+    size_t nfrags = sizeof(frags) / sizeof(frags[0]);
+    unsigned long seed = 20261130;
+    char page[8192];
+    int doc;
+
+    (void)state;
+    for (doc = 0; doc < 3000; doc++) {
+        size_t len = 0, nparts, i;
+        struct links l;
+        struct spans sp;
+        parse_html_stats_t st;
+        char *a, *b;
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        nparts = (seed >> 33) % 60 + 1;
+        for (i = 0; i < nparts; i++) {
+            const char *f;
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            f = frags[(seed >> 33) % nfrags];
+            if (strcmp(f, "<NUL>") == 0)
+                page[len++] = '\0';
+            else
+                len += (size_t)snprintf(page + len, sizeof(page) - len, f, (int)i, (int)i, (int)i);
+        }
+        run_page(page, len, 0, &l, &st);
+        memset(&sp, 0, sizeof(sp));
+        sp.body = page;
+        sp.len = len;
+        assert_true(parse_html_links_at(page, len, PAGE_URL, on_link_at, &sp) >= 0);
+        if (!sp.l.text)
+            sp.l.text = strdup("");
+        a = sorted_lines(l.text, 0);
+        b = sorted_lines(sp.l.text, 1);
+        if (strcmp(a, b) != 0)
+            fail_msg("page %d (%zu bytes): the streaming parser reports\n%s\nparse_html_links_at\n%s",
+                     doc, len, a, b);
+        free(a);
+        free(b);
+        free(l.text);
+        free(sp.l.text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +895,10 @@ int main(void)
         cmocka_unit_test(test_conversion_error),
         cmocka_unit_test(test_raw_text_end_tag_split),
         cmocka_unit_test(test_doctype_open_quote),
+        cmocka_unit_test(test_links_at_corpus),
+        cmocka_unit_test(test_links_at_spans),
+        cmocka_unit_test(test_links_at_rewrite),
+        cmocka_unit_test(test_links_at_tag_soup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
