@@ -85,4 +85,45 @@ test_realsite_postgresql() { realsite_check postgresql-doc 1000 1000; }
 
 test_realsite_sqlite() { realsite_check sqlite3-doc 1000 800; }
 
+# The reference crawler itself, on a small hand-written site: every kind of reference it must
+# see (CSS files, @import chains, <style>, style="", image-set, srcset, rel values, SVG, meta
+# refresh, <base>), so a real site that leans on one of them is judged by a reference that
+# knows it.
+test_refcrawl_coverage() {
+    local w=$TMP/site
+    mkdir -p "$w/css" "$w/img" "$w/sub"
+    cat > "$w/index.html" <<'HTML'
+<!doctype html><html><head>
+<link rel="stylesheet" href="css/a.css"><link rel="search" href="opensearch.xml">
+<link rel="icon" href="/img/fav.ico"><link rel="preload" href="img/pre.png" as="image">
+<link rel="next" href="sub/next.html"><link rel="nofollow-thing" href="not-a-resource.html">
+<style>body { background: url("img/style-block.png") }</style>
+<meta http-equiv="refresh" content="30; url=sub/refresh.html">
+</head><body style="background-image: url(img/style-attr.png)">
+<img src="img/a.png" srcset="img/a2.png 2x, img/a3.png 3x"><video poster="img/poster.png"></video>
+<svg><image href="img/svg-image.png"/><use xlink:href="img/sprite.svg#i"/></svg>
+<object data="img/obj.svg"></object><embed src="img/embed.svg">
+<a href="mailto:x@example.com">mail</a><a href="#top">top</a><a href="sub/./page.html#frag">p</a>
+<a href="http://127.0.0.1:1/elsewhere.html">another host</a>
+</body></html>
+HTML
+    printf '@import "b.css";\n/* url(img/commented.png) */\n.x { background: url(../img/from-a.png) }\n' > "$w/css/a.css"
+    printf '.y { background-image: image-set("../img/set1.png" 1x, url(../img/set2.png) 2x) }\n' > "$w/css/b.css"
+    printf '<html><head><base href="/img/"></head><body><img src="based.png"></body></html>\n' > "$w/sub/page.html"
+    for f in sub/next.html sub/refresh.html opensearch.xml img/fav.ico img/pre.png \
+        img/style-block.png img/style-attr.png img/a.png img/a2.png img/a3.png img/poster.png \
+        img/svg-image.png img/sprite.svg img/obj.svg img/embed.svg img/from-a.png img/set1.png \
+        img/set2.png img/based.png; do
+        echo "$f" > "$w/$f"
+    done
+    realsite_serve "$w"
+    python3 "$ROOT/tests/integration/servers/refcrawl.py" "$NBASE/index.html" | sed "s|^$NBASE||" > got.txt
+    printf '%s\n' /css/a.css /css/b.css /img/a.png /img/a2.png /img/a3.png /img/based.png \
+        /img/embed.svg /img/fav.ico /img/from-a.png /img/obj.svg /img/poster.png /img/pre.png \
+        /img/set1.png /img/set2.png /img/sprite.svg /img/style-attr.png /img/style-block.png \
+        /img/svg-image.png /index.html /opensearch.xml /robots.txt /sub/next.html /sub/page.html \
+        /sub/refresh.html | sort > want.txt
+    diff want.txt got.txt
+}
+
 run_tests "$@"
