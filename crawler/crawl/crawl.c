@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
 #include "parse/parse.h"
@@ -314,6 +316,9 @@ int crawl_crawl_run(crawl_options_t *o)
     }
     if (job_open(&cj->job, o, &spec) < 0)
         goto cleanup;
+    /* Pages are parsed on the pool threads (page.c): libxml2's globals are set up once, here,
+     * before any of them can race to do it. */
+    xmlInitParser();
     /* The start URLs come first: a resumed URL gets its password back from them. */
     result = crawl_starts(cj);
     if (result == 0 && (result = crawl_resume(cj)) == 0)

@@ -9,6 +9,7 @@
 
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
+#include "net/async/executor.h"
 #include "net/async/sleep.h"
 #include "parse/robots.h"
 #include "parse/html.h"
@@ -16,6 +17,10 @@
 #include "storage/writer.h"
 
 #define PAGE_PATH_MAX 4096
+/* A page of at most this many bytes is held whole and parsed on the pool when its transfer
+ * ends, off the loop thread (libxml2 is most of a crawl's CPU); a bigger one is parsed as it
+ * streams, on the loop. Memory: -c pages of this size at most. */
+#define PAGE_POOL_MAX (1024 * 1024)
 
 enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
                     PAGE_INTERRUPTED };
@@ -33,6 +38,14 @@ struct crawl_page {
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
     parse_html_t *html;          /* when the body is an HTML page whose links we follow */
+    /* Parsing on the pool: the body is held in `body` while it fits PAGE_POOL_MAX; the parser
+     * then runs on a pool thread and puts the links in `found` ("K" kind byte, URL, NUL; one
+     * buffer, not an allocation per link), offered to the frontier back on the loop. */
+    int pool_parse;              /* the body is being held for the pool */
+    int parse_pending;           /* the transfer ended: the held body still has to be parsed */
+    int collect;                 /* links go to `found` (set while the pool parses) */
+    char *body, *found;
+    size_t body_len, body_cap, found_len, found_cap;
     int decided;                 /* the first body bytes decided html/save */
     int is_html;
     int unwanted;                /* a body we neither save nor parse: the transfer is stopped */
@@ -68,9 +81,27 @@ static int page_type_is_html(const char *ct)
     return strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml+xml", 21) == 0;
 }
 
-static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
+/* Appends len bytes to the buffer *buf (capacity *cap, length *n), doubling it. -ENOMEM. */
+static int page_append(char **buf, size_t *n, size_t *cap, const char *data, size_t len)
 {
-    struct crawl_page *p = arg;
+    if (*n + len > *cap) {
+        size_t want = *cap ? *cap : 16384;
+        char *nb;
+        while (want < *n + len)
+            want *= 2;
+        if (!(nb = realloc(*buf, want)))
+            return -ENOMEM;
+        *buf = nb;
+        *cap = want;
+    }
+    memcpy(*buf + *n, data, len);
+    *n += len;
+    return 0;
+}
+
+/* A link found on the page, on the loop thread: to the frontier. */
+static void page_offer_link(struct crawl_page *p, const char *url, parse_link_kind_t kind)
+{
     char shown[PARSE_URL_REDACT_SIZE];
 
     p->links++;
@@ -79,6 +110,52 @@ static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
         crawl_job_offer(p->job, url, p->item->depth + 1,
                         kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0, p->as_parent) < 0)
         fprintf(stderr, "gather: out of memory queueing %s\n", parse_url_redact(url, shown, sizeof(shown)));
+}
+
+/* The parser's callback: on the loop, straight to the frontier; on the pool (p->collect), into
+ * p->found, touching nothing else of the job. A link that finds no memory is dropped, as
+ * parse_html drops links when it runs out. */
+static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
+{
+    struct crawl_page *p = arg;
+    char k = kind == PARSE_LINK_PAGE ? 'P' : 'A';
+    size_t before = p->found_len;
+
+    if (!p->collect) {
+        page_offer_link(p, url, kind);
+        return;
+    }
+    if (page_append(&p->found, &p->found_len, &p->found_cap, &k, 1) < 0 ||
+        page_append(&p->found, &p->found_len, &p->found_cap, url, strlen(url) + 1) < 0)
+        p->found_len = before;
+}
+
+/* On a pool thread: the held body through the parser. */
+static int page_parse_job(void *arg)
+{
+    struct crawl_page *p = arg;
+    int result = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
+
+    if (result == PARSE_OK || result == PARSE_ETOOLONG)
+        result = parse_html_end(p->html);
+    return result == PARSE_ENOMEM ? -ENOMEM : 0;
+}
+
+/* Back on the loop: the links the pool found, in document order, to the frontier. */
+static void page_offer_found(struct crawl_page *p)
+{
+    size_t i = 0;
+
+    while (i < p->found_len) {
+        parse_link_kind_t kind = p->found[i] == 'P' ? PARSE_LINK_PAGE : PARSE_LINK_ASSET;
+        const char *url = p->found + i + 1;
+        page_offer_link(p, url, kind);
+        i += 1 + strlen(url) + 1;
+    }
+    free(p->found);
+    free(p->body);
+    p->found = p->body = NULL;
+    p->found_len = p->found_cap = p->body_len = p->body_cap = 0;
 }
 
 /* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
@@ -119,6 +196,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         p->html = parse_html_new(p->item->url, page_on_link, p);
         if (!p->html)
             return -ENOMEM;
+        p->pool_parse = 1;
     }
     return 0;
 }
@@ -141,7 +219,19 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     if ((p->html || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n) : PARSE_OK;
+        int fed = PARSE_OK;
+        if (p->pool_parse && p->body_len + n > PAGE_POOL_MAX) {
+            /* Too big to hold: parse what was held, and the rest as it comes, here. */
+            p->pool_parse = 0;
+            fed = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
+            free(p->body);
+            p->body = NULL;
+            p->body_len = p->body_cap = 0;
+        }
+        if (p->pool_parse)
+            fed = page_append(&p->body, &p->body_len, &p->body_cap, data, n) < 0 ? PARSE_ENOMEM : PARSE_OK;
+        else if (n > 0 && p->html && fed != PARSE_ENOMEM)
+            fed = parse_html_feed(p->html, data, n);
         if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
@@ -344,7 +434,9 @@ static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
         snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s", strerror(-error));
         return PAGE_FAILED;
     }
-    if (p->html)
+    if (p->html && p->pool_parse)
+        p->parse_pending = 1;            /* page_step sends it to the pool */
+    else if (p->html)
         parse_html_end(p->html);
     p->outcome = page_classify(p);
     if (p->outcome == PAGE_OK)
@@ -476,6 +568,17 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
+    if (p->parse_pending) {
+        /* Parse on the pool (the body is held; the writer goes on with the same bytes). A job
+         * that never ran (out of memory, or cancelled before it started) leaves the links
+         * unread; an interrupted crawl finds them again when it resumes. */
+        p->collect = 1;
+        AWAIT(t, executor_run(&job->sched, page_parse_job, p));
+        p->collect = 0;
+        if (task_error(t) == -ENOMEM && !task_cancelled(t))
+            fprintf(stderr, "gather: out of memory parsing %s\n", p->item->url);
+        page_offer_found(p);
+    }
     if (p->writer) {
         AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
         page_disk_outcome(p, task_error(t));
@@ -491,6 +594,8 @@ static void page_free(future_t *done, void *arg)
     (void)done;
     store_writer_free(p->writer);
     parse_html_free(p->html);
+    free(p->body);
+    free(p->found);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
     crawl_item_free(p->item);
