@@ -53,9 +53,11 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS) {
         return 0;                      /* assets are fetched only to be saved */
     }
-    crawl_filter_extension(url, ext, sizeof(ext));
+    /* The extension is looked at only for a URL --accept/--reject refuses (most links pass). */
     if (!crawl_filter_url(&o->filter, url) ||
-        (!crawl_filter_ext(&o->filter, url) && (kind == CRAWL_KIND_ASSET || !crawl_ext_is_pageish(ext)))) {
+        (!crawl_filter_ext(&o->filter, url) &&
+         (kind == CRAWL_KIND_ASSET ||
+          !crawl_ext_is_pageish(crawl_filter_extension(url, ext, sizeof(ext)))))) {
         if (crawl_first_refusal(job, url))
             job->skipped_filter++;
         return 0;

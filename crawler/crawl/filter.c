@@ -152,6 +152,8 @@ int crawl_filter_ext(const crawl_filter_t *f, const char *url)
 {
     char ext[32];
 
+    if (!f->accept && !f->reject)
+        return 1;                            /* every link of a crawl asks: no work for none */
     crawl_filter_extension(url, ext, sizeof(ext));
     if (f->accept && !list_has(f->accept, ext))
         return 0;

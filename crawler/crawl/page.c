@@ -37,7 +37,8 @@ struct crawl_page {
     http_req_t req;
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
-    parse_html_t *html;          /* when the body is an HTML page whose links we follow */
+    int follow;                  /* the body is an HTML page whose links we follow */
+    parse_html_t *html;          /* its parser: made on the pool, or on the loop for a big page */
     /* Parsing on the pool: the body is held in `body` while it fits PAGE_POOL_MAX; the parser
      * then runs on a pool thread and puts the links in `found` ("K" kind byte, URL, NUL; one
      * buffer, not an allocation per link), offered to the frontier back on the loop. */
@@ -134,8 +135,12 @@ static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
 static int page_parse_job(void *arg)
 {
     struct crawl_page *p = arg;
-    int result = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
+    int result;
 
+    /* Made here too: a parser is 30 KiB to clear, work the loop need not do. */
+    if (!(p->html = parse_html_new(p->item->url, page_on_link, p)))
+        return -ENOMEM;
+    result = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
     if (result == PARSE_OK || result == PARSE_ETOOLONG)
         result = parse_html_end(p->html);
     return result == PARSE_ENOMEM ? -ENOMEM : 0;
@@ -193,9 +198,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         store_writer_on_drain(p->writer, http_req_resume_cb, &p->req);
     }
     if (follow) {
-        p->html = parse_html_new(p->item->url, page_on_link, p);
-        if (!p->html)
-            return -ENOMEM;
+        p->follow = 1;
         p->pool_parse = 1;
     }
     return 0;
@@ -216,13 +219,15 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     }
     /* --max-page-size bounds a page we parse, and one we only visit (nothing else needs its
      * bytes): a page that decodes to gigabytes stops there. */
-    if ((p->html || !p->writer) && !p->capped) {
+    if ((p->follow || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
         int fed = PARSE_OK;
         if (p->pool_parse && p->body_len + n > PAGE_POOL_MAX) {
             /* Too big to hold: parse what was held, and the rest as it comes, here. */
             p->pool_parse = 0;
+            if (!(p->html = parse_html_new(p->item->url, page_on_link, p)))
+                return -ENOMEM;
             fed = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
             free(p->body);
             p->body = NULL;
@@ -310,7 +315,7 @@ static json_t *page_json(struct crawl_page *p)
     json_t *o = json_pack("{s:i, s:s}", "depth", p->item->depth, "kind",
                           p->item->kind == CRAWL_KIND_PAGE ? "page" : "asset");
 
-    if (o && p->html)
+    if (o && p->follow)
         json_object_set_new(o, "links", json_integer((json_int_t)p->links));
     if (o && p->capped)
         json_object_set_new(o, "parsed", json_string("truncated at --max-page-size"));
@@ -434,7 +439,7 @@ static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
         snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s", strerror(-error));
         return PAGE_FAILED;
     }
-    if (p->html && p->pool_parse)
+    if (p->follow && p->pool_parse)
         p->parse_pending = 1;            /* page_step sends it to the pool */
     else if (p->html)
         parse_html_end(p->html);
