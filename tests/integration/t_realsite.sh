@@ -38,7 +38,7 @@ realsite_serve() {
 # and compares; the site must have at least URLS URLs and FILES answers of 200 (a package that
 # shrank would test little).
 realsite_check() {
-    local root n dups missing extra bad=0 uri path status
+    local root n dups missing extra bad=0 uri path status rc broken
     root=$(realsite_root "$1")
     realsite_serve "$root"
     python3 "$ROOT/tests/integration/servers/refcrawl.py" "$NBASE/index.html" --max 20000 \
@@ -47,9 +47,18 @@ realsite_check() {
     assert_ge "$n" "$2" "URLs the reference crawl fetched"
     : > "$NGINX_LOG"
     # -d 1000: unlimited depth; --include keeps every request on loopback whatever a page links.
+    rc=0
     gather crawl "$NBASE/index.html" -d 1000 --save all -o out -q \
-        --include "^http://127\\.0\\.0\\.1:$NGINX_PORT/" 2> crawl.err || true
+        --include "^http://127\\.0\\.0\\.1:$NGINX_PORT/" 2> crawl.err || rc=$?
     awk -v b="$NBASE" '{print b $4}' "$NGINX_LOG" | sort > got.txt
+    # The exit status says whether any URL failed: here, the site's own broken links (404s;
+    # robots.txt's does not count). No sanitizer's report on stderr (make test SAN=1).
+    broken=$(awk '$3 != 200 && $4 != "/robots.txt"' "$NGINX_LOG" | wc -l)
+    assert_eq "$rc" "$([ "$broken" -eq 0 ] && echo 0 || echo 1)" "exit status ($broken broken links)"
+    if grep -Eq 'Sanitizer|runtime error' crawl.err; then
+        grep -E -m 5 'Sanitizer|runtime error' crawl.err | sed 's/^/#   /'
+        bad=1
+    fi
     dups=$(uniq -d got.txt | head -n 5)
     [ -z "$dups" ] || { echo "# fetched more than once: $dups"; bad=1; }
     missing=$(comm -23 ref.txt <(sort -u got.txt))
