@@ -17,7 +17,7 @@ TESTPKGS := cmocka libmicrohttpd
 # Debian packages that provide the pkg-config modules above (checked by `make deps`).
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
-            openssl tinyproxy-bin zlib1g-dev python3 chromium npm
+            openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium npm
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
@@ -80,6 +80,8 @@ deps:
 	@missing=""; for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	for t in jq curl nginx sqlite3 bc openssl tinyproxy python3 chromium npm; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
 	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	ls /usr/share/doc/postgresql-doc-*/html/index.html >/dev/null 2>&1 || missing="$$missing postgresql-doc"; \
+	[ -f /usr/share/doc/sqlite3/index.html ] || missing="$$missing sqlite3-doc"; \
 	if [ -n "$$missing" ]; then \
 	  echo "gather: missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \

@@ -39,6 +39,13 @@ int parse_url_normalize(const char *in, char **out);
 int parse_url_resolve(const char *base, const char *ref, char **out);
 
 /*
+ * parse_url_resolve without its fast path (references of plain path and query characters
+ * resolved by hand, the last base's normal form reused): for the differential test that
+ * keeps the two equal. Same contract as parse_url_resolve.
+ */
+int parse_url_resolve_slow(const char *base, const char *ref, char **out);
+
+/*
  * "host:port" of `url`, lowercased, with the port always explicit ("example.com:443",
  * "[::1]:8080"): a key for per-host limits. *out is malloc'd (free()), untouched on error.
  */

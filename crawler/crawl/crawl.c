@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "crawler/crawl/convert.h"
 #include "crawler/crawl/crawl_job.h"
 #include "crawler/crawl/filter.h"
@@ -52,9 +54,11 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     } else if (o->save != CRAWL_SAVE_ALL && o->save != CRAWL_SAVE_ASSETS && !o->page_requisites) {
         return 0;                      /* assets are fetched only to be saved */
     }
-    crawl_filter_extension(url, ext, sizeof(ext));
+    /* The extension is looked at only for a URL --accept/--reject refuses (most links pass). */
     if (!crawl_filter_url(&o->filter, url) ||
-        (!crawl_filter_ext(&o->filter, url) && (kind == CRAWL_KIND_ASSET || !crawl_ext_is_pageish(ext)))) {
+        (!crawl_filter_ext(&o->filter, url) &&
+         (kind == CRAWL_KIND_ASSET ||
+          !crawl_ext_is_pageish(crawl_filter_extension(url, ext, sizeof(ext)))))) {
         if (crawl_first_refusal(job, url))
             job->skipped_filter++;
         return 0;
@@ -339,6 +343,9 @@ int crawl_crawl_run(crawl_options_t *o)
     }
     if (job_open(&cj->job, o, &spec) < 0)
         goto cleanup;
+    /* Pages are parsed on the pool threads (page.c): libxml2's globals are set up once, here,
+     * before any of them can race to do it. */
+    xmlInitParser();
     /* The start URLs come first: a resumed URL gets its password back from them. */
     result = crawl_starts(cj);
     if (result == 0 && (result = crawl_resume(cj)) == 0)

@@ -182,7 +182,7 @@ int crawl_filter_ext(const crawl_filter_t *f, const char *url)
     char ext[32], name[256];
 
     if (!f->accept && !f->reject)
-        return 1;
+        return 1;                            /* every link of a crawl asks: no work for none */
     crawl_filter_extension(url, ext, sizeof(ext));
     filter_name(url, name, sizeof(name));
     if (f->accept && !list_has(f->accept, ext, name))

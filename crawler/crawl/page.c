@@ -21,6 +21,10 @@
 #include "storage/writer.h"
 
 #define PAGE_PATH_MAX 4096
+/* A page of at most this many bytes is held whole and parsed on the pool when its transfer
+ * ends, off the loop thread (libxml2 is most of a crawl's CPU); a bigger one is parsed as it
+ * streams, on the loop. Memory: -c pages of this size at most. */
+#define PAGE_POOL_MAX (1024 * 1024)
 
 enum page_outcome { PAGE_OK, PAGE_FAILED, PAGE_SKIPPED, PAGE_REDIRECTED, PAGE_REQUEUED,
                     PAGE_INTERRUPTED };
@@ -37,8 +41,17 @@ struct crawl_page {
     http_req_t req;
     http_sink_t sink;            /* tees the body to the writer and the parser */
     store_writer_t *writer;      /* when the body is saved */
-    parse_html_t *html;          /* when the body is an HTML page whose links we follow */
     parse_css_t *css;            /* when the body is a stylesheet whose references we fetch */
+    int follow;                  /* the body is an HTML page whose links we follow */
+    parse_html_t *html;          /* its parser: made on the pool, or on the loop for a big page */
+    /* Parsing on the pool: the body is held in `body` while it fits PAGE_POOL_MAX; the parser
+     * then runs on a pool thread and puts the links in `found` ("K" kind byte, URL, NUL; one
+     * buffer, not an allocation per link), offered to the frontier back on the loop. */
+    int pool_parse;              /* the body is being held for the pool */
+    int parse_pending;           /* the transfer ended: the held body still has to be parsed */
+    int collect;                 /* links go to `found` (set while the pool parses) */
+    char *body, *found;
+    size_t body_len, body_cap, found_len, found_cap;
     int decided;                 /* the first body bytes decided html/save */
     int is_html;
     int unwanted;                /* a body we neither save nor parse: the transfer is stopped */
@@ -95,9 +108,27 @@ static int page_is_css(const char *ct, const char *url)
     return n >= 4 && strncasecmp(url + n - 4, ".css", 4) == 0;
 }
 
-static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
+/* Appends len bytes to the buffer *buf (capacity *cap, length *n), doubling it. -ENOMEM. */
+static int page_append(char **buf, size_t *n, size_t *cap, const char *data, size_t len)
 {
-    struct crawl_page *p = arg;
+    if (*n + len > *cap) {
+        size_t want = *cap ? *cap : 16384;
+        char *nb;
+        while (want < *n + len)
+            want *= 2;
+        if (!(nb = realloc(*buf, want)))
+            return -ENOMEM;
+        *buf = nb;
+        *cap = want;
+    }
+    memcpy(*buf + *n, data, len);
+    *n += len;
+    return 0;
+}
+
+/* A link found on the page, on the loop thread: to the frontier. */
+static void page_offer_link(struct crawl_page *p, const char *url, parse_link_kind_t kind)
+{
     char shown[PARSE_URL_REDACT_SIZE];
 
     p->links++;
@@ -113,6 +144,58 @@ static store_naming_t page_naming(const crawl_options_t *o, const char *ct)
 {
     return (store_naming_t){.layout = o->layout, .no_host = o->no_host_dirs, .cut_dirs = (int)o->cut_dirs,
                             .ext = o->adjust_extension && ct ? store_naming_ext(ct) : NULL};
+}
+
+/* The parser's callback: on the loop, straight to the frontier; on the pool (p->collect), into
+ * p->found, touching nothing else of the job. A link that finds no memory is dropped, as
+ * parse_html drops links when it runs out. */
+static void page_on_link(void *arg, const char *url, parse_link_kind_t kind)
+{
+    struct crawl_page *p = arg;
+    char k = kind == PARSE_LINK_PAGE ? 'P' : kind == PARSE_LINK_STYLESHEET ? 'S' : 'A';
+    size_t before = p->found_len;
+
+    if (!p->collect) {
+        page_offer_link(p, url, kind);
+        return;
+    }
+    if (page_append(&p->found, &p->found_len, &p->found_cap, &k, 1) < 0 ||
+        page_append(&p->found, &p->found_len, &p->found_cap, url, strlen(url) + 1) < 0)
+        p->found_len = before;
+}
+
+/* On a pool thread: the held body through the parser. */
+static int page_parse_job(void *arg)
+{
+    struct crawl_page *p = arg;
+    int result;
+
+    /* Made here too: a parser is 30 KiB to clear, work the loop need not do. */
+    if (!(p->html = parse_html_new(p->item->url, page_on_link, p)))
+        return -ENOMEM;
+    result = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
+    if (result == PARSE_OK || result == PARSE_ETOOLONG)
+        result = parse_html_end(p->html);
+    return result == PARSE_ENOMEM ? -ENOMEM : 0;
+}
+
+/* Back on the loop: the links the pool found, in document order, to the frontier. */
+static void page_offer_found(struct crawl_page *p)
+{
+    size_t i = 0;
+
+    while (i < p->found_len) {
+        parse_link_kind_t kind = p->found[i] == 'P'   ? PARSE_LINK_PAGE
+                                 : p->found[i] == 'S' ? PARSE_LINK_STYLESHEET
+                                                      : PARSE_LINK_ASSET;
+        const char *url = p->found + i + 1;
+        page_offer_link(p, url, kind);
+        i += 1 + strlen(url) + 1;
+    }
+    free(p->found);
+    free(p->body);
+    p->found = p->body = NULL;
+    p->found_len = p->found_cap = p->body_len = p->body_cap = 0;
 }
 
 /* Called at the first body byte of a 2xx answer: is it HTML, do we save it, do we parse it? */
@@ -164,9 +247,8 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
         store_writer_on_drain(p->writer, http_req_resume_cb, &p->req);
     }
     if (follow) {
-        p->html = parse_html_new(p->item->url, page_on_link, p);
-        if (!p->html)
-            return -ENOMEM;
+        p->follow = 1;
+        p->pool_parse = 1;
     }
     if (follow_css) {
         p->css = parse_css_new(p->item->url, page_on_link, p);
@@ -191,11 +273,26 @@ static int page_sink_write(http_sink_t *sink, const char *data, size_t len)
     }
     /* --max-page-size bounds a page we parse, and one we only visit (nothing else needs its
      * bytes): a page that decodes to gigabytes stops there. */
-    if ((p->html || p->css || !p->writer) && !p->capped) {
+    if ((p->follow || p->css || !p->writer) && !p->capped) {
         uint64_t room = (uint64_t)p->job->job.opts->max_page_bytes - p->parsed;
         size_t n = len < room ? len : (size_t)room;
-        int fed = n > 0 && p->html ? parse_html_feed(p->html, data, n)
-                  : n > 0 && p->css ? parse_css_feed(p->css, data, n) : PARSE_OK;
+        int fed = PARSE_OK;
+        if (p->pool_parse && p->body_len + n > PAGE_POOL_MAX) {
+            /* Too big to hold: parse what was held, and the rest as it comes, here. */
+            p->pool_parse = 0;
+            if (!(p->html = parse_html_new(p->item->url, page_on_link, p)))
+                return -ENOMEM;
+            fed = parse_html_feed(p->html, p->body ? p->body : "", p->body_len);
+            free(p->body);
+            p->body = NULL;
+            p->body_len = p->body_cap = 0;
+        }
+        if (p->pool_parse)
+            fed = page_append(&p->body, &p->body_len, &p->body_cap, data, n) < 0 ? PARSE_ENOMEM : PARSE_OK;
+        else if (n > 0 && p->html && fed != PARSE_ENOMEM)
+            fed = parse_html_feed(p->html, data, n);
+        else if (n > 0 && p->css)
+            fed = parse_css_feed(p->css, data, n);
         if (fed == PARSE_ENOMEM)
             return -ENOMEM;
         p->parsed += n;
@@ -417,7 +514,7 @@ static json_t *page_json(struct crawl_page *p)
     json_t *o = json_pack("{s:i, s:s}", "depth", p->item->depth, "kind",
                           p->item->kind == CRAWL_KIND_PAGE ? "page" : "asset");
 
-    if (o && p->html)
+    if (o && p->follow)
         json_object_set_new(o, "links", json_integer((json_int_t)p->links));
     if (o && p->capped)
         json_object_set_new(o, "parsed", json_string("truncated at --max-page-size"));
@@ -557,7 +654,9 @@ static enum page_outcome page_transfer_outcome(struct crawl_page *p, int error)
         snprintf(p->reason, sizeof(p->reason), "could not start the transfer: %s", strerror(-error));
         return PAGE_FAILED;
     }
-    if (p->html)
+    if (p->follow && p->pool_parse)
+        p->parse_pending = 1;            /* page_step sends it to the pool */
+    else if (p->html)
         parse_html_end(p->html);
     if (p->css)
         parse_css_end(p->css);
@@ -722,6 +821,17 @@ static void page_step(task_t *t)
         if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */
             page_parse_local(p);
     }
+    if (p->parse_pending) {
+        /* Parse on the pool (the body is held; the writer goes on with the same bytes). A job
+         * that never ran (out of memory, or cancelled before it started) leaves the links
+         * unread; an interrupted crawl finds them again when it resumes. */
+        p->collect = 1;
+        AWAIT(t, executor_run(&job->sched, page_parse_job, p));
+        p->collect = 0;
+        if (task_error(t) == -ENOMEM && !task_cancelled(t))
+            fprintf(stderr, "gather: out of memory parsing %s\n", p->item->url);
+        page_offer_found(p);
+    }
     if (p->writer) {
         AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
         page_disk_outcome(p, task_error(t));
@@ -748,6 +858,8 @@ static void page_free(future_t *done, void *arg)
     free(p->redirect_target);
     parse_html_free(p->html);
     parse_css_free(p->css);
+    free(p->body);
+    free(p->found);
     http_req_cleanup(&p->req);
     crawl_parent_unref(p->as_parent);
     crawl_item_free(p->item);

@@ -219,9 +219,46 @@ static int scope_parent_ok(const crawl_scope_t *s, const char *url)
     return !same_origin;
 }
 
+/*
+ * The host of a URL in normal form, found in place: "http[s]://[userinfo@]HOST[:port]/...". A
+ * normal form's host is what parse_url_host returns for it (lowercase, punycode, brackets for
+ * IPv6), so the crawl's hot path (every link found) asks no URL parser. Anything that does not
+ * look normal (another scheme spelling, characters a normal host never has) returns NULL, and
+ * the caller takes the parser's way.
+ */
+static const char *scope_normal_host(const char *url, size_t *len)
+{
+    const char *h, *e;
+
+    if (!strncmp(url, "http://", 7))
+        h = url + 7;
+    else if (!strncmp(url, "https://", 8))
+        h = url + 8;
+    else
+        return NULL;
+    e = h + strcspn(h, "@/?#");
+    if (*e == '@')
+        h = e + 1;                   /* userinfo: '@' never appears raw in a normal host */
+    if (*h == '[') {
+        e = strchr(h, ']');
+        if (!e)
+            return NULL;
+        e++;
+    } else {
+        for (e = h; (*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9') || *e == '-' || *e == '.'; e++)
+            ;
+    }
+    if (e == h || (*e != ':' && *e != '/' && *e != '\0'))
+        return NULL;
+    *len = (size_t)(e - h);
+    return h;
+}
+
 int crawl_scope_contains(const crawl_scope_t *s, const char *url)
 {
     char *key;
+    const char *host;
+    size_t hlen;
     int inside = 0;
 
     if ((s->ndomains && !scope_domain_ok(s, url)) || (s->nparents && !scope_parent_ok(s, url)))
@@ -231,6 +268,11 @@ int crawl_scope_contains(const crawl_scope_t *s, const char *url)
     if (s->kind == CRAWL_SCOPE_PREFIX) {
         for (size_t i = 0; i < s->nkeys && !inside; i++)
             inside = strncmp(url, s->keys[i], strlen(s->keys[i])) == 0;
+        return inside;
+    }
+    if (s->kind == CRAWL_SCOPE_HOST && (host = scope_normal_host(url, &hlen))) {
+        for (size_t i = 0; i < s->nkeys && !inside; i++)
+            inside = strlen(s->keys[i]) == hlen && strncasecmp(host, s->keys[i], hlen) == 0;
         return inside;
     }
     key = scope_key(s->kind, url);

@@ -93,6 +93,11 @@ static void test_host(void **state)
         { "http://www.example.org/", 0 },
         { "http://evil.net/www.example.com/", 0 },
         { "http://user@evil.net/", 0 },
+        { "http://ann:pw@www.example.com/", 1 },          /* user info is not the host */
+        { "http://www.example.com@evil.net/", 0 },
+        { "http://www.example.com", 1 },
+        { "http://www.example.com.:80/", 0 },             /* a trailing dot is another name */
+        { "http://www.xn--exmple-cua.com/", 0 },
         { "not a url", 0 },
         { "", 0 },
     };

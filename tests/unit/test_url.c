@@ -306,6 +306,75 @@ static void test_resolve_html(void **state)
         check_resolve(&html_cases[i]);
 }
 
+/*
+ * parse_url_resolve's fast path (plain references resolved by hand, the base's normal form
+ * reused) against the curl path, on references built from pieces chosen to hit its edges:
+ * dot segments at every place, queries, fragments, empty parts, and characters that must send
+ * a reference the slow way (%, :, @, space, backslash, non-ASCII). Same code, same string.
+ */
+static void check_same_resolution(const char *base, const char *ref)
+{
+    char *fast = NULL, *slow = NULL;
+    int rf = parse_url_resolve(base, ref, &fast);
+    int rs = parse_url_resolve_slow(base, ref, &slow);
+
+    if (rf != rs || (rf == PARSE_OK && strcmp(fast, slow) != 0)) {
+        fprintf(stderr, "base '%s' ref '%s': fast %d '%s', slow %d '%s'\n", base, ref, rf,
+                rf == PARSE_OK ? fast : "", rs, rs == PARSE_OK ? slow : "");
+        fail();
+    }
+    free(fast);
+    free(slow);
+}
+
+static void test_resolve_fast_path(void **state)
+{
+    static const char *const bases[] = {
+        "http://example.com", "http://example.com/", "http://example.com/a/b/c",
+        "http://example.com/a/b/c/", "HTTPS://u:p@Example.COM:8443/x/y.html?z=1&w",
+        "http://example.com:80/a%20b/c%7e.html?q#frag", "http://[::1]:8080/d/e/",
+        "http://127.0.0.1:5000/dir/index.html", "http://example.com/a/b?", "https://h/%41/",
+        "http://example.com/a//b/", "http://h/x/../y/./z",
+    };
+    static const char *const edge[] = {
+        ".", "..", "./", "../", "../..", "../../../../x", "/..", "/.", "/./a", "/../a", "a/..",
+        "a/.", "a/../..", "?", "?a", "?a=1&b", "a?", "a?b?c", "a#", "#", "#x", "a#b?c", "..?x",
+        "a//b", "//", "/", "x/./y/../z", "./a:b", "a:b", ":", "@", "%2e", "%2E%2e/x", ".%2e",
+        "a b", "a\\b", "~u/", "(x)*'$!,;=+", "....", ".../x", "x/..../y", "?/..", "a?/../b",
+    };
+    /* pieces for the generated references */
+    static const char *const pieces[] = {
+        "a", "b", "c.html", ".", "..", "/", "/", "/", "?", "=", "&", "#", "~", "-", "_", "!",
+        "$", "'", "(", ")", "*", "+", ",", ";", "%2e", "%41", ":", "@", " ", "\\", "\xc3\xa9",
+        "index.html", "", "//",
+    };
+    unsigned long long rng = 88172645463325252ULL;
+    char ref[128];
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+        for (j = 0; j < sizeof(edge) / sizeof(edge[0]); j++)
+            check_same_resolution(bases[i], edge[j]);
+    for (i = 0; i < 100000; i++) {
+        size_t n = 0, k, len;
+        ref[0] = '\0';
+        rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+        len = 1 + rng % 8;
+        for (k = 0; k < len; k++) {
+            const char *piece;
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+            /* mostly plain pieces, so most references take the fast path */
+            piece = pieces[rng % (rng % 4 ? 13 : sizeof(pieces) / sizeof(pieces[0]))];
+            if (n + strlen(piece) + 1 > sizeof(ref))
+                break;
+            memcpy(ref + n, piece, strlen(piece) + 1);
+            n += strlen(piece);
+        }
+        check_same_resolution(bases[(rng >> 20) % (sizeof(bases) / sizeof(bases[0]))], ref);
+    }
+}
+
 /* IDN hosts become punycode when a UTF-8 locale exists to let curl convert them. */
 static void test_idn(void **state)
 {
@@ -566,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_normalize_table),
         cmocka_unit_test(test_resolve_rfc3986),
         cmocka_unit_test(test_resolve_html),
+        cmocka_unit_test(test_resolve_fast_path),
         cmocka_unit_test(test_idn),
         cmocka_unit_test(test_parts),
         cmocka_unit_test(test_length_caps),
