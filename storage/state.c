@@ -168,7 +168,7 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
                       &st->add_frontier) < 0 ||
         state_prepare(st->writer, "DELETE FROM frontier WHERE url = ?1", &st->del_frontier) < 0 ||
         state_prepare(st->reader,
-                      "SELECT status, http_code, bytes, sha256, path, etag, last_modified, depth"
+                      "SELECT status, http_code, bytes, sha256, path, etag, last_modified, depth, converted"
                       " FROM urls WHERE url = ?1",
                       &st->get_url) < 0 ||
         state_prepare(st->reader,
@@ -492,6 +492,7 @@ int store_state_get(store_state_t *st, const char *url, store_row_t *row)
         row->etag = column_dup(s, 5);
         row->last_modified = column_dup(s, 6);
         row->depth = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 7);
+        row->converted = sqlite3_column_int(s, 8) != 0;
         result = 1;
     } else if (rc != SQLITE_DONE) {
         result = -EIO;

@@ -40,6 +40,7 @@ typedef struct store_row {
     int64_t bytes;
     char *sha256, *path, *etag, *last_modified;
     int depth;
+    int converted;            /* --convert-links rewrote the saved file's links */
 } store_row_t;
 
 typedef struct store_state store_state_t;

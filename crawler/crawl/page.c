@@ -70,6 +70,8 @@ struct crawl_page {
     char *local_body;            /* a page's saved bytes, read for its links (malloc'd) */
     size_t local_len;
     int kept;                    /* the saved file stays as it is: -nc, or a 304 under -N */
+    int local_known;             /* the state database has a saved row for it */
+    int local_converted;         /* ... and -k rewrote its links: they are not the server's */
     struct curl_slist *headers;  /* -N: the job's headers and If-Modified-Since (owned) */
     time_t server_mtime;         /* -N: Last-Modified of a body saved, for its mtime; -1 none */
     char path[PAGE_PATH_MAX];
@@ -209,7 +211,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
     /* -p: what a page needs is saved whatever --save says (a page's own requisites). */
-    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
+    save = !p->kept && (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
             (o->page_requisites && p->item->kind == CRAWL_KIND_ASSET)) &&
            crawl_filter_ext(&o->filter, p->item->url) && crawl_filter_type(&o->filter, ct);
     /* Links are followed from pages (never from assets), down to -d, and one level further only
@@ -331,7 +333,18 @@ static int page_local_read(void *arg)
     }
     p->local = 1;
     p->local_mtime = st.st_mtim;
-    if (p->read_body && !p->local_body && p->item->kind == CRAWL_KIND_PAGE && st.st_size > 0) {
+    if (job->state && !p->local_known) {
+        store_row_t row;
+        if (store_state_get(job->state, p->item->url, &row) == 1 && row.path) {
+            p->local_known = 1;
+            p->local_converted = row.converted;
+        }
+        store_row_clear(&row);
+    }
+    if (p->local_converted)
+        p->read_body = 0;               /* its links were rewritten: the server's copy has them */
+    if (p->read_body && !p->local_body && st.st_size > 0 &&
+        (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
         size_t want = (uint64_t)st.st_size < cap ? (size_t)st.st_size : cap;
         ssize_t n;
 
@@ -641,6 +654,12 @@ static void page_record(struct crawl_page *p, enum page_outcome outcome)
         return;
     rec.status = outcome == PAGE_OK || outcome == PAGE_REDIRECTED ? STORE_URL_DONE
                : outcome == PAGE_SKIPPED ? STORE_URL_SKIPPED : STORE_URL_FAILED;
+    /* A file kept (-nc, a 304 under -N) is still this URL's saved copy: -k must find it. A
+     * known row keeps its path and its converted mark; an unknown file is recorded as saved. */
+    if (p->kept && outcome != PAGE_FAILED) {
+        rec.status = STORE_URL_DONE;
+        rec.path = p->local_known ? NULL : p->path;
+    }
     if (store_state_put(job->state, &rec) < 0 || store_state_frontier_del(job->state, rec.url) < 0)
         fprintf(stderr, "gather: out of memory recording %s\n", rec.url);
 }
@@ -769,12 +788,19 @@ static void page_step(task_t *t)
             goto finish;
         if (p->local && job->opts->no_clobber) {
             p->kept = 1;
-            p->skipped = "exists (--no-clobber)";
-            p->outcome = PAGE_SKIPPED;
-            page_parse_local(p);
-            goto finish;
+            /* A copy whose links -k rewrote cannot give them back: the page is fetched again
+             * for its links only, and the file stays as it is. */
+            if (!p->local_converted) {
+                p->skipped = "exists (--no-clobber)";
+                p->outcome = PAGE_SKIPPED;
+                page_parse_local(p);
+                goto finish;
+            }
         }
-        if (p->local && job->opts->timestamping && page_conditional(p) < 0) {
+        /* -N: a converted copy is not what the server sent (wget re-fetches it too: its size
+         * differs); it is asked for in full and converted again. */
+        if (p->local && !p->kept && job->opts->timestamping && !p->local_converted &&
+            page_conditional(p) < 0) {
             snprintf(p->reason, sizeof(p->reason), "out of memory");
             goto finish;
         }
@@ -815,7 +841,7 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
-    if (p->kept && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
+    if (p->kept && !p->local_converted && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
         p->read_body = 1;
         AWAIT(t, executor_run(&job->sched, page_local_read, p));
         if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */

@@ -105,10 +105,12 @@ test_mirror_links_resolve_and_bytes_stay() {
     grep -q 'url(../img/bg.png)' "out/$HOST/css/site.css"
     grep -Eq 'href="list-[0-9a-f]{8}\.php\.html#part"' "out/$HOST/index.html"
     [ -n "$one" ]
-    # a second run (nothing new to fetch) leaves the converted files as they are
+    # a second run (-m is -N: every URL asked again; converted pages in full, as their links
+    # were rewritten) leaves the converted files as they are, and never fetches a rewritten link
     cp -a out before
-    gather crawl -q -m -k -p -E -P out "$SITE/"
+    crawl_site -q -m -k -p -E -P out "$SITE/"
     diff -r -x '.gather.db*' before out
+    assert_eq "$(grep -c ' /list-' "$NGINX_LOG" || true)" 0 "requests for names the conversion made"
 }
 
 # Without -k nothing is rewritten; without -E the query page keeps its own extension.

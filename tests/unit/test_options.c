@@ -812,7 +812,7 @@ static void test_mirror_options(void **state)
     parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "-m", "-k", "-p", "-E", "-nH",
                                     "--cut-dirs", "2", "-P", "mirror"));
     assert_int_equal(p.result, 0);
-    assert_int_equal(p.o.depth, 1000);
+    assert_int_equal(p.o.depth, CRAWL_DEPTH_INF);
     assert_int_equal(p.o.timestamping, 1);
     assert_int_equal(p.o.layout, STORE_LAYOUT_TREE);
     assert_true(p.o.convert_links && p.o.page_requisites && p.o.adjust_extension);
@@ -837,7 +837,7 @@ static void test_mirror_options(void **state)
     parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "-nd", "http://h/"));
     assert_int_equal(p.result, 0);
     assert_int_equal(p.o.layout, STORE_LAYOUT_FLAT);
-    assert_int_equal(p.o.depth, 2);
+    assert_int_equal(p.o.depth, 5);          /* the default */
     crawl_options_free(&p.o);
     parse(&p, CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--", "-nH"));
     assert_int_equal(p.result, 0);
