@@ -17,7 +17,7 @@ TESTPKGS := cmocka libmicrohttpd
 # Debian packages that provide the pkg-config modules above (checked by `make deps`).
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
-            openssl tinyproxy-bin zlib1g-dev python3
+            openssl tinyproxy-bin zlib1g-dev python3 npm
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
@@ -78,7 +78,7 @@ $(SERVER_BIN): $(SERVER_SRC) $(wildcard tests/server/*.h)
 # Install what is missing: as root with apt-get, otherwise print the exact command.
 deps:
 	@missing=""; for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for t in jq curl nginx sqlite3 bc openssl tinyproxy python3; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
+	for t in jq curl nginx sqlite3 bc openssl tinyproxy python3 node npm; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
 	[ -x /usr/bin/time ] || missing="$$missing time"; \
 	if [ -n "$$missing" ]; then \
 	  echo "gather: missing:$$missing"; \

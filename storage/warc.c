@@ -236,6 +236,7 @@ struct warc_member {
     z_stream z;
     uint64_t start, at;             /* where the member starts, where the next output goes */
     int error;
+    int stored;                     /* switched to plain stored blocks (warc_feed_body) */
     unsigned char out[WARC_IO_BUF];
 };
 
@@ -245,6 +246,7 @@ static int warc_member_begin(struct warc_member *m, store_warc_t *w, int level)
     m->w = w;
     m->start = m->at = w->offset;
     m->error = 0;
+    m->stored = 0;
     /* windowBits 15 + 16: a gzip wrapper, so each record is a gzip member of its own. */
     if (deflateInit2(&m->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
@@ -341,9 +343,41 @@ static int warc_hash_body(void *arg, const void *data, size_t len)
     return 0;
 }
 
+/* A body that deflate cannot shrink (images, archives, already compressed) is stored in plain
+ * deflate blocks from its second MiB on: compressing 1 GiB of noise costs seconds for nothing. */
+#define WARC_PROBE_BYTES (1024 * 1024)
+
 static int warc_feed_body(void *arg, const void *data, size_t len)
 {
-    return warc_member_feed(arg, data, len, Z_NO_FLUSH);
+    struct warc_member *m = arg;
+    uLong before = m->z.total_in;
+    int result = warc_member_feed(m, data, len, Z_NO_FLUSH);
+
+    if (result == 0 && !m->stored && before < WARC_PROBE_BYTES && m->z.total_in >= WARC_PROBE_BYTES &&
+        m->z.total_out > m->z.total_in / 10 * 9) {
+        m->stored = 1;
+        m->z.next_in = NULL;
+        m->z.avail_in = 0;
+        for (;;) {      /* deflateParams flushes what is pending: out of room, it says Z_BUF_ERROR */
+            int zr;
+
+            m->z.next_out = m->out;
+            m->z.avail_out = sizeof(m->out);
+            zr = deflateParams(&m->z, Z_NO_COMPRESSION, Z_DEFAULT_STRATEGY);
+            if (sizeof(m->out) - m->z.avail_out > 0) {
+                size_t have = sizeof(m->out) - m->z.avail_out;
+
+                if ((result = warc_write_all(m->w->fd, m->out, have, m->at)) < 0)
+                    return m->error = result;
+                m->at += have;
+            }
+            if (zr == Z_OK)
+                break;
+            if (zr != Z_BUF_ERROR)
+                return m->error = -EIO;
+        }
+    }
+    return result;
 }
 
 static int warc_digest_final(EVP_MD_CTX *c, char out[STORE_WARC_DIGEST_SIZE])

@@ -1214,6 +1214,8 @@ static int http_req_on_cancel(future_t *f, void *arg)
 
     (void)f;
     r->code = CURLE_ABORTED_BY_CALLBACK;
+    if (r->client->opts.tap)         /* what came so far is archived, marked as cut short */
+        r->client->opts.tap->done(r->client->opts.tap, r);
     http_fd_unlink(r->client, r);    /* it may be waiting for descriptors, out of the multi */
     http_decoder_free(r->dec);
     r->dec = NULL;
