@@ -172,7 +172,7 @@ test_crawl_har_has_one_entry_per_request() {
     assert_eq "$(jq '[.log.entries[] | select(.request.url | endswith("/robots.txt"))] | length' crawl.har)" 1
     assert_eq "$(jq '[.log.entries[] | select(.response.status == 301)] | length' crawl.har)" 1
     assert_eq "$(jq -r '.log.entries[] | select(._error) | .response.status' crawl.har)" 404
-    assert_eq "$(jq '[.log.entries[] | select(.pageref != "async")] | length' crawl.har)" 0
+    assert_eq "$(jq '[.log.entries[] | select(.pageref != "page_1")] | length' crawl.har)" 0
 }
 
 test_har_to_an_unwritable_path_fails_before_any_request() {
