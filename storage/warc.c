@@ -1041,7 +1041,8 @@ static int warc_cdx_write(store_warc_t *w)
 
     if (!f)
         return -errno;
-    qsort(w->cdx, w->ncdx, sizeof(*w->cdx), warc_cdx_cmp);
+    if (w->ncdx > 0)
+        qsort(w->cdx, w->ncdx, sizeof(*w->cdx), warc_cdx_cmp);
     for (size_t i = 0; i < w->ncdx && result == 0; i++)
         if (fprintf(f, "%s\n", w->cdx[i]) < 0)
             result = -EIO;
