@@ -124,7 +124,7 @@ test_interrupted_job_leaves_a_readable_warc() {
     for i in 1 2 3 4; do echo "$BASE/img/$i.jpg"; done > urls.txt
     for i in 1 2 3 4; do echo "$BASE/slow/$i?size=100000"; done >> urls.txt
     local rc=0
-    timeout --foreground -s INT 2 "$GATHER" get -q -o out -c 8 --warc-file cut -i urls.txt || rc=$?
+    timeout --preserve-status --foreground -s INT 2 "$GATHER" get -q -o out -c 8 --warc-file cut -i urls.txt || rc=$?
     assert_eq "$rc" 130 "exit status after SIGINT"
     warc_check cut.warc.gz
     assert_ge "$(jq '.types.response' check.json)" 4 "responses before the interrupt"
