@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <uv.h>
 #include <zlib.h>
 
 #include "storage/warc.h"
@@ -108,12 +109,90 @@ static void test_open_writes_warcinfo(void **state)
     assert_int_equal(result, -ENOENT);
 }
 
+/* The tap on a loop: a body past STORE_WARC_MEM_MAX goes to the spool, the transfer is held
+ * while more than STORE_WARC_PEND_MAX wait for it and let go once the spool took them, and the
+ * record holds every byte, in order. */
+static void test_tap_spools_and_holds(void **state)
+{
+    static const char req_head[] = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+    static const char resp_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 6291456\r\n\r\n";
+    char dir[] = "/tmp/test_warc.XXXXXX", name[128], path[160], want[64];
+    static char chunk[128 * 1024];
+    size_t total = 6u << 20, got = 0;
+    http_hop_t hop = { 0 };
+    http_req_t r;
+    uv_loop_t loop;
+    store_warc_t *w;
+    http_tap_t *tap;
+    gzFile gz;
+    char *text;
+    int result, held = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(name, sizeof(name), "%s/t", dir);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    w = store_warc_open(name, 0, "gather/test", NULL, &result);
+    assert_non_null(w);
+    store_warc_start(w, &loop);
+    tap = store_warc_tap(w);
+    memset(&r, 0, sizeof(r));
+    r.url = "http://h/x";
+    hop.url = "http://h/x";
+    hop.req_head = (char *)req_head;
+    hop.req_len = strlen(req_head);
+    hop.resp_head = (char *)resp_head;
+    hop.resp_len = strlen(resp_head);
+    hop.resp_done = 1;
+    hop.status = 200;
+    r.hops = &hop;
+    r.nhops = 1;
+    for (size_t off = 0; off < total; off += sizeof(chunk)) {
+        for (size_t i = 0; i < sizeof(chunk); i++)
+            chunk[i] = (char)((off + i) * 2654435761u >> 13);
+        tap->body(tap, &r, 0, chunk, sizeof(chunk));
+        held |= tap->hold(tap, &r);
+    }
+    assert_true(held);                      /* the spool job has not run: the bytes wait */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_false(tap->hold(tap, &r));      /* drained */
+    tap->done(tap, &r);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(store_warc_close(w), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    snprintf(path, sizeof(path), "%s/t.warc.gz", dir);
+    text = malloc(total + 65536);
+    assert_non_null(text);
+    gz = gzopen(path, "rb");
+    assert_non_null(gz);
+    for (int n; (n = gzread(gz, text + got, (unsigned)(total + 65536 - got))) > 0;)
+        got += (size_t)n;
+    gzclose(gz);
+    snprintf(want, sizeof(want), "Content-Length: %zu\r\n", strlen(resp_head) + total);
+    assert_non_null(memmem(text, got, want, strlen(want)));
+    {
+        char *body = memmem(text, got, resp_head, strlen(resp_head));
+
+        assert_non_null(body);
+        body += strlen(resp_head);
+        assert_true((size_t)(text + got - body) >= total + 4);
+        for (size_t i = 0; i < total; i++)
+            if (body[i] != (char)(i * 2654435761u >> 13))
+                fail_msg("byte %zu differs", i);
+        assert_memory_equal(body + total, "\r\n\r\n", 4);
+    }
+    free(text);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);     /* the spool file was never linked there */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest_format),
         cmocka_unit_test(test_surt),
         cmocka_unit_test(test_open_writes_warcinfo),
+        cmocka_unit_test(test_tap_spools_and_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
