@@ -36,6 +36,13 @@ test_crawl_has_a_page_per_start_url_and_the_headers_on_the_wire() {
     assert_eq "$(jq -r --arg u "$BASE/img/1.jpg" '.log.entries[] | select(.request.url == $u) | .response.headers[].name' crawl.har | grep -v '^Date$')" "$(header_names "$BASE/img/1.jpg")"
     assert_eq "$(jq -r --arg u "$BASE/img/1.jpg" '.log.entries[] | select(.request.url == $u) | .response.headers[] | select(.name == "ETag") | .value' crawl.har)" '"img-1-20000"'
     assert_eq "$(jq -r --arg u "$BASE/site/moved.html" '.log.entries[] | select(.request.url == $u) | .response.headers[] | select(.name == "Location") | .value' crawl.har | wc -l)" 1
+    # what a start URL's pages link to is in that start URL's page, two levels down too
+    gather crawl -q -o out2 -d 2 --har links.har "$BASE/links?a=$BASE/links%3Fimg%3D$BASE/img/31.jpg" \
+        "$BASE/links?a=$BASE/img/32.jpg&img=$BASE/img/33.jpg"
+    har_valid links.har
+    assert_eq "$(jq -r --arg u "$BASE/img/31.jpg" '.log.entries[] | select(.request.url == $u) | .pageref' links.har)" page_1
+    assert_eq "$(jq -r --arg u "$BASE/img/32.jpg" '.log.entries[] | select(.request.url == $u) | .pageref' links.har)" page_2
+    assert_eq "$(jq -r --arg u "$BASE/img/33.jpg" '.log.entries[] | select(.request.url == $u) | .pageref' links.har)" page_2
 }
 
 test_get_redirect_hops_are_entries() {
