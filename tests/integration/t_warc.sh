@@ -4,6 +4,7 @@
 # which recomputes every block and payload digest and checks the record pairs, revisits and the
 # CDXJ offsets. What the fixture servers saw is the oracle for which exchanges must be there.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/servers/lib.sh"
 
 WARCIO_VERSION=2.4.11
 CHECK="$ROOT/tests/integration/warc_check.mjs"
@@ -144,6 +145,35 @@ test_big_body_in_bounded_memory() {
     warc_check big.warc.gz
     assert_eq "$(jq '.responses[0].payload_len' check.json)" 268435456
     assert_eq "$(jq -r '.responses[0].digest' check.json)" "$(sha1_b32 out/256)"
+}
+
+# https with HTTP/2 (nginx) through a proxy (tinyproxy): the archive holds the exchange with the
+# server as curl presents it (an "HTTP/2 200" status line), not the proxy's CONNECT.
+test_https_http2_through_a_proxy() {
+    warcio_setup
+    unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+    tls_make_ca "$TMP/ca"
+    mkdir -p "$TMP/nginx/www"
+    head -c 3000000 /dev/urandom > "$TMP/nginx/www/f.bin"
+    nginx_start "$TMP/nginx" "
+    server {
+        listen 127.0.0.1:@PORT@ ssl http2;
+        ssl_certificate $TMP/ca/server.pem;
+        ssl_certificate_key $TMP/ca/server.key;
+        root $TMP/nginx/www;
+    }
+    server { listen 127.0.0.1:@PORT2@; return 404; }"
+    tinyproxy_start "$TMP/proxy"
+    gather get -q -o out --cacert "$TMP/ca/ca.pem" --proxy "http://127.0.0.1:$PROXY_PORT" \
+        --warc-file tls "https://127.0.0.1:$NGINX_PORT/f.bin"
+    grep -q "CONNECT 127.0.0.1:$NGINX_PORT HTTP/1.1" "$PROXY_LOG"
+    warc_check tls.warc.gz
+    assert_eq "$(jq -c '.types' check.json)" '{"warcinfo":1,"request":1,"response":1}'
+    assert_eq "$(jq -r '.responses[0].uri' check.json)" "https://127.0.0.1:$NGINX_PORT/f.bin"
+    assert_eq "$(jq -r '.responses[0].digest' check.json)" "$(sha1_b32 "$TMP/nginx/www/f.bin")"
+    zcat tls.warc.gz | grep -a -q '^HTTP/2 200'
+    zcat tls.warc.gz | grep -a -q '^GET /f.bin HTTP/2'
+    if zcat tls.warc.gz | grep -a -q 'CONNECT 127'; then echo "# the CONNECT is in the archive"; return 1; fi
 }
 
 test_warc_options_are_checked() {
