@@ -83,6 +83,8 @@ struct store_warc {
     uint64_t offset;                /* the end of the last whole record */
     int error;                      /* the first write error */
     char info_id[WARC_ID_SIZE];
+    z_stream z;                     /* the record writer's deflate state (warc_member_begin) */
+    int z_ready, z_level;
     /* the record writer: one job at a time over the queue */
     struct warc_x *q_head, **q_tail;
     struct warc_x *writing;
@@ -233,7 +235,7 @@ static int warc_write_all(int fd, const void *data, size_t len, uint64_t off)
 
 struct warc_member {
     store_warc_t *w;
-    z_stream z;
+    z_stream *z;                    /* the writer's, reset for each member */
     uint64_t start, at;             /* where the member starts, where the next output goes */
     int error;
     int stored;                     /* switched to plain stored blocks (warc_feed_body) */
@@ -242,31 +244,44 @@ struct warc_member {
 
 static int warc_member_begin(struct warc_member *m, store_warc_t *w, int level)
 {
-    memset(&m->z, 0, sizeof(m->z));
     m->w = w;
+    m->z = &w->z;
     m->start = m->at = w->offset;
     m->error = 0;
     m->stored = 0;
-    /* windowBits 15 + 16: a gzip wrapper, so each record is a gzip member of its own. */
-    if (deflateInit2(&m->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -ENOMEM;
+    /* One deflate state for every record: setting one up clears 256 KiB, which cost more than
+     * compressing a small record. windowBits 15 + 16: a gzip wrapper, a gzip member each. */
+    if (!w->z_ready) {
+        memset(&w->z, 0, sizeof(w->z));
+        if (deflateInit2(&w->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return -ENOMEM;
+        w->z_ready = 1;
+        w->z_level = level;
+    } else if (deflateReset(&w->z) != Z_OK) {
+        return -EIO;
+    }
+    if (level != w->z_level) {
+        if (deflateParams(&w->z, level, Z_DEFAULT_STRATEGY) != Z_OK)   /* nothing pending yet */
+            return -EIO;
+        w->z_level = level;
+    }
     return 0;
 }
 
 static int warc_member_feed(struct warc_member *m, const void *data, size_t len, int flush)
 {
-    m->z.next_in = (unsigned char *)data;
-    m->z.avail_in = (uInt)len;
+    m->z->next_in = (unsigned char *)data;
+    m->z->avail_in = (uInt)len;
     do {
         int zr;
         size_t have;
 
-        m->z.next_out = m->out;
-        m->z.avail_out = sizeof(m->out);
-        zr = deflate(&m->z, flush);
+        m->z->next_out = m->out;
+        m->z->avail_out = sizeof(m->out);
+        zr = deflate(m->z, flush);
         if (zr == Z_STREAM_ERROR)
             return m->error = -EIO;
-        have = sizeof(m->out) - m->z.avail_out;
+        have = sizeof(m->out) - m->z->avail_out;
         if (have > 0 && !m->error) {
             int result = warc_write_all(m->w->fd, m->out, have, m->at);
 
@@ -276,7 +291,7 @@ static int warc_member_feed(struct warc_member *m, const void *data, size_t len,
         }
         if (flush == Z_FINISH && zr == Z_STREAM_END)
             break;
-    } while (m->z.avail_out == 0 || (flush == Z_FINISH));
+    } while (m->z->avail_out == 0 || (flush == Z_FINISH));
     return m->error;
 }
 
@@ -286,7 +301,6 @@ static int warc_member_end(struct warc_member *m, uint64_t *off, uint64_t *len)
 {
     int result = m->error ? m->error : warc_member_feed(m, "", 0, Z_FINISH);
 
-    deflateEnd(&m->z);
     if (result < 0) {
         if (ftruncate(m->w->fd, (off_t)m->start) < 0)
             result = -errno;
@@ -350,22 +364,23 @@ static int warc_hash_body(void *arg, const void *data, size_t len)
 static int warc_feed_body(void *arg, const void *data, size_t len)
 {
     struct warc_member *m = arg;
-    uLong before = m->z.total_in;
+    uLong before = m->z->total_in;
     int result = warc_member_feed(m, data, len, Z_NO_FLUSH);
 
-    if (result == 0 && !m->stored && before < WARC_PROBE_BYTES && m->z.total_in >= WARC_PROBE_BYTES &&
-        m->z.total_out > m->z.total_in / 10 * 9) {
+    if (result == 0 && !m->stored && before < WARC_PROBE_BYTES && m->z->total_in >= WARC_PROBE_BYTES &&
+        m->z->total_out > m->z->total_in / 10 * 9) {
         m->stored = 1;
-        m->z.next_in = NULL;
-        m->z.avail_in = 0;
+        m->z->next_in = NULL;
+        m->z->avail_in = 0;
         for (;;) {      /* deflateParams flushes what is pending: out of room, it says Z_BUF_ERROR */
             int zr;
 
-            m->z.next_out = m->out;
-            m->z.avail_out = sizeof(m->out);
-            zr = deflateParams(&m->z, Z_NO_COMPRESSION, Z_DEFAULT_STRATEGY);
-            if (sizeof(m->out) - m->z.avail_out > 0) {
-                size_t have = sizeof(m->out) - m->z.avail_out;
+            m->z->next_out = m->out;
+            m->z->avail_out = sizeof(m->out);
+            zr = deflateParams(m->z, Z_NO_COMPRESSION, Z_DEFAULT_STRATEGY);
+            m->w->z_level = Z_NO_COMPRESSION;
+            if (sizeof(m->out) - m->z->avail_out > 0) {
+                size_t have = sizeof(m->out) - m->z->avail_out;
 
                 if ((result = warc_write_all(m->w->fd, m->out, have, m->at)) < 0)
                     return m->error = result;
@@ -410,6 +425,29 @@ static int warc_digest2(const void *a, size_t alen, const void *b, size_t blen, 
 
 /* ---- records --------------------------------------------------------------------------------- */
 
+static void warc_head_mime(const char *head, size_t len, char *out, size_t n);
+static int warc_head_has(const char *head, size_t len, const char *name);
+
+/* A body that is compressed already (a content coding, images but SVG, audio, video, archives,
+ * WOFF2, PDF): deflate would spend most of the writer's time on it for nothing. */
+static int warc_incompressible(const struct warc_x *x)
+{
+    static const char *const types[] = { "image/", "audio/", "video/", "application/zip",
+                                         "application/gzip", "application/x-gzip", "font/woff2",
+                                         "application/pdf", NULL };
+    char mime[128];
+
+    if (warc_head_has(x->resp_head, x->resp_len, "content-encoding"))
+        return 1;
+    warc_head_mime(x->resp_head, x->resp_len, mime, sizeof(mime));
+    if (!strncasecmp(mime, "image/svg", 9))
+        return 0;
+    for (size_t i = 0; types[i]; i++)
+        if (!strncasecmp(mime, types[i], strlen(types[i])))
+            return 1;
+    return 0;
+}
+
 /* Writes one record: the WARC header `hdr` with Content-Length, then head, then the body of x
  * when body is set, then the two CRLFs that end a record. */
 static int warc_record(store_warc_t *w, const char *hdr, const char *head, size_t head_len,
@@ -420,8 +458,13 @@ static int warc_record(store_warc_t *w, const char *hdr, const char *head, size_
     uint64_t block = head_len + (body ? body->body_len : 0);
     int result;
 
-    /* A large body compresses at the fastest level: it is the one that costs time. */
-    if ((result = warc_member_begin(&m, w, body && body->spool_fd >= 0 ? Z_BEST_SPEED : Z_DEFAULT_COMPRESSION)) < 0)
+    /* One writer compresses every exchange of the run: a body compressed already goes in stored
+     * blocks, a large one at the fastest level (and in stored blocks from its second MiB if it
+     * turns out not to shrink: warc_feed_body). */
+    int level = body && body->body_len > 0 && warc_incompressible(body) ? Z_NO_COMPRESSION :
+                body && body->spool_fd >= 0 ? Z_BEST_SPEED : Z_DEFAULT_COMPRESSION;
+
+    if ((result = warc_member_begin(&m, w, level)) < 0)
         return result;
     snprintf(cl, sizeof(cl), "Content-Length: %llu\r\n\r\n", (unsigned long long)block);
     if (warc_member_feed(&m, hdr, strlen(hdr), Z_NO_FLUSH) == 0 &&
@@ -439,6 +482,22 @@ static struct warc_seen **warc_seen_slot(store_warc_t *w, const char *digest)
     while (*p && strcmp((*p)->digest, digest) != 0)
         p = &(*p)->next;
     return p;
+}
+
+/* 1 when the head has a header called name (lowercase). */
+static int warc_head_has(const char *head, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = head, *end = head + len;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+        if ((size_t)((eol ? eol : end) - p) > nl && p[nl] == ':' && !strncasecmp(p, name, nl))
+            return 1;
+        p = eol ? eol + 1 : end;
+    }
+    return 0;
 }
 
 /* The Content-Type of a response head, without parameters, into out. */
@@ -656,47 +715,52 @@ static void warc_x_free(struct warc_x *x)
     free(x);
 }
 
+/* One job writes every exchange queued when it started, in order: a loop turn per batch, not
+ * per record, when many small transfers end at once. */
 static void warc_writer_run(uv_work_t *req)
 {
     store_warc_t *w = req->data;
     int result;
 
-    if (w->error)
-        return;                          /* the file is already short of a record: stop there */
-    if ((result = warc_write_exchange(w, w->writing)) < 0 && result != -ENOMEM && w->error == 0)
-        w->error = result;
+    for (struct warc_x *x = w->writing; x && !w->error; x = x->next)   /* after an error the file
+                                                                        * is short of a record: stop */
+        if ((result = warc_write_exchange(w, x)) < 0 && result != -ENOMEM && w->error == 0)
+            w->error = result;
 }
 
 static void warc_writer_next(store_warc_t *w);
+
+static void warc_writer_free_batch(store_warc_t *w)
+{
+    while (w->writing) {
+        struct warc_x *x = w->writing;
+
+        w->writing = x->next;
+        warc_x_free(x);
+    }
+}
 
 static void warc_writer_done(uv_work_t *req, int status)
 {
     store_warc_t *w = req->data;
 
     (void)status;
-    warc_x_free(w->writing);
-    w->writing = NULL;
+    warc_writer_free_batch(w);
     warc_writer_next(w);
 }
 
 static void warc_writer_next(store_warc_t *w)
 {
-    struct warc_x *x;
-
     if (w->writing || !w->q_head)
         return;
-    x = w->q_head;
-    w->q_head = x->next;
-    if (!w->q_head)
-        w->q_tail = &w->q_head;
-    x->next = NULL;
-    w->writing = x;
+    w->writing = w->q_head;
+    w->q_head = NULL;
+    w->q_tail = &w->q_head;
     w->work.data = w;
     if (uv_queue_work(w->loop, &w->work, warc_writer_run, warc_writer_done) < 0) {
-        /* Cannot happen with a live loop; the record is lost rather than written on the loop. */
+        /* Cannot happen with a live loop; the records are lost rather than written on the loop. */
         w->error = w->error ? w->error : -EIO;
-        warc_x_free(x);
-        w->writing = NULL;
+        warc_writer_free_batch(w);
     }
 }
 
@@ -1005,6 +1069,8 @@ store_warc_t *store_warc_open(const char *name, int cdx, const char *software, c
 error:
     free(fields);
     free(hdr);
+    if (w->z_ready)
+        deflateEnd(&w->z);
     if (w->fd >= 0)
         close(w->fd);
     free(w->path);
@@ -1066,6 +1132,8 @@ int store_warc_close(store_warc_t *w)
     }
     if (close(w->fd) < 0 && result == 0)
         result = -errno;
+    if (w->z_ready)
+        deflateEnd(&w->z);
     for (size_t i = 0; i < WARC_SEEN_BUCKETS; i++) {
         struct warc_seen *s = w->seen[i], *next;
 

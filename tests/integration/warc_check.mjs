@@ -141,4 +141,4 @@ if (cdxFile) {
 }
 delete summary.offsets;
 console.log(JSON.stringify(summary));
-process.exit(errors.length ? 1 : 0);
+process.exitCode = errors.length ? 1 : 0;   // not process.exit: it would cut a long stdout short
