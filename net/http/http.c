@@ -373,8 +373,15 @@ static void http_debug_print(curl_infotype type, const char *data, size_t size)
     const char *mark = type == CURLINFO_TEXT ? "* " : type == CURLINFO_HEADER_IN ? "< " :
                        type == CURLINFO_HEADER_OUT ? "> " : NULL;
 
-    if (mark)
-        fprintf(stderr, "%s%.*s", mark, (int)size, data);
+    /* One mark per line, as curl's own trace has it (a request's head comes in one piece). */
+    while (mark && size > 0) {
+        const char *eol = memchr(data, '\n', size);
+        size_t n = eol ? (size_t)(eol - data) + 1 : size;
+
+        fprintf(stderr, "%s%.*s", mark, (int)n, data);
+        data += n;
+        size -= n;
+    }
 }
 
 int http_on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
