@@ -883,11 +883,11 @@ static struct warc_x *warc_x_new(store_warc_t *w, http_req_t *r, size_t hop)
     x->wall_us = h->wall_us;
     x->status = h->status;
     if (h->req_head && (x->req_head = malloc(h->req_len + 1))) {
-        memcpy(x->req_head, h->req_head, h->req_len);
+        memcpy(x->req_head, h->req_head, h->req_len + 1);    /* its NUL too */
         x->req_len = h->req_len;
     }
     if ((x->resp_head = malloc(h->resp_len + 1))) {
-        memcpy(x->resp_head, h->resp_head, h->resp_len);
+        memcpy(x->resp_head, h->resp_head, h->resp_len + 1);
         x->resp_len = h->resp_len;
     }
     if (!x->url || !x->resp_head || (h->ip && !x->ip) || (h->req_head && !x->req_head)) {

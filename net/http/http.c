@@ -419,7 +419,10 @@ int http_on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void 
             h->resp_head = NULL;
             h->resp_len = 0;
             h->resp_done = 0;
-            h->status = sp && (size_t)(sp - data) + 4 <= size ? strtol(sp + 1, NULL, 10) : 0;
+            h->status = 0;              /* the three digits after the version */
+            for (const char *d = sp ? sp + 1 : NULL; d && d < data + size && d < sp + 4 &&
+                 isdigit((unsigned char)*d); d++)
+                h->status = h->status * 10 + (*d - '0');
         } else if (!h->resp_head) {
             return 0;
         }
