@@ -866,6 +866,28 @@ static void warc_spool_next(struct warc_x *x)
 
 /* ---- the tap --------------------------------------------------------------------------------- */
 
+/* url without "user:password@": the archive names a resource, and replay tools look it up by
+ * that name; a password has no place in it (the request record keeps what was sent). */
+static char *warc_url_without_userinfo(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *at, *end;
+    char *out;
+
+    if (!host)
+        return strdup(url);
+    host += 3;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    if (!at)
+        return strdup(url);
+    while (memchr(at + 1, '@', (size_t)(end - at - 1)))   /* the last '@' ends the userinfo */
+        at = memchr(at + 1, '@', (size_t)(end - at - 1));
+    if (asprintf(&out, "%.*s%s", (int)(host - url), url, at + 1) < 0)
+        return NULL;
+    return out;
+}
+
 static struct warc_x *warc_x_new(store_warc_t *w, http_req_t *r, size_t hop)
 {
     const http_hop_t *h = &r->hops[hop];
@@ -878,7 +900,7 @@ static struct warc_x *warc_x_new(store_warc_t *w, http_req_t *r, size_t hop)
     x->hop = hop;
     x->pend_tail = &x->pend;
     x->spool_fd = -1;
-    x->url = strdup(h->url ? h->url : r->url);
+    x->url = warc_url_without_userinfo(h->url ? h->url : r->url);
     x->ip = h->ip ? strdup(h->ip) : NULL;
     x->wall_us = h->wall_us;
     x->status = h->status;

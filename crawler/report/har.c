@@ -218,8 +218,21 @@ static json_t *har_url(const char *url)
 
 /* ---- headers as they went over the wire (http_hop_t, with http_opts_t.capture) ----------------- */
 
+/* Headers that carry credentials: a HAR is shared (bug reports, devtools), so their values are
+ * shown as "***", as URL passwords are (the scheme of an Authorization is kept: "Basic ***"). */
+static int har_header_secret(const char *name, size_t len)
+{
+    static const char *const names[] = { "authorization", "proxy-authorization", "cookie", NULL };
+
+    for (size_t i = 0; names[i]; i++)
+        if (len == strlen(names[i]) && !strncasecmp(name, names[i], len))
+            return 1;
+    return 0;
+}
+
 /* The lines after the first (the request or status line) of a head as {name, value} pairs, in
- * order, up to the blank line; a line without a colon is skipped. NULL when out of memory. */
+ * order, up to the blank line; a line without a colon is skipped; credentials are masked
+ * (har_header_secret). NULL when out of memory. */
 json_t *crawl_har_head_pairs(const char *head, size_t len)
 {
     json_t *list = json_array();
@@ -245,7 +258,16 @@ json_t *crawl_har_head_pairs(const char *head, size_t len)
             while (v < stop && (*v == ' ' || *v == '\t'))
                 v++;
             name = strndup(p, (size_t)(colon - p));
-            value = strndup(v, (size_t)(stop - v));
+            if (har_header_secret(p, (size_t)(colon - p))) {
+                size_t scheme = strcspn(v, " ");    /* "Basic xyz": the scheme says nothing secret */
+
+                if (scheme >= (size_t)(stop - v) || !strncasecmp(p, "cookie", 6))
+                    value = strdup("***");
+                else if (asprintf(&value, "%.*s ***", (int)scheme, v) < 0)
+                    value = NULL;
+            } else {
+                value = strndup(v, (size_t)(stop - v));
+            }
             pair = name && value ? json_pack("{s:o, s:o}", "name", har_string(name), "value", har_string(value)) : NULL;
             free(name);
             free(value);

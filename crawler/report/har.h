@@ -86,7 +86,8 @@ char *crawl_har_time_format(int64_t wall_us, char *buf, size_t n);
 int crawl_har_time_parse(const char *s, int64_t *wall_us);
 
 /* The header lines of a request or response head (its first line and the blank line left out)
- * as HAR {name, value} pairs, in order. A new reference; NULL when out of memory. */
+ * as HAR {name, value} pairs, in order, the values of Authorization, Proxy-Authorization and
+ * Cookie masked ("Basic ***", "***"). A new reference; NULL when out of memory. */
 json_t *crawl_har_head_pairs(const char *head, size_t len);
 
 /* The entry of a redirect hop curl followed inside a transfer (req->hops but the last). */

@@ -176,6 +176,18 @@ test_https_http2_through_a_proxy() {
     if zcat tls.warc.gz | grep -a -q 'CONNECT 127'; then echo "# the CONNECT is in the archive"; return 1; fi
 }
 
+# A password in a URL is sent (the request record has the Authorization header as it went out)
+# but is no part of the archived resource's name.
+test_url_password_is_not_in_the_target_uri() {
+    warcio_setup
+    server_start
+    gather get -q -o out --warc-file pw "http://ann:s3cret-Pw@127.0.0.1:$PORT/img/1.jpg"
+    warc_check pw.warc.gz
+    assert_eq "$(jq -r '.responses[0].uri' check.json)" "$BASE/img/1.jpg"
+    if zcat pw.warc.gz | grep -aq 's3cret-Pw'; then echo "# the password is in the WARC"; return 1; fi
+    zcat pw.warc.gz | grep -aq "^Authorization: Basic $(printf 'ann:s3cret-Pw' | base64)"
+}
+
 test_warc_options_are_checked() {
     local rc=0
     gather get --warc-cdx http://127.0.0.1:1/x 2>err || rc=$?

@@ -182,7 +182,8 @@ static void fill_hops(http_req_t *r)
     static const char resp0[] = "HTTP/1.1 302 Found\r\nLocation: /img/1.jpg\r\nContent-Type: text/plain\r\n"
                                 "Content-Length: 3\r\n\r\n";
     static const char req1[] = "GET /img/1.jpg HTTP/1.1\r\nHost: h:1\r\nUser-Agent: gather/0.1\r\n"
-                               "Accept: */*\r\nX-Extra: a: b\r\n\r\n";
+                               "Accept: */*\r\nX-Extra: a: b\r\nAuthorization: Basic YW5uOnB3\r\n"
+                               "Cookie: sid=42\r\n\r\n";
     static const char resp1[] = "HTTP/1.1 200 Very OK\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
                                 "Content-Type: image/jpeg\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
                                 "Content-Length: 20000\r\n\r\n";
@@ -229,8 +230,10 @@ static void test_entry_has_the_headers_on_the_wire(void **state)
     e = crawl_har_entry_new("page_1", "http://h:1/r", &r, NULL);
     assert_non_null(e);
     h = json_object_get(json_object_get(e, "request"), "headers");
-    assert_int_equal(json_array_size(h), 4);
+    assert_int_equal(json_array_size(h), 6);
     assert_string_equal(pair_name(h, 0), "Host");
+    assert_string_equal(pair_value(h, 4), "Basic ***");     /* credentials masked */
+    assert_string_equal(pair_value(h, 5), "***");
     assert_string_equal(pair_value(h, 0), "h:1");
     assert_string_equal(pair_name(h, 3), "X-Extra");
     assert_string_equal(pair_value(h, 3), "a: b");
