@@ -78,7 +78,7 @@ $(SERVER_BIN): $(SERVER_SRC) $(wildcard tests/server/*.h)
 # Install what is missing: as root with apt-get, otherwise print the exact command.
 deps:
 	@missing=""; for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for t in jq curl nginx sqlite3 bc openssl tinyproxy python3 chromium npm; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
+	for t in jq curl nginx sqlite3 bc openssl tinyproxy python3 chromium node npm; do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
 	[ -x /usr/bin/time ] || missing="$$missing time"; \
 	ls /usr/share/doc/postgresql-doc-*/html/index.html >/dev/null 2>&1 || missing="$$missing postgresql-doc"; \
 	[ -f /usr/share/doc/sqlite3/index.html ] || missing="$$missing sqlite3-doc"; \

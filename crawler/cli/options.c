@@ -37,6 +37,9 @@ enum {
     OPT_NO_PARENT, OPT_NO_CLOBBER
 };
 
+/* WARC output. */
+enum { OPT_WARC_FILE = 700, OPT_WARC_CDX };
+
 /* Credentials and cookies. */
 enum {
     OPT_USER = 600, OPT_PASSWORD, OPT_NETRC, OPT_NETRC_FILE, OPT_LOCATION_TRUSTED,
@@ -127,6 +130,8 @@ static const struct {
     { { "location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED }, G | C },
     { { "load-cookies", required_argument, NULL, OPT_LOAD_COOKIES }, G | C },
     { { "save-cookies", required_argument, NULL, OPT_SAVE_COOKIES }, G | C },
+    { { "warc-file", required_argument, NULL, OPT_WARC_FILE }, G | C },
+    { { "warc-cdx", no_argument, NULL, OPT_WARC_CDX }, G | C },
     { { "help", no_argument, NULL, 'h' }, G | C | B },
 };
 
@@ -271,6 +276,10 @@ static const char usage_files[] =
 "                          the run (k, M, G suffixes: 1024-based)\n"
 "      --limit-rate-each RATE  at most RATE bytes/s per transfer\n"
 "      --fsync             fsync each file before renaming it into place\n"
+"      --warc-file NAME    also archive every HTTP exchange (robots.txt and redirects too)\n"
+"                          as WARC/1.1 in NAME.warc.gz: request and response records as\n"
+"                          they went over the wire, revisits for repeated bodies\n"
+"      --warc-cdx          with --warc-file: a sorted CDXJ index in NAME.cdx\n"
 "      --user USER[:PASS]  log in with HTTP Basic authentication; with no password,\n"
 "                          --password gives it or, on a terminal, gather asks for it\n"
 "      --password PASS     the password of --user (other users may see it with ps)\n"
@@ -755,6 +764,8 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case 'v': o->verbose++; return 0;
     case OPT_JSON: o->json = 1; return 0;
     case OPT_HAR: o->har = arg; return 0;
+    case OPT_WARC_FILE: o->warc_file = arg; return 0;
+    case OPT_WARC_CDX: o->warc_cdx = 1; return 0;
     case OPT_DELAY: return parse_long(name, arg, 0, 3600000, &o->delay_ms);
     case 'w': return parse_wait(name, arg, &o->delay_ms);
     case OPT_RANDOM_WAIT: o->random_wait = 1; return 0;
@@ -1107,6 +1118,16 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     }
     o->urls = argv + optind;
     o->nurls = argc - optind;
+    o->argv = argv;
+    o->argc = argc;
+    if (o->warc_cdx && !o->warc_file) {
+        fprintf(stderr, "gather %s: --warc-cdx needs --warc-file\n", cmd_name(cmd));
+        return CRAWL_EXIT_USAGE;
+    }
+    if (o->warc_file && (!*o->warc_file || o->mode != CRAWL_MODE_ASYNC)) {
+        fprintf(stderr, "gather %s: --warc-file needs a NAME and --mode async\n", cmd_name(cmd));
+        return CRAWL_EXIT_USAGE;
+    }
     if (o->input && o->nurls > 0) {
         fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", cmd_name(cmd));
         return CRAWL_EXIT_USAGE;

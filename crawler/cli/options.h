@@ -70,6 +70,11 @@ typedef struct crawl_options {
     struct curl_slist *proxy_headers;   /* Proxy-Authorization from --header; owned */
     const char *load_cookies;   /* --load-cookies FILE (Netscape format) */
     const char *save_cookies;   /* --save-cookies FILE */
+    /* WARC */
+    const char *warc_file;      /* --warc-file NAME: NAME.warc.gz */
+    int warc_cdx;               /* --warc-cdx: NAME.cdx beside it */
+    char **argv;                /* the command's arguments (borrowed), for the warcinfo record */
+    int argc;
 } crawl_options_t;
 
 /* -d inf: deep enough for any site, small enough that depth + 1 stays an int. */

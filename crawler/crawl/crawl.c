@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -225,8 +226,56 @@ static int crawl_starts(crawl_job_t *cj)
     return 0;
 }
 
+const char *crawl_job_pageref(const crawl_job_t *cj, const char *url, const crawl_parent_t *parent,
+                              char buf[CRAWL_PAGEREF_SIZE], size_t *seed)
+{
+    char origin[HTTP_ORIGIN_MAX], start_origin[HTTP_ORIGIN_MAX];
+    size_t i = 0;
+
+    if (parent) {
+        i = parent->seed;
+    } else {
+        /* A start URL itself; else (its redirect target, a host's robots.txt) the first start
+         * URL of the same origin; else the first. */
+        while (i < cj->nstarts && strcmp(cj->starts[i], url) != 0)
+            i++;
+        if (i == cj->nstarts && http_url_origin(url, origin, sizeof(origin)) == 0) {
+            for (i = 0; i < cj->nstarts; i++)
+                if (http_url_origin(cj->starts[i], start_origin, sizeof(start_origin)) == 0 &&
+                    !strcmp(origin, start_origin))
+                    break;
+        }
+        if (i >= cj->nstarts)
+            i = 0;
+    }
+    if (seed)
+        *seed = i;
+    snprintf(buf, CRAWL_PAGEREF_SIZE, "page_%zu", i + 1);
+    return buf;
+}
+
+/* --har: a page per start URL (the job opened the first), titled with it. */
+static int crawl_har_pages(crawl_job_t *cj)
+{
+    char id[CRAWL_PAGEREF_SIZE], shown[PARSE_URL_REDACT_SIZE];
+    struct timeval tv;
+
+    if (!cj->job.rep.har)
+        return 0;
+    gettimeofday(&tv, NULL);
+    for (size_t i = 0; i < cj->nstarts; i++) {
+        snprintf(id, sizeof(id), "page_%zu", i + 1);
+        if (crawl_har_page(cj->job.rep.har, id, parse_url_redact(cj->starts[i], shown, sizeof(shown)),
+                           (int64_t)tv.tv_sec * 1000000 + tv.tv_usec) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int crawl_seed(crawl_job_t *cj)
 {
+    if (crawl_har_pages(cj) < 0)
+        return -ENOMEM;
     for (size_t i = 0; i < cj->nstarts; i++)
         if (crawl_job_queue(cj, cj->starts[i], cj->frontier.depth, CRAWL_KIND_PAGE, 0, NULL) < 0)
             return -ENOMEM;

@@ -54,6 +54,12 @@ int crawl_job_queue(crawl_job_t *cj, const char *url, int depth, crawl_kind_t ki
 int crawl_job_offer(crawl_job_t *cj, const char *url, int depth, crawl_kind_t kind, int hops,
                     crawl_parent_t *parent);
 
+/* --har: the id of the HAR page (one per start URL) that url, found on parent (NULL for a start
+ * URL, a redirect target of one, or robots.txt), belongs to, into buf; and its start URL index. */
+#define CRAWL_PAGEREF_SIZE 32
+const char *crawl_job_pageref(const crawl_job_t *cj, const char *url, const crawl_parent_t *parent,
+                              char buf[CRAWL_PAGEREF_SIZE], size_t *seed);
+
 /* Starts the task fetching one frontier item; it owns item and takes the dispatcher's permit. */
 void crawl_page_spawn(crawl_job_t *cj, crawl_item_t *item);
 

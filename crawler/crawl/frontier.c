@@ -14,6 +14,7 @@ crawl_parent_t *crawl_parent_new(const char *url)
     if (!p)
         return NULL;
     p->refs = 1;
+    p->seed = 0;
     memcpy(p->url, url, len + 1);
     return p;
 }

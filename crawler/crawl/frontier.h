@@ -14,6 +14,7 @@ typedef enum { CRAWL_KIND_PAGE = 0, CRAWL_KIND_ASSET = 1 } crawl_kind_t;
  * costs a pointer for it, not a copy. */
 typedef struct crawl_parent {
     unsigned long refs;
+    size_t seed;              /* the start URL it descends from (cj->starts index): its HAR page */
     char url[];
 } crawl_parent_t;
 

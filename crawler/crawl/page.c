@@ -135,7 +135,12 @@ static void page_offer_link(struct crawl_page *p, const char *url, parse_link_ki
 
     p->links++;
     p->job->links++;
-    if ((!p->as_parent && !(p->as_parent = crawl_parent_new(p->item->url))) ||
+    if (!p->as_parent && (p->as_parent = crawl_parent_new(p->item->url))) {
+        char ref[CRAWL_PAGEREF_SIZE];
+
+        crawl_job_pageref(p->job, p->item->url, p->item->parent, ref, &p->as_parent->seed);
+    }
+    if (!p->as_parent ||
         crawl_job_offer(p->job, url, p->item->depth + 1,
                         kind == PARSE_LINK_PAGE ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET, 0, p->as_parent) < 0)
         fprintf(stderr, "gather: out of memory queueing %s\n", parse_url_redact(url, shown, sizeof(shown)));
@@ -598,6 +603,8 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
 {
     job_t *job = &p->job->job;
     crawl_item_t *it = p->item;
+    char ref[CRAWL_PAGEREF_SIZE];
+    const char *pageref = crawl_job_pageref(p->job, it->url, it->parent, ref, NULL);
 
     switch (outcome) {
     case PAGE_SKIPPED:
@@ -611,7 +618,7 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
         break;
     case PAGE_REDIRECTED:
         if (job->rep.har)
-            crawl_har_add(job->rep.har, job->rep.har_page, it->url, &p->req, NULL);
+            crawl_har_add(job->rep.har, pageref, it->url, &p->req, NULL);
         crawl_report_json(&job->rep, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "url", it->url,
                                                "kind", "redirect", "redirect", p->req.redirect_url,
                                                "status", (int)p->req.status, "depth", it->depth,
@@ -622,7 +629,7 @@ static void page_report(struct crawl_page *p, enum page_outcome outcome)
         break;
     case PAGE_OK:
     case PAGE_FAILED:
-        crawl_report_result(&job->rep, it->url, outcome == PAGE_OK && p->writer ? p->path : NULL,
+        crawl_report_result_in(&job->rep, pageref, it->url, outcome == PAGE_OK && p->writer ? p->path : NULL,
                             p->req.url ? &p->req : NULL, outcome == PAGE_OK ? NULL : p->reason,
                             page_json(p));
         break;

@@ -124,8 +124,11 @@ static void robots_step(task_t *t)
     }
     if (task_error(t) < 0)
         r->req.code = CURLE_FAILED_INIT;
-    if (job->rep.har && task_error(t) == 0)
-        crawl_har_add(job->rep.har, job->rep.har_page, r->url, &r->req, NULL);
+    if (job->rep.har && task_error(t) == 0) {
+        char ref[CRAWL_PAGEREF_SIZE];   /* the page of the first start URL on this origin */
+
+        crawl_har_add(job->rep.har, crawl_job_pageref(r->cj, r->url, NULL, ref, NULL), r->url, &r->req, NULL);
+    }
     rules = robots_decide(r, &why);
     if (!rules) {
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crawler/cli/version.h"
 #include "crawler/job/fdlimit.h"
 #include "storage/file.h"
 
@@ -54,6 +55,35 @@ static int job_cookies_close(job_t *job)
     return result;
 }
 
+/* --warc-file: the file and its warcinfo record (the option names of the command, not their
+ * values: those may hold passwords), and the tap every async transfer feeds. */
+static int job_warc_open(job_t *job)
+{
+    crawl_options_t *o = job->opts;
+    char info[1024], software[64];
+    size_t n;
+    int result;
+
+    if (!o->warc_file)
+        return 0;
+    n = (size_t)snprintf(info, sizeof(info), "command: %s\r\noptions:", job->spec.title);
+    for (int i = 1; i < o->argc && n + 40 < sizeof(info); i++) {
+        const char *a = o->argv[i];
+
+        if (a[0] != '-' || !a[1])
+            continue;
+        n += (size_t)snprintf(info + n, sizeof(info) - n, " %.*s", (int)(a[1] == '-' ? strcspn(a, "=") : 2), a);
+    }
+    snprintf(info + n, sizeof(info) - n, "\r\n");
+    snprintf(software, sizeof(software), "gather/%s", GATHER_VERSION);
+    if (!(job->warc = store_warc_open(o->warc_file, o->warc_cdx, software, info, &result))) {
+        fprintf(stderr, "gather: cannot write the WARC file %s: %s\n", o->warc_file, strerror(-result));
+        return result;
+    }
+    o->http.tap = store_warc_tap(job->warc);
+    return 0;
+}
+
 int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
 {
     int result;
@@ -81,6 +111,9 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
     if (o->har && (result = crawl_report_har_open(&job->rep, o->har, spec->title)) < 0)
         return result;
     if ((result = job_cookies_open(job)) < 0)
+        return result;
+    o->http.capture = o->har != NULL;
+    if ((result = job_warc_open(job)) < 0)
         return result;
     if (spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC &&
         (result = store_state_open(o->outdir, &job->state, &job->state_existed)) < 0)
@@ -126,6 +159,8 @@ static int job_run_setup(job_t *job)
         !(job->hosts = crawl_hostmap_new(&job->sched, spec->host_permits, spec->keep_hosts,
                                          spec->host_entry_size, spec->host_free)))
         return -ENOMEM;
+    if (job->warc)
+        store_warc_start(job->warc, &job->loop);
     if (o->mode == CRAWL_MODE_ASYNC) {
         if (!(job->http = http_client_new(&job->sched, &o->http, &result))) {
             fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
@@ -249,6 +284,16 @@ int job_close(job_t *job)
         result = -EIO;
     if (job_cookies_close(job) < 0)
         result = -EIO;
+    if (job->warc) {
+        int r = store_warc_close(job->warc);
+
+        if (r < 0) {
+            fprintf(stderr, "gather: could not finish the WARC file %s: %s\n", job->opts->warc_file, strerror(-r));
+            result = -EIO;
+        }
+        job->opts->http.tap = NULL;
+        job->warc = NULL;
+    }
     if (job->state && store_state_close(job->state) < 0) {
         fprintf(stderr, "gather: could not finish writing %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
         result = -EIO;

@@ -29,6 +29,7 @@
 #include "net/http/share.h"
 #include "storage/path.h"
 #include "storage/state.h"
+#include "storage/warc.h"
 
 typedef struct job job_t;
 
@@ -63,6 +64,7 @@ struct job {
     int dirfd;
     store_names_t *names;
     store_state_t *state;         /* NULL with --discard or without use_state */
+    store_warc_t *warc;           /* --warc-file; NULL without it */
     int state_existed;            /* a re-run on the same folder */
     crawl_report_t rep;
     crawl_progress_t progress;

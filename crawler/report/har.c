@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "crawler/cli/version.h"
@@ -215,6 +216,194 @@ static json_t *har_url(const char *url)
     return har_string(parse_url_redact(url, buf, sizeof(buf)));
 }
 
+/* ---- headers as they went over the wire (http_hop_t, with http_opts_t.capture) ----------------- */
+
+/* Headers that carry credentials: a HAR is shared (bug reports, devtools), so their values are
+ * shown as "***", as URL passwords are (the scheme of an Authorization is kept: "Basic ***"). */
+static int har_header_secret(const char *name, size_t len)
+{
+    static const char *const names[] = { "authorization", "proxy-authorization", "cookie", NULL };
+
+    for (size_t i = 0; names[i]; i++)
+        if (len == strlen(names[i]) && !strncasecmp(name, names[i], len))
+            return 1;
+    return 0;
+}
+
+/* The lines after the first (the request or status line) of a head as {name, value} pairs, in
+ * order, up to the blank line; a line without a colon is skipped; credentials are masked
+ * (har_header_secret). NULL when out of memory. */
+json_t *crawl_har_head_pairs(const char *head, size_t len)
+{
+    json_t *list = json_array();
+    const char *p = head, *end = head + len;
+    int first = 1;
+
+    if (!list)
+        return NULL;
+    while (head && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol ? eol : end, *colon, *v;
+        json_t *pair;
+        char *name, *value;
+
+        if (stop > p && stop[-1] == '\r')
+            stop--;
+        if (!first && stop == p)
+            break;                      /* the blank line: the head ends */
+        colon = first ? NULL : memchr(p, ':', (size_t)(stop - p));
+        first = 0;
+        if (colon && colon > p) {
+            v = colon + 1;
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            name = strndup(p, (size_t)(colon - p));
+            if (har_header_secret(p, (size_t)(colon - p))) {
+                size_t scheme = strcspn(v, " ");    /* "Basic xyz": the scheme says nothing secret */
+
+                if (scheme >= (size_t)(stop - v) || !strncasecmp(p, "cookie", 6))
+                    value = strdup("***");
+                else if (asprintf(&value, "%.*s ***", (int)scheme, v) < 0)
+                    value = NULL;
+            } else {
+                value = strndup(v, (size_t)(stop - v));
+            }
+            pair = name && value ? json_pack("{s:o, s:o}", "name", har_string(name), "value", har_string(value)) : NULL;
+            free(name);
+            free(value);
+            if (!pair || json_array_append_new(list, pair) < 0) {
+                json_decref(list);
+                return NULL;
+            }
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return list;
+}
+
+/* The first line of a head split at its spaces: "GET /x HTTP/1.1" gives the version from the last
+ * word; "HTTP/1.1 404 Not Found" the version from the first and the reason after the status. */
+static void har_first_line(const char *head, size_t len, int request, char *version, size_t vn,
+                           char *reason, size_t rn)
+{
+    size_t l = head ? strcspn(head, "\r\n") : 0;
+    const char *sp;
+
+    version[0] = '\0';
+    if (reason)
+        reason[0] = '\0';
+    if (l > len)
+        l = len;
+    if (request) {
+        for (sp = head + l; sp > head && sp[-1] != ' '; sp--)
+            ;
+        snprintf(version, vn, "%.*s", (int)(head + l - sp), sp);
+        return;
+    }
+    sp = head ? memchr(head, ' ', l) : NULL;
+    snprintf(version, vn, "%.*s", (int)(sp ? (size_t)(sp - head) : l), head ? head : "");
+    if (sp && reason) {
+        const char *r = memchr(sp + 1, ' ', (size_t)(head + l - sp - 1));
+
+        if (r)
+            snprintf(reason, rn, "%.*s", (int)(head + l - r - 1), r + 1);
+    }
+}
+
+/* The value of the first header called name in a head, into out (empty if none). */
+static void har_head_value(const char *head, size_t len, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    const char *p = head, *end = head + len;
+
+    out[0] = '\0';
+    while (head && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol ? eol : end;
+
+        if ((size_t)(stop - p) > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
+            const char *v = p + nl + 1;
+
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            while (stop > v && (stop[-1] == '\r' || stop[-1] == ' '))
+                stop--;
+            snprintf(out, n, "%.*s", (int)(stop - v), v);
+            return;
+        }
+        p = eol ? eol + 1 : end;
+    }
+}
+
+/* Puts what went over the wire into an entry's request and response: every header as sent and
+ * as received, the reason phrase and the sizes of the heads. */
+static int har_entry_wire(json_t *request, json_t *response, const http_hop_t *h)
+{
+    char version[32], reason[256];
+    json_t *rq = crawl_har_head_pairs(h->req_head, h->req_len);
+    json_t *rs = crawl_har_head_pairs(h->resp_head, h->resp_len);
+
+    if (!rq || !rs) {
+        json_decref(rq);
+        json_decref(rs);
+        return -ENOMEM;
+    }
+    json_object_set_new(request, "headers", rq);
+    json_object_set_new(request, "headersSize", json_integer(h->req_head ? (json_int_t)h->req_len : -1));
+    har_first_line(h->req_head, h->req_len, 1, version, sizeof(version), NULL, 0);
+    if (version[0])
+        json_object_set_new(request, "httpVersion", har_string(version));
+    if (h->resp_head) {
+        json_object_set_new(response, "headers", rs);
+        json_object_set_new(response, "headersSize", json_integer((json_int_t)h->resp_len));
+        har_first_line(h->resp_head, h->resp_len, 0, version, sizeof(version), reason, sizeof(reason));
+        json_object_set_new(response, "statusText", har_string(reason));
+        json_object_set_new(response, "httpVersion", har_string(version));
+    } else {
+        json_decref(rs);
+    }
+    return 0;
+}
+
+/* An entry for a redirect curl followed inside one transfer (get): its own exchange, with no
+ * timings of its own (curl measures the transfer as a whole, in the entry of its last hop). */
+json_t *crawl_har_hop_entry_new(const char *pageref, const http_hop_t *h)
+{
+    char started[40], ctype[HTTP_HEADER_VALUE_MAX], location[4096];
+    json_t *request, *response, *entry = NULL, *query;
+    const char *url = h->url ? h->url : "";
+    char shown[PARSE_URL_REDACT_SIZE];
+
+    crawl_har_time_format(h->wall_us, started, sizeof(started));
+    har_head_value(h->resp_head, h->resp_len, "content-type", ctype, sizeof(ctype));
+    har_head_value(h->resp_head, h->resp_len, "location", location, sizeof(location));
+    url = parse_url_redact(url, shown, sizeof(shown));
+    query = har_query(url);
+    request = json_pack("{s:s, s:o, s:s, s:[], s:[], s:o, s:i, s:i}", "method", "GET",
+                        "url", har_string(url), "httpVersion", "HTTP/1.1", "cookies", "headers",
+                        "queryString", query, "headersSize", -1, "bodySize", 0);
+    response = json_pack("{s:i, s:s, s:s, s:[], s:[], s:{s:I, s:o}, s:o, s:i, s:I}",
+                         "status", (int)h->status, "statusText", "", "httpVersion", "",
+                         "cookies", "headers", "content", "size", (json_int_t)h->body_bytes,
+                         "mimeType", har_string(ctype[0] ? ctype : "x-unknown"),
+                         "redirectURL", har_string(location), "headersSize", -1,
+                         "bodySize", (json_int_t)h->body_bytes);
+    if (!request || !response || har_entry_wire(request, response, h) < 0)
+        goto cleanup;
+    entry = json_pack("{s:s, s:i, s:O, s:O, s:{}, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i}, s:b}",
+                      "startedDateTime", started, "time", 0, "request", request, "response", response,
+                      "cache", "timings", "blocked", -1, "dns", -1, "connect", -1, "ssl", -1,
+                      "send", 0, "wait", 0, "receive", 0, "_followed", 1);
+    if (entry && pageref)
+        json_object_set_new(entry, "pageref", json_string(pageref));
+    if (entry && h->ip)
+        json_object_set_new(entry, "serverIPAddress", json_string(h->ip));
+cleanup:
+    json_decref(request);
+    json_decref(response);
+    return entry;
+}
+
 json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req_t *req,
                             const char *error)
 {
@@ -254,6 +443,9 @@ json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req
                          "headersSize", -1, "bodySize", (json_int_t)req->bytes);
     headers = NULL;
     if (!timings || !request || !response)
+        goto cleanup;
+    /* With the exchanges captured, the headers are all of them, as they went over the wire. */
+    if (req->nhops > 0 && har_entry_wire(request, response, &req->hops[req->nhops - 1]) < 0)
         goto cleanup;
     if (req->decoded && json_object_set_new(json_object_get(response, "content"), "compression",
                                             json_integer((json_int_t)(req->body_bytes - req->bytes))) < 0)
@@ -362,6 +554,11 @@ int crawl_har_page(crawl_har_t *har, const char *id, const char *title, int64_t 
     char started[40];
     json_t *page;
 
+    for (size_t i = 0; i < json_array_size(har->pages); i++) {
+        page = json_array_get(har->pages, i);
+        if (!strcmp(json_string_value(json_object_get(page, "id")), id))
+            return json_object_set_new(page, "title", har_string(title)) < 0 ? -ENOMEM : 0;
+    }
     crawl_har_time_format(start_wall_us, started, sizeof(started));
     page = json_pack("{s:s, s:s, s:o, s:{s:i, s:i}}", "startedDateTime", started, "id", id,
                      "title", har_string(title), "pageTimings", "onContentLoad", -1, "onLoad", -1);
@@ -389,6 +586,19 @@ int crawl_har_add(crawl_har_t *har, const char *pageref, const char *url, const 
 
     if (har->error)
         return har->error;
+    /* Redirects curl followed inside the transfer: an entry each, before the final one. */
+    for (size_t i = 0; i + 1 < req->nhops; i++) {
+        if (!req->hops[i].resp_head)
+            continue;
+        if (!(entry = crawl_har_hop_entry_new(pageref, &req->hops[i]))) {
+            har_fail(har, ENOMEM);
+            return har->error;
+        }
+        result = crawl_har_add_json(har, entry);
+        json_decref(entry);
+        if (result < 0)
+            return result;
+    }
     entry = crawl_har_entry_new(pageref, url, req, error);
     if (!entry) {
         har_fail(har, ENOMEM);

@@ -31,11 +31,13 @@ typedef struct crawl_har crawl_har_t;
  * with errno set when the file cannot be created or memory runs out; nothing is left open. */
 crawl_har_t *crawl_har_open(const char *path, const char *creator_comment);
 
-/* Declares a page (a HAR "page": one job, or one mode of a bench). id and title are copied.
- * Pages are held until crawl_har_close writes them. Returns 0 or -ENOMEM. */
+/* Declares a page (a HAR "page": a get job's list, a crawl's start URL, or one mode of a bench).
+ * id and title are copied; a page already declared with that id is given the new title. Pages
+ * are held until crawl_har_close writes them. Returns 0 or -ENOMEM. */
 int crawl_har_page(crawl_har_t *har, const char *id, const char *title, int64_t start_wall_us);
 
-/* Appends one entry for the finished transfer req, requested as url. pageref (may be NULL) names
+/* Appends one entry for the finished transfer req, requested as url, preceded by one for each
+ * redirect curl followed on its way (req->hops, when captured). pageref (may be NULL) names
  * a page; error is NULL for a success, else the reason it failed (written as "_error").
  * Returns 0, or the first write error as a negative errno (later calls return it too). */
 int crawl_har_add(crawl_har_t *har, const char *pageref, const char *url, const http_req_t *req,
@@ -83,7 +85,16 @@ char *crawl_har_time_format(int64_t wall_us, char *buf, size_t n);
  * the epoch. Returns 0 or -EINVAL. */
 int crawl_har_time_parse(const char *s, int64_t *wall_us);
 
-/* Builds the entry crawl_har_add writes. A new reference, NULL when out of memory. */
+/* The header lines of a request or response head (its first line and the blank line left out)
+ * as HAR {name, value} pairs, in order, the values of Authorization, Proxy-Authorization and
+ * Cookie masked ("Basic ***", "***"). A new reference; NULL when out of memory. */
+json_t *crawl_har_head_pairs(const char *head, size_t len);
+
+/* The entry of a redirect hop curl followed inside a transfer (req->hops but the last). */
+json_t *crawl_har_hop_entry_new(const char *pageref, const http_hop_t *h);
+
+/* Builds the entry crawl_har_add writes (for the last exchange of req, with every header sent and
+ * received when req->hops were captured). A new reference, NULL when out of memory. */
 json_t *crawl_har_entry_new(const char *pageref, const char *url, const http_req_t *req,
                             const char *error);
 

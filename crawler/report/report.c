@@ -69,6 +69,13 @@ void crawl_report_json(crawl_report_t *rep, json_t *obj)
 void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                          const http_req_t *req, const char *reason, json_t *extra)
 {
+    crawl_report_result_in(rep, rep->har_page, url, path, req, reason, extra);
+}
+
+void crawl_report_result_in(crawl_report_t *rep, const char *pageref, const char *url,
+                            const char *path, const http_req_t *req, const char *reason,
+                            json_t *extra)
+{
     char buf[PARSE_URL_REDACT_SIZE];
     const char *shown = parse_url_redact(url, buf, sizeof(buf));
 
@@ -86,7 +93,7 @@ void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                     req ? (long long)req->bytes : 0LL);
     }
     if (rep->har && req)
-        crawl_har_add(rep->har, rep->har_page, url, req, reason);  /* an error shows at close */
+        crawl_har_add(rep->har, pageref, url, req, reason);  /* an error shows at close */
     if (rep->json) {
         json_t *o = json_pack("{s:s, s:b, s:I, s:I}", "url", url, "ok", reason == NULL,
                               "status", (json_int_t)(req ? req->status : 0),
@@ -156,13 +163,13 @@ int crawl_report_har_open(crawl_report_t *rep, const char *path, const char *tit
         return -e;
     }
     gettimeofday(&tv, NULL);
-    if (crawl_har_page(har, rep->mode, title, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec) < 0) {
+    if (crawl_har_page(har, CRAWL_REPORT_HAR_PAGE, title, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec) < 0) {
         crawl_har_close(har);
         fprintf(stderr, "gather: cannot write HAR file %s: %s\n", path, strerror(ENOMEM));
         return -ENOMEM;
     }
     rep->har = har;
-    rep->har_page = rep->mode;
+    rep->har_page = CRAWL_REPORT_HAR_PAGE;
     rep->har_path = path;
     return 0;
 }

@@ -40,6 +40,11 @@ void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quie
 void crawl_report_result(crawl_report_t *rep, const char *url, const char *path,
                          const http_req_t *req, const char *reason, json_t *extra);
 
+/* The same, with the HAR entry in the page pageref (a crawl's start URL) instead of har_page. */
+void crawl_report_result_in(crawl_report_t *rep, const char *pageref, const char *url,
+                            const char *path, const http_req_t *req, const char *reason,
+                            json_t *extra);
+
 /* Writes one JSON line (when --json) and steals the reference. */
 void crawl_report_json(crawl_report_t *rep, json_t *obj);
 
@@ -52,7 +57,11 @@ double crawl_report_elapsed(const crawl_report_t *rep);
  * prints as such, not as 17 significant digits. A NaN or infinity becomes 0. */
 json_t *crawl_report_real(double v, int decimals);
 
-/* --har FILE: creates FILE with one page (its id is the report's mode, its title `title`) and
+/* The HAR page every entry goes to unless told otherwise (get: the list; crawl: the first start
+ * URL, with a page of its own for each other). */
+#define CRAWL_REPORT_HAR_PAGE "page_1"
+
+/* --har FILE: creates FILE with one page (id CRAWL_REPORT_HAR_PAGE, its title `title`) and
  * makes crawl_report_result add an entry per transfer. Returns 0, or -errno after printing why
  * (rep->har stays NULL). */
 int crawl_report_har_open(crawl_report_t *rep, const char *path, const char *title);

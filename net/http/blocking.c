@@ -112,6 +112,7 @@ int http_blocking_fetch(http_easy_pool_t *pool, http_blocking_t *b)
     memset(&b->req, 0, sizeof(b->req));
     b->req.url = b->url;
     b->req.max_bytes = b->max_bytes;
+    b->req.capture_verbose = http_easy_pool_opts(pool)->verbose;  /* -vvv with --har: the debug callback prints the trace */
     b->req.is_2xx = -1;
     b->req.content_length = -1;
     if (!easy) {

@@ -98,7 +98,10 @@ CURLcode http_easy_setup(CURL *easy, const http_opts_t *o)
     }
     SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, o->max_filesize);
     SETOPT(easy, CURLOPT_USERAGENT, o->user_agent);
-    SETOPT(easy, CURLOPT_VERBOSE, o->verbose ? 1L : 0L);
+    /* --har and --warc-file read what went over the wire from curl's debug callback, which
+     * curl calls only in verbose mode; that callback then prints -v's trace itself. */
+    SETOPT(easy, CURLOPT_VERBOSE, o->verbose || o->capture || o->tap ? 1L : 0L);
+    SETOPT(easy, CURLOPT_DEBUGFUNCTION, o->capture || o->tap ? http_on_debug : NULL);
     /* NULL leaves libcurl's default; CURLOPT_PROXY NULL also leaves the environment's proxy. */
     if (o->ca_file)
         SETOPT(easy, CURLOPT_CAINFO, o->ca_file);
@@ -297,6 +300,153 @@ size_t http_on_header(char *buf, size_t size, size_t nitems, void *userdata)
     return len;
 }
 
+/* ---- what went over the wire (--har, --warc-file) ------------------------------------------ */
+
+/* Appends data to a hop's head buffer under HTTP_HOP_HEAD_MAX; what does not fit is dropped and
+ * the hop marked truncated (curl refuses longer headers anyway). */
+static void http_hop_append(http_hop_t *h, char **buf, size_t *len, const char *data, size_t n)
+{
+    char *p;
+
+    if (*len + n > HTTP_HOP_HEAD_MAX) {
+        h->truncated = 1;
+        return;
+    }
+    if (!(p = realloc(*buf, *len + n + 1))) {
+        h->truncated = 1;
+        return;
+    }
+    memcpy(p + *len, data, n);
+    *len += n;
+    p[*len] = '\0';
+    *buf = p;
+}
+
+void http_req_hops_free(http_req_t *r)
+{
+    for (size_t i = 0; i < r->nhops; i++) {
+        free(r->hops[i].url);
+        free(r->hops[i].ip);
+        free(r->hops[i].req_head);
+        free(r->hops[i].resp_head);
+    }
+    free(r->hops);
+    r->hops = NULL;
+    r->nhops = 0;
+    r->capture_skip = 0;
+}
+
+/* A request went out: a new hop, or the same request sent again on a fresh connection (curl
+ * retries one whose reused connection was dead) in place of the unanswered one. */
+static http_hop_t *http_hop_begin(http_req_t *r, CURL *easy)
+{
+    http_hop_t *h = r->nhops ? &r->hops[r->nhops - 1] : NULL;
+    char *s = NULL;
+    struct timeval tv;
+
+    if (h && !h->resp_head) {
+        free(h->req_head);
+        h->req_head = NULL;
+        h->req_len = 0;
+    } else {
+        /* Bounded: curl follows at most --max-redirs, and a refused realloc records nothing. */
+        http_hop_t *hops = realloc(r->hops, (r->nhops + 1) * sizeof(*hops));
+
+        if (!hops)
+            return NULL;
+        r->hops = hops;
+        h = &hops[r->nhops++];
+        memset(h, 0, sizeof(*h));
+    }
+    free(h->url);
+    free(h->ip);
+    h->url = curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s ? strdup(s) : NULL;
+    s = NULL;
+    h->ip = curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s && *s ? strdup(s) : NULL;
+    gettimeofday(&tv, NULL);
+    h->wall_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    return h;
+}
+
+static void http_debug_print(curl_infotype type, const char *data, size_t size)
+{
+    const char *mark = type == CURLINFO_TEXT ? "* " : type == CURLINFO_HEADER_IN ? "< " :
+                       type == CURLINFO_HEADER_OUT ? "> " : NULL;
+
+    /* One mark per line, as curl's own trace has it (a request's head comes in one piece). */
+    while (mark && size > 0) {
+        const char *eol = memchr(data, '\n', size);
+        size_t n = eol ? (size_t)(eol - data) + 1 : size;
+
+        fprintf(stderr, "%s%.*s", mark, (int)n, data);
+        data += n;
+        size -= n;
+    }
+}
+
+int http_on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
+{
+    http_req_t *r = userdata;
+    http_hop_t *h;
+
+    if (!r)
+        return 0;
+    if (r->capture_verbose)
+        http_debug_print(type, data, size);
+    switch (type) {
+    case CURLINFO_HEADER_OUT:
+        if (size >= 8 && memcmp(data, "CONNECT ", 8) == 0) {
+            r->capture_skip = 1;            /* the proxy's tunnel, not an exchange of ours */
+            return 0;
+        }
+        r->capture_skip = 0;
+        h = r->nhops ? &r->hops[r->nhops - 1] : NULL;
+        /* curl sends a request's head in one piece; a second piece before any answer belongs
+         * to it unless the head already ended. */
+        if (!h || h->resp_head || (h->req_len >= 4 && !memcmp(h->req_head + h->req_len - 4, "\r\n\r\n", 4)))
+            h = http_hop_begin(r, easy);
+        if (h)
+            http_hop_append(h, &h->req_head, &h->req_len, data, size);
+        return 0;
+    case CURLINFO_HEADER_IN:
+        if (r->capture_skip || !r->nhops)
+            return 0;
+        h = &r->hops[r->nhops - 1];
+        if (size >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+            const char *sp = memchr(data, ' ', size);
+
+            free(h->resp_head);             /* an interim 1xx answer before: dropped */
+            h->resp_head = NULL;
+            h->resp_len = 0;
+            h->resp_done = 0;
+            h->status = 0;              /* the three digits after the version */
+            for (const char *d = sp ? sp + 1 : NULL; d && d < data + size && d < sp + 4 &&
+                 isdigit((unsigned char)*d); d++)
+                h->status = h->status * 10 + (*d - '0');
+        } else if (!h->resp_head) {
+            return 0;
+        }
+        http_hop_append(h, &h->resp_head, &h->resp_len, data, size);
+        if (!h->resp_head) {                /* not even its status line fitted in memory */
+            h->truncated = 1;
+            return 0;
+        }
+        if ((size == 2 && data[0] == '\r' && data[1] == '\n') || (size == 1 && data[0] == '\n'))
+            h->resp_done = h->status >= 200;
+        return 0;
+    case CURLINFO_DATA_IN:
+        if (r->capture_skip || !r->nhops || !r->hops[r->nhops - 1].resp_done)
+            return 0;
+        h = &r->hops[r->nhops - 1];
+        h->body_bytes += (curl_off_t)size;
+        if (r->client && r->client->opts.tap)
+            r->client->opts.tap->body(r->client->opts.tap, r, r->nhops - 1, data, size);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 /* ---- body ---------------------------------------------------------------------------------- */
 
 /* A 206 must answer a Range we sent, starting where we asked; anything else would splice
@@ -392,6 +542,13 @@ static size_t http_on_write(char *data, size_t size, size_t nmemb, void *userdat
 
     if (http_rate_hold(r))
         return CURL_WRITEFUNC_PAUSE;
+    /* The tap holds these bytes already (they came through the debug callback first): a pause
+     * here stops the socket reads until it has written them out. */
+    if (r->client && r->client->opts.tap && r->client->opts.tap->hold &&
+        r->client->opts.tap->hold(r->client->opts.tap, r)) {
+        r->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
     if (r->is_2xx < 0 && http_body_begins(r) < 0)
         return CURL_WRITEFUNC_ERROR;
     if (!r->is_2xx) {
@@ -444,6 +601,8 @@ CURLcode http_req_attach(http_req_t *r, CURL *easy)
     SETOPT(easy, CURLOPT_ERRORBUFFER, r->error);
     SETOPT(easy, CURLOPT_OPENSOCKETFUNCTION, http_on_opensocket);
     SETOPT(easy, CURLOPT_OPENSOCKETDATA, r);
+    SETOPT(easy, CURLOPT_DEBUGDATA, r);
+    http_req_hops_free(r);
     result = CURLE_OK;
 cleanup:
     return result;
@@ -765,6 +924,7 @@ void http_req_cleanup(http_req_t *r)
     free(r->redirect_url);
     free(r->disposition);
     r->effective_url = r->primary_ip = r->redirect_url = r->disposition = NULL;
+    http_req_hops_free(r);
 }
 
 /* ---- libuv glue ---------------------------------------------------------------------------- */
@@ -977,6 +1137,8 @@ static void http_req_settle(http_req_t *r)
     future_t *fut = r->fut;
 
     r->fut = NULL;
+    if (r->client->opts.tap)
+        r->client->opts.tap->done(r->client->opts.tap, r);
     http_req_detach(r);
     future_resolve(fut, r);
     future_unref(fut);
@@ -1062,6 +1224,8 @@ static int http_req_on_cancel(future_t *f, void *arg)
 
     (void)f;
     r->code = CURLE_ABORTED_BY_CALLBACK;
+    if (r->client->opts.tap)         /* what came so far is archived, marked as cut short */
+        r->client->opts.tap->done(r->client->opts.tap, r);
     http_fd_unlink(r->client, r);    /* it may be waiting for descriptors, out of the multi */
     http_decoder_free(r->dec);
     r->dec = NULL;
@@ -1115,6 +1279,9 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     http_decoder_free(r->dec);     /* a request reused without http_req_cleanup */
     r->dec = NULL;
     r->dec_skip = 0;
+    http_req_hops_free(r);
+    r->capture_verbose = c->opts.verbose;
+    r->tap_state = NULL;
     r->easy = easy;
     r->client = c;
     memset(&r->timing, 0, sizeof(r->timing));
@@ -1128,6 +1295,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, r) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_DEBUGDATA, r) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_RANGE, r->range) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, r->decode ? HTTP_ACCEPT_DECODED : "identity") != CURLE_OK ||
         /* Wait for a connection that may multiplex only where HTTP/2 is possible (TLS with

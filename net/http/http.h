@@ -53,9 +53,45 @@ typedef struct http_opts {
     CURLSH *share;              /* the job's cookie jar, DNS cache and TLS sessions (borrowed;
                                  * net/http/share.h); NULL: no cookies, and the async client
                                  * shares DNS and TLS sessions in a share of its own */
+    /* what went over the wire, for --har and --warc-file: both turn on curl's debug callback
+     * (CURLOPT_VERBOSE), which costs on every transfer, so they are off unless asked for */
+    int capture;                /* record each exchange's headers in http_req_t.hops */
+    struct http_tap *tap;       /* and stream its raw body bytes here (borrowed; async client
+                                 * only: its calls come from the loop thread); NULL: none */
 } http_opts_t;
 
 typedef struct http_client http_client_t;
+typedef struct http_req http_req_t;
+
+/* One HTTP exchange on the wire: a transfer has one, plus one per redirect curl followed.
+ * Recorded only with http_opts_t.capture; a proxy's CONNECT is not an exchange of the transfer. */
+#define HTTP_HOP_HEAD_MAX (320 * 1024)  /* above curl's own 300 KiB cap on response headers */
+typedef struct http_hop {
+    char *url;                  /* the URL requested (malloc'd) */
+    char *ip;                   /* the peer's address, NULL if unknown (malloc'd) */
+    int64_t wall_us;            /* when the request went out (µs since the epoch) */
+    char *req_head;             /* request line and headers as sent, blank line included */
+    size_t req_len;
+    char *resp_head;            /* status line and headers as received, blank line included
+                                 * (a 1xx interim answer is dropped); NULL: no answer */
+    size_t resp_len;
+    int resp_done;              /* the blank line ending the final answer's headers came */
+    long status;                /* from the status line; 0 before it */
+    curl_off_t body_bytes;      /* body bytes as received: chunked framing and content coding
+                                 * included (what a WARC response record holds) */
+    int truncated;              /* the head did not fit HTTP_HOP_HEAD_MAX: the rest was dropped */
+} http_hop_t;
+
+/* A consumer of the raw exchanges (storage/warc.c), called on the loop thread of the async client:
+ * body for each piece of a hop's body exactly as it came off the socket (before any decoding),
+ * once the hop's headers are complete; done once per transfer, before its future settles, when
+ * r->hops is final; hold before curl hands the body to the sink: 1 pauses the transfer, and the
+ * tap calls http_req_resume(r) once it can take more. tap_state in the request is the tap's. */
+typedef struct http_tap {
+    void (*body)(struct http_tap *t, http_req_t *r, size_t hop, const char *data, size_t len);
+    void (*done)(struct http_tap *t, http_req_t *r);
+    int (*hold)(struct http_tap *t, http_req_t *r);
+} http_tap_t;
 
 /* Errors a transfer can end with besides curl's: the server broke the protocol. A negative errno
  * like every other error (the disk never reports EPROTO, so it cannot be confused with one). */
@@ -83,7 +119,7 @@ typedef struct http_timing {
 
 /* One transfer. Embedded in the caller's struct; set url/sink (and optionally range, headers),
  * start it, and keep it alive until its future settles. */
-typedef struct http_req {
+struct http_req {
     /* in */
     const char *url;            /* borrowed until the future settles */
     http_sink_t *sink;
@@ -148,7 +184,14 @@ typedef struct http_req {
     http_decoder_t *dec;        /* while a decoded body streams */
     size_t dec_skip;            /* input of the paused write that the decoder already consumed */
     struct curl_slist *own_headers; /* the headers less the credentials, when they were withheld */
-} http_req_t;
+    /* with http_opts_t.capture: the exchanges in order (malloc'd; freed by http_req_cleanup and
+     * by the next start); valid once the future settles */
+    http_hop_t *hops;
+    size_t nhops;
+    int capture_skip;           /* inside a proxy's CONNECT exchange: not recorded */
+    int capture_verbose;        /* --verbose too: the debug callback prints curl's trace */
+    void *tap_state;            /* the tap's, per transfer */
+};
 
 /* A transfer that cannot open its socket because the process or the system is out of descriptors
  * (EMFILE, ENFILE) has not failed: it waits HTTP_FD_WAIT_MS and starts again, at most
@@ -194,6 +237,13 @@ const char *http_req_describe(const http_req_t *r, const http_opts_t *opts, char
 /* The delay a Retry-After header asks for (seconds or an HTTP-date), in ms; -1 if none or
  * unparsable. now is the current time in seconds since the epoch. */
 long http_retry_after_ms(const http_req_t *r, long long now);
+
+/* The debug callback behind http_opts_t.capture (any thread that runs r): records r's hops and
+ * feeds the client's tap. Public for the blocking modes, which set it through http_easy_setup. */
+int http_on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata);
+
+/* Frees r's hops (a new start does it too). */
+void http_req_hops_free(http_req_t *r);
 
 /* Frees what the request allocated (URLs, IP); r may then be reused. */
 void http_req_cleanup(http_req_t *r);

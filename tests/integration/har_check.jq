@@ -1,7 +1,8 @@
 # tests/integration/har_check.jq: checks a file against the structure of HTTP Archive 1.2
 # (http://www.softwareishard.com/blog/har-12-spec/): every required field of log, creator, pages,
 # entries, request, response, content, cache and timings, with its type; only known fields or
-# custom ones starting with "_"; timestamps in ISO 8601; page ids unique and every pageref naming
+# custom ones starting with "_"; headers wherever a headersSize says some were sent or received;
+# timestamps in ISO 8601; page ids unique and every pageref naming
 # a page; timings -1 or >= 0, with send/wait/receive required; time the sum of the timings.
 # Prints one line per problem (at most 30) and nothing when the file is valid:
 #     jq -r -f har_check.jq FILE.har
@@ -59,6 +60,7 @@ def request_errors($w):
   (.headers | pairs_ok("\($w).headers")),
   (.queryString | pairs_ok("\($w).queryString")),
   ok(.headersSize | isint; "\($w).headersSize is not an integer"),
+  ok(.headersSize <= 0 or (.headers | length) > 0; "\($w) has a headersSize of \(.headersSize) but no headers"),
   ok(.bodySize | isint; "\($w).bodySize is not an integer"),
   only(["method", "url", "httpVersion", "cookies", "headers", "queryString", "postData",
         "headersSize", "bodySize", "comment"]; $w);
@@ -76,6 +78,7 @@ def response_errors($w):
   (.content | only(["size", "compression", "mimeType", "text", "encoding", "comment"]; "\($w).content")),
   ok(.redirectURL | isstr; "\($w).redirectURL is not a string"),
   ok(.headersSize | isint; "\($w).headersSize is not an integer"),
+  ok(.headersSize <= 0 or (.headers | length) > 0; "\($w) has a headersSize of \(.headersSize) but no headers"),
   ok(.bodySize | isint; "\($w).bodySize is not an integer"),
   only(["status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL",
         "headersSize", "bodySize", "comment"]; $w);

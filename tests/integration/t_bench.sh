@@ -153,7 +153,7 @@ test_get_har_has_one_entry_per_request_in_every_mode() {
         # 12 URLs, 12 entries; the server saw all but the refused one.
         assert_eq "$(har_entries "$m.har")" 12 "$m entries"
         assert_eq "$(server_stat requests)" 11 "$m server requests"
-        assert_eq "$(jq -r '.log.pages[0].id' "$m.har")" "$m"
+        assert_eq "$(jq -r '.log.pages[0].id' "$m.har")" page_1      # one page: the list
         assert_eq "$(jq '[.log.entries[] | select(.response.status == 200 and .response.content.size == 1000)] | length' "$m.har")" 10
         assert_eq "$(jq -r '.log.entries[] | select(.response.status == 404) | ._error' "$m.har")" "HTTP 404"
         assert_eq "$(jq -r '.log.entries[] | select(.request.url | contains(":1/")) | "\(.response.status) \(._error)"' "$m.har")" "0 connection refused"
@@ -172,7 +172,7 @@ test_crawl_har_has_one_entry_per_request() {
     assert_eq "$(jq '[.log.entries[] | select(.request.url | endswith("/robots.txt"))] | length' crawl.har)" 1
     assert_eq "$(jq '[.log.entries[] | select(.response.status == 301)] | length' crawl.har)" 1
     assert_eq "$(jq -r '.log.entries[] | select(._error) | .response.status' crawl.har)" 404
-    assert_eq "$(jq '[.log.entries[] | select(.pageref != "async")] | length' crawl.har)" 0
+    assert_eq "$(jq '[.log.entries[] | select(.pageref != "page_1")] | length' crawl.har)" 0
 }
 
 test_har_to_an_unwritable_path_fails_before_any_request() {

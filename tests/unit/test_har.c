@@ -174,6 +174,145 @@ static void test_entry_success(void **state)
     http_req_cleanup(&r);
 }
 
+/* Two exchanges as curl's debug callback records them: a redirect curl followed, then the
+ * answer. */
+static void fill_hops(http_req_t *r)
+{
+    static const char req0[] = "GET /r HTTP/1.1\r\nHost: h:1\r\nUser-Agent: gather/0.1\r\nAccept: */*\r\n\r\n";
+    static const char resp0[] = "HTTP/1.1 302 Found\r\nLocation: /img/1.jpg\r\nContent-Type: text/plain\r\n"
+                                "Content-Length: 3\r\n\r\n";
+    static const char req1[] = "GET /img/1.jpg HTTP/1.1\r\nHost: h:1\r\nUser-Agent: gather/0.1\r\n"
+                               "Accept: */*\r\nX-Extra: a: b\r\nAuthorization: Basic YW5uOnB3\r\n"
+                               "Cookie: sid=42\r\n\r\n";
+    static const char resp1[] = "HTTP/1.1 200 Very OK\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+                                "Content-Type: image/jpeg\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                                "Content-Length: 20000\r\n\r\n";
+
+    r->hops = calloc(2, sizeof(*r->hops));
+    assert_non_null(r->hops);
+    r->nhops = 2;
+    r->hops[0].url = strdup("http://h:1/r");
+    r->hops[0].ip = strdup("127.0.0.1");
+    r->hops[0].wall_us = 1767225600000000LL;
+    r->hops[0].req_head = strdup(req0);
+    r->hops[0].req_len = strlen(req0);
+    r->hops[0].resp_head = strdup(resp0);
+    r->hops[0].resp_len = strlen(resp0);
+    r->hops[0].status = 302;
+    r->hops[0].body_bytes = 3;
+    r->hops[1].url = strdup("http://h:1/img/1.jpg");
+    r->hops[1].req_head = strdup(req1);
+    r->hops[1].req_len = strlen(req1);
+    r->hops[1].resp_head = strdup(resp1);
+    r->hops[1].resp_len = strlen(resp1);
+    r->hops[1].status = 200;
+}
+
+static const char *pair_name(json_t *list, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(list, i), "name"));
+}
+
+static const char *pair_value(json_t *list, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(list, i), "value"));
+}
+
+/* Every header as sent and received, in order and repeated ones kept, from the captured heads. */
+static void test_entry_has_the_headers_on_the_wire(void **state)
+{
+    http_req_t r;
+    json_t *e, *h, *pairs;
+
+    (void)state;
+    fill_req(&r, 200, CURLE_OK);
+    fill_hops(&r);
+    e = crawl_har_entry_new("page_1", "http://h:1/r", &r, NULL);
+    assert_non_null(e);
+    h = json_object_get(json_object_get(e, "request"), "headers");
+    assert_int_equal(json_array_size(h), 6);
+    assert_string_equal(pair_name(h, 0), "Host");
+    assert_string_equal(pair_value(h, 4), "Basic ***");     /* credentials masked */
+    assert_string_equal(pair_value(h, 5), "***");
+    assert_string_equal(pair_value(h, 0), "h:1");
+    assert_string_equal(pair_name(h, 3), "X-Extra");
+    assert_string_equal(pair_value(h, 3), "a: b");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "request"), "headersSize")),
+                     (json_int_t)r.hops[1].req_len);
+    h = json_object_get(json_object_get(e, "response"), "headers");
+    assert_int_equal(json_array_size(h), 5);
+    assert_string_equal(pair_name(h, 0), "Date");
+    assert_string_equal(pair_name(h, 2), "Set-Cookie");
+    assert_string_equal(pair_value(h, 2), "a=1");
+    assert_string_equal(pair_value(h, 3), "b=2");
+    assert_string_equal(pair_name(h, 4), "Content-Length");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "response"), "statusText")), "Very OK");
+    json_decref(e);
+
+    /* the redirect hop: an entry of its own, with its own headers and Location */
+    e = crawl_har_hop_entry_new("page_1", &r.hops[0]);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "request"), "url")), "http://h:1/r");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "response"), "status")), 302);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "response"), "redirectURL")), "/img/1.jpg");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "response"), "statusText")), "Found");
+    assert_string_equal(json_string_value(json_object_get(e, "serverIPAddress")), "127.0.0.1");
+    assert_string_equal(json_string_value(json_object_get(e, "startedDateTime")), "2026-01-01T00:00:00.000Z");
+    h = json_object_get(json_object_get(e, "response"), "headers");
+    assert_int_equal(json_array_size(h), 3);
+    assert_string_equal(pair_name(h, 0), "Location");
+    json_decref(e);
+
+    /* a head cut before its blank line, a line without a colon, a bare LF */
+    pairs = crawl_har_head_pairs("HTTP/1.1 200 OK\nA: 1\nbroken line\nB:2\n", 37);
+    assert_int_equal(json_array_size(pairs), 2);
+    assert_string_equal(pair_value(pairs, 1), "2");
+    json_decref(pairs);
+    pairs = crawl_har_head_pairs(NULL, 0);
+    assert_int_equal(json_array_size(pairs), 0);
+    json_decref(pairs);
+    http_req_cleanup(&r);
+    assert_null(r.hops);
+}
+
+/* A transfer with a followed redirect is two entries, in order; a page declared twice is retitled. */
+static void test_hops_are_entries_and_pages_retitle(void **state)
+{
+    char path[] = "/tmp/test_har.XXXXXX";
+    int fd = mkstemp(path);
+    crawl_har_t *har;
+    http_req_t r;
+    json_t *doc, *entries, *pages;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    har = crawl_har_open(path, NULL);
+    assert_non_null(har);
+    assert_int_equal(crawl_har_page(har, "page_1", "gather crawl", 1767225600000000LL), 0);
+    assert_int_equal(crawl_har_page(har, "page_1", "http://h:1/", 1767225600000000LL), 0);
+    assert_int_equal(crawl_har_page(har, "page_2", "http://h:1/b", 1767225600000000LL), 0);
+    fill_req(&r, 200, CURLE_OK);
+    fill_hops(&r);
+    assert_int_equal(crawl_har_add(har, "page_2", "http://h:1/r", &r, NULL), 0);
+    assert_int_equal(crawl_har_count(har), 2);
+    assert_int_equal(crawl_har_close(har), 0);
+    doc = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(doc);
+    entries = json_object_get(json_object_get(doc, "log"), "entries");
+    pages = json_object_get(json_object_get(doc, "log"), "pages");
+    assert_int_equal(json_array_size(pages), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pages, 0), "title")), "http://h:1/");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(entries, 0), "response"),
+                     "status")), 302);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(entries, 1), "response"),
+                     "status")), 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(entries, 1), "pageref")), "page_2");
+    json_decref(doc);
+    unlink(path);
+    http_req_cleanup(&r);
+}
+
 static void test_entry_failure(void **state)
 {
     http_req_t r;
@@ -334,6 +473,8 @@ int main(void)
         cmocka_unit_test(test_timings),
         cmocka_unit_test(test_entry_success),
         cmocka_unit_test(test_entry_failure),
+        cmocka_unit_test(test_entry_has_the_headers_on_the_wire),
+        cmocka_unit_test(test_hops_are_entries_and_pages_retitle),
         cmocka_unit_test(test_write_and_read_back),
         cmocka_unit_test(test_chart_sampling_and_svg),
     };
