@@ -38,7 +38,7 @@ enum {
 };
 
 /* WARC output. */
-enum { OPT_WARC_FILE = 700, OPT_WARC_CDX };
+enum { OPT_WARC_FILE = 800, OPT_WARC_CDX };
 
 /* Credentials and cookies. */
 enum {
