@@ -163,14 +163,6 @@ test_interrupted_then_resumed() {
     assert_eq "$(grep -c ' 200 /index.html ' "$NGINX_LOG")" 1 "fetches of /index.html"
 }
 
-# puppeteer-core into build/node (never committed), once per build folder.
-puppeteer_ready() {
-    local dir="$BUILD/node"
-    [ -d "$dir/node_modules/puppeteer-core" ] && return 0
-    mkdir -p "$dir"
-    PUPPETEER_SKIP_DOWNLOAD=1 timeout 300 npm install --prefix "$dir" --no-audit --no-fund \
-        --silent puppeteer-core >/dev/null 2>&1
-}
 
 test_mirror_browses_offline_in_chromium() {
     local chromium

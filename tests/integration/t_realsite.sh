@@ -133,6 +133,58 @@ HTML
         /img/svg-image.png /index.html /opensearch.xml /robots.txt /sub/next.html /sub/page.html \
         /sub/refresh.html | sort > want.txt
     diff want.txt got.txt
+    # and gather fetches exactly those, each once (CSS-only files, rel=search and SVG too)
+    : > "$NGINX_LOG"
+    gather crawl "$NBASE/index.html" -d 1000 --save all -o out -q \
+        --include "^http://127\\.0\\.0\\.1:$NGINX_PORT/"
+    awk '{print $4}' "$NGINX_LOG" | sed 's/#.*//' | sort > gathered.txt
+    diff want.txt gathered.txt
+}
+
+# An offline mirror of a real site, as `wget -m -k -p -E` makes one, archived as WARC in the
+# same crawl: every relative link and CSS reference in every saved page resolves to a saved file
+# and the bytes outside the links are nginx's (mirror/check_links.py, its own HTML reading);
+# Chromium opens 50 pages picked at random from file:// with the network off and no subresource
+# the site serves fails; warcio reads the WARC back with every digest valid and one response or
+# revisit record per exchange nginx logged.
+test_realsite_mirror_offline_and_warc() {
+    local root host chromium rc=0 pages url uri
+    root=$(realsite_root postgresql-doc)
+    realsite_serve "$root"
+    host=127.0.0.1_$NGINX_PORT
+    gather crawl -m -k -p -E -P out -q --warc-file arc --warc-cdx \
+        --include "^http://127\\.0\\.0\\.1:$NGINX_PORT/" "$NBASE/index.html" 2> crawl.err || rc=$?
+    assert_eq "$rc" "$(awk '$3 != 200 && $4 != "/robots.txt"' "$NGINX_LOG" | grep -q . && echo 1 || echo 0)" \
+        "exit status" || { head -5 crawl.err; return 1; }
+    python3 "$ROOT/tests/integration/mirror/check_links.py" out "$root" "$host" "$NBASE" "$NGINX_LOG" \
+        > links.txt || { tail -20 links.txt; return 1; }
+    cat links.txt
+    # the WARC: every exchange nginx logged is a response (or a revisit of an identical one)
+    warcio_setup
+    warc_check arc.warc.gz arc.cdx
+    assert_eq "$(jq '(.types.response // 0) + (.types.revisit // 0)' check.json)" \
+        "$(wc -l < "$NGINX_LOG")" "response and revisit records"
+    assert_eq "$(jq '.types.request' check.json)" "$(wc -l < "$NGINX_LOG")" "request records"
+    chromium=$(command -v chromium || true)
+    if [ -z "$chromium" ] || ! command -v node >/dev/null || ! puppeteer_ready; then
+        echo "# skip: no chromium, node or puppeteer-core (npm install failed)"
+        return 0
+    fi
+    mapfile -t pages < <(find "$PWD/out/$host" -name '*.html' | sort |
+                         shuf -n 50 --random-source=<(yes gather))
+    assert_eq "${#pages[@]}" 50 "pages to browse"
+    NODE_PATH="$BUILD/node/node_modules" timeout 300 node "$ROOT/tests/integration/mirror/browse.js" \
+        "$chromium" "${pages[@]}" > browse.txt 2>&1 || { tail -20 browse.txt; return 1; }
+    tail -1 browse.txt
+    grep -q '^failed 0 network [0-9]* pages 50$' browse.txt || { head -20 browse.txt; return 1; }
+    # what a page still asked the network for is what the site does not serve
+    for url in $(sed -n 's/^net [0-9]*: //p' browse.txt); do
+        uri=/${url#http://*/}
+        if grep -q " 200 ${uri%%#*} " "$NGINX_LOG"; then
+            echo "# $url was saved, yet a page asked the network for it"
+            return 1
+        fi
+    done
 }
 
 run_tests "$@"

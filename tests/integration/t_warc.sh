@@ -6,28 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers/lib.sh"
 
-WARCIO_VERSION=2.4.11
-CHECK="$ROOT/tests/integration/warc_check.mjs"
 HOSTILE="$ROOT/tests/hostile/gzip_server.py"
 
-# warcio_setup: warcio under $BUILD/node (installed from npm the first time; never committed).
-warcio_setup() {
-    WARCIO="$BUILD/node/node_modules/warcio"
-    if [ ! -f "$WARCIO/package.json" ] || ! grep -q "\"version\": \"$WARCIO_VERSION\"" "$WARCIO/package.json"; then
-        mkdir -p "$BUILD/node"
-        (cd "$BUILD/node" && timeout 300 npm install --no-audit --no-fund --silent "warcio@$WARCIO_VERSION" >/dev/null)
-    fi
-    export WARCIO
-}
-
-# warc_check FILE.warc.gz [FILE.cdx]: the summary JSON in check.json; fails on any error found.
-warc_check() {
-    if ! timeout 300 node "$CHECK" "$@" > check.json; then
-        echo "# warcio check of $1 failed:"
-        jq -r '.errors[:20][]' check.json 2>/dev/null | sed 's/^/#   /' || cat check.json
-        return 1
-    fi
-}
 
 # assert_pairs_match_hits: for every target the fixture server answered (its own control routes
 # aside), exactly as many request records and response-or-revisit records as it saw requests.

@@ -131,3 +131,36 @@ CONF
     echo "# tinyproxy did not start"; cat "$d/stdout.log" "$d/tinyproxy.log" 2>/dev/null
     return 1
 }
+
+# ---- readers no one here wrote, from npm into $BUILD/node (never committed) ----------------
+
+WARCIO_VERSION=2.4.11
+CHECK="$ROOT/tests/integration/warc_check.mjs"
+
+# warcio_setup: warcio under $BUILD/node (installed from npm the first time; never committed).
+warcio_setup() {
+    WARCIO="$BUILD/node/node_modules/warcio"
+    if [ ! -f "$WARCIO/package.json" ] || ! grep -q "\"version\": \"$WARCIO_VERSION\"" "$WARCIO/package.json"; then
+        mkdir -p "$BUILD/node"
+        (cd "$BUILD/node" && timeout 300 npm install --no-audit --no-fund --silent "warcio@$WARCIO_VERSION" >/dev/null)
+    fi
+    export WARCIO
+}
+
+# warc_check FILE.warc.gz [FILE.cdx]: the summary JSON in check.json; fails on any error found.
+warc_check() {
+    if ! timeout 300 node "$CHECK" "$@" > check.json; then
+        echo "# warcio check of $1 failed:"
+        jq -r '.errors[:20][]' check.json 2>/dev/null | sed 's/^/#   /' || cat check.json
+        return 1
+    fi
+}
+
+# puppeteer-core into build/node (never committed), once per build folder.
+puppeteer_ready() {
+    local dir="$BUILD/node"
+    [ -d "$dir/node_modules/puppeteer-core" ] && return 0
+    mkdir -p "$dir"
+    PUPPETEER_SKIP_DOWNLOAD=1 timeout 300 npm install --prefix "$dir" --no-audit --no-fund \
+        --silent puppeteer-core >/dev/null 2>&1
+}
