@@ -14,10 +14,11 @@ CC      ?= cc
 PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto zlib
 TESTPKGS := cmocka libmicrohttpd
 
-# Debian packages that provide the pkg-config modules above (checked by `make deps`).
+# Debian packages that provide the pkg-config modules above (checked by `make deps`). npm comes
+# apart, only when no npm is there: a nodejs that bundles it (NodeSource's) conflicts with it.
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
-            openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium npm
+            openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
@@ -85,9 +86,10 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "gather: missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null && \
+	    { command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }; \
 	  else \
-	    echo "run: sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	    echo "run: sudo apt-get install -y $(DEB_PKGS)$$(command -v npm >/dev/null 2>&1 || echo ' npm')"; exit 1; \
 	  fi; \
 	fi
 

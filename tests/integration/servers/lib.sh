@@ -159,8 +159,8 @@ warc_check() {
 # puppeteer-core into build/node (never committed), once per build folder.
 puppeteer_ready() {
     local dir="$BUILD/node"
-    [ -d "$dir/node_modules/puppeteer-core" ] && return 0
+    grep -qs '"version": "24.43.1"' "$dir/node_modules/puppeteer-core/package.json" && return 0
     mkdir -p "$dir"
     PUPPETEER_SKIP_DOWNLOAD=1 timeout 300 npm install --prefix "$dir" --no-audit --no-fund \
-        --silent puppeteer-core >/dev/null 2>&1
+        --silent puppeteer-core@24.43.1 >/dev/null 2>&1
 }
