@@ -45,9 +45,10 @@ struct crawl_page {
     store_writer_t *writer;      /* when the body is saved */
     parse_css_t *css;            /* when the body is a stylesheet whose references we fetch */
     int follow;                  /* the body is an HTML page whose links we follow */
-    parse_html_t *html;          /* its parser: made on the pool, or on the loop for a big page */
-    /* Parsing on the pool: the body is held in `body` while it fits PAGE_POOL_MAX; the parser
-     * then runs on a pool thread and puts the links in `found` ("K" kind byte, URL, NUL; one
+    parse_html_t *html;          /* libxml2, streaming on the loop: a page over PAGE_POOL_MAX,
+                                  * or one kept on disk (-nc, a 304 under -N) */
+    /* Parsing on the pool: the body is held in `body` while it fits PAGE_POOL_MAX; the position
+     * reader then runs on a pool thread and puts the links in `found` ("K" kind byte, URL, NUL; one
      * buffer, not an allocation per link), offered to the frontier back on the loop. */
     int pool_parse;              /* the body is being held for the pool */
     int parse_pending;           /* the transfer ended: the held body still has to be parsed */
@@ -221,7 +222,7 @@ static int page_decide(struct crawl_page *p, const char *data, size_t len)
     p->decided = 1;
     p->is_html = ct[0] ? page_type_is_html(ct) : page_sniff_html(data, len);
     /* -p: what a page needs is saved whatever --save says (a page's own requisites). */
-    save = !p->kept && (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
+    save = (o->save == CRAWL_SAVE_ALL || o->save == (p->is_html ? CRAWL_SAVE_PAGES : CRAWL_SAVE_ASSETS) ||
             (o->page_requisites && p->item->kind == CRAWL_KIND_ASSET)) &&
            crawl_filter_ext(&o->filter, p->item->url) && crawl_filter_type(&o->filter, ct);
     /* Links are followed from pages (never from assets), down to -d, and one level further only
@@ -799,19 +800,16 @@ static void page_step(task_t *t)
         if (page_interrupted(p, task_error(t)))
             goto finish;
         if (p->local && job->opts->no_clobber) {
+            /* (a copy whose links -k rewrote is not read: page_local_read leaves its body) */
             p->kept = 1;
-            /* A copy whose links -k rewrote cannot give them back: the page is fetched again
-             * for its links only, and the file stays as it is. */
-            if (!p->local_converted) {
-                p->skipped = "exists (--no-clobber)";
-                p->outcome = PAGE_SKIPPED;
-                page_parse_local(p);
-                goto finish;
-            }
+            p->skipped = "exists (--no-clobber)";
+            p->outcome = PAGE_SKIPPED;
+            page_parse_local(p);
+            goto finish;
         }
         /* -N: a converted copy is not what the server sent (wget re-fetches it too: its size
          * differs); it is asked for in full and converted again. */
-        if (p->local && !p->kept && job->opts->timestamping && !p->local_converted &&
+        if (p->local && job->opts->timestamping && !p->local_converted &&
             page_conditional(p) < 0) {
             snprintf(p->reason, sizeof(p->reason), "out of memory");
             goto finish;
@@ -853,7 +851,7 @@ static void page_step(task_t *t)
     job_transfer_end(job);
     permit_release(&p->host_slot);
     p->outcome = page_transfer_outcome(p, task_error(t));
-    if (p->kept && !p->local_converted && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
+    if (p->kept && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
         p->read_body = 1;
         AWAIT(t, executor_run(&job->sched, page_local_read, p));
         if (!page_interrupted(p, task_error(t)))    /* else its links wait for a re-run */

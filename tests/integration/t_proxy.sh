@@ -78,17 +78,7 @@ test_dead_proxy_is_named() {
 
 test_https_through_the_proxy() {
     local rc=0
-    tls_make_ca "$TMP/ca"
-    mkdir -p "$TMP/nginx/www"
-    head -c 5000 /dev/urandom > "$TMP/nginx/www/f.bin"
-    nginx_start "$TMP/nginx" "
-    server {
-        listen 127.0.0.1:@PORT@ ssl http2;
-        ssl_certificate $TMP/ca/server.pem;
-        ssl_certificate_key $TMP/ca/server.key;
-        root $TMP/nginx/www;
-    }
-    server { listen 127.0.0.1:@PORT2@; return 404; }"
+    nginx_https_file 5000
     tinyproxy_start "$TMP/proxy"
     gather get -q -o out --cacert "$TMP/ca/ca.pem" --proxy "http://127.0.0.1:$PROXY_PORT" \
         "https://127.0.0.1:$NGINX_PORT/f.bin"

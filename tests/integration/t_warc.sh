@@ -132,17 +132,7 @@ test_big_body_in_bounded_memory() {
 test_https_http2_through_a_proxy() {
     warcio_setup
     unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-    tls_make_ca "$TMP/ca"
-    mkdir -p "$TMP/nginx/www"
-    head -c 3000000 /dev/urandom > "$TMP/nginx/www/f.bin"
-    nginx_start "$TMP/nginx" "
-    server {
-        listen 127.0.0.1:@PORT@ ssl http2;
-        ssl_certificate $TMP/ca/server.pem;
-        ssl_certificate_key $TMP/ca/server.key;
-        root $TMP/nginx/www;
-    }
-    server { listen 127.0.0.1:@PORT2@; return 404; }"
+    nginx_https_file 3000000
     tinyproxy_start "$TMP/proxy"
     gather get -q -o out --cacert "$TMP/ca/ca.pem" --proxy "http://127.0.0.1:$PROXY_PORT" \
         --warc-file tls "https://127.0.0.1:$NGINX_PORT/f.bin"

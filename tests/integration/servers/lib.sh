@@ -99,6 +99,22 @@ CONF
     return 1
 }
 
+# nginx_https_file BYTES: a private CA in $TMP/ca (tls_make_ca) and nginx answering https with
+# HTTP/2 on NGINX_PORT, serving $TMP/nginx/www/f.bin, BYTES random bytes, as /f.bin.
+nginx_https_file() {
+    tls_make_ca "$TMP/ca"
+    mkdir -p "$TMP/nginx/www"
+    head -c "$1" /dev/urandom > "$TMP/nginx/www/f.bin"
+    nginx_start "$TMP/nginx" "
+    server {
+        listen 127.0.0.1:@PORT@ ssl http2;
+        ssl_certificate $TMP/ca/server.pem;
+        ssl_certificate_key $TMP/ca/server.key;
+        root $TMP/nginx/www;
+    }
+    server { listen 127.0.0.1:@PORT2@; return 404; }"
+}
+
 # tinyproxy_start DIR [CONFIG LINES]: a forward proxy on 127.0.0.1, logging every request to
 # DIR/tinyproxy.log ("Request (file descriptor N): GET http://..." or "CONNECT host:port").
 # Sets PROXY_PORT and PROXY_LOG.
