@@ -33,6 +33,10 @@ future_t *permit_acquire(permit_t *p, asem_t *sem)
     f = asem_acquire(sem);
     if (!f)
         return NULL;
+    if (future_state(f) == FUTURE_DONE) {
+        p->sem = sem;                   /* a free permit: AWAIT goes straight on */
+        return f;
+    }
     p->wanted = sem;
     /* A fresh future's first callback takes the inline slot: this cannot fail. */
     if (future_on_done(f, permit_on_grant, p) < 0)

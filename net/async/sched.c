@@ -1,4 +1,4 @@
-/* sched: a FIFO of calls drained from a uv_idle_t, one snapshot per loop turn. */
+/* sched: a FIFO of calls drained from a uv_idle_t, in passes of one snapshot each. */
 #include "net/async/sched.h"
 
 #include <assert.h>
@@ -7,18 +7,26 @@
 static void sched_on_idle(uv_idle_t *idle)
 {
     sched_t *s = idle->data;
-    sched_node_t *node = s->head;
+    unsigned budget = SCHED_TURN_BUDGET;
 
-    /* Take a snapshot: calls posted while draining run on the next turn, so a future settled by a
-     * callback never runs its own callbacks recursively inside that callback. */
-    s->head = s->tail = NULL;
-    s->turns++;
-    while (node) {
-        sched_node_t *next = node->next;
-        node->next = NULL;
-        node->queued = 0;
-        node->fn(node);
-        node = next;
+    /* Pass after pass of snapshots: calls posted while a pass runs wait for the next pass, so a
+     * future settled by a callback never runs its own callbacks recursively inside that callback.
+     * The passes go on in this loop turn, so a chain (a transfer ends, its permit wakes the
+     * spawner, which starts the next transfer) completes before the loop polls again; the budget
+     * gives the loop back to I/O when the queue keeps refilling. */
+    while (s->head && budget > 0) {
+        sched_node_t *node = s->head;
+
+        s->head = s->tail = NULL;
+        s->turns++;
+        while (node) {
+            sched_node_t *next = node->next;
+            node->next = NULL;
+            node->queued = 0;
+            node->fn(node);
+            node = next;
+            budget--;
+        }
     }
     if (!s->head)
         uv_idle_stop(&s->idle);
@@ -61,4 +69,24 @@ void sched_post(sched_t *s, sched_node_t *node)
         assert(result == 0);
         (void)result;
     }
+}
+
+void sched_cancel(sched_t *s, sched_node_t *node)
+{
+    sched_node_t **link = &s->head, *prev = NULL;
+
+    if (!node->queued)
+        return;
+    while (*link && *link != node) {
+        prev = *link;
+        link = &(*link)->next;
+    }
+    /* A node of the pass being run is off the queue already: it stays as it is, and runs. */
+    if (!*link)
+        return;
+    *link = node->next;
+    if (s->tail == node)
+        s->tail = prev;
+    node->next = NULL;
+    node->queued = 0;
 }

@@ -52,10 +52,12 @@ static void task_wake(future_t *f, void *arg)
     t->step(t);
 }
 
-void task_await_(task_t *t, future_t *f)
+int task_await_(task_t *t, future_t *f)
 {
     future_unref(t->awaiting);
     t->awaiting = f;
+    if (f && future_is_done(f))
+        return 0;
     if (!f) {
         /* Could not even create the operation: resume with -ENOMEM on the next turn. */
         t->awaiting = future_new_failed(t->sched, -ENOMEM);
@@ -72,6 +74,7 @@ void task_await_(task_t *t, future_t *f)
         assert(result == 0);
         (void)result;
     }
+    return 1;
 }
 
 void task_end_(task_t *t)

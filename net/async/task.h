@@ -2,7 +2,7 @@
  *
  * A coroutine is a function void step(task_t *) whose body sits between CORO_BEGIN and CORO_END.
  * AWAIT(t, fut) suspends it until fut settles; the step is then called again and resumes after the
- * AWAIT. Locals do not survive an AWAIT: keep state in the struct that embeds the task_t and find
+ * AWAIT. A future that has already settled does not suspend: the body goes straight on. Locals do not survive an AWAIT: keep state in the struct that embeds the task_t and find
  * it with container_of. After an AWAIT, task_error(t) is 0 if the future was resolved (result in
  * task_result(t)), else its negative error (-ECANCELED when cancelled).
  *
@@ -92,8 +92,10 @@ static inline void *task_result(const task_t *t)
 }
 
 /* Internal, used by the macros. task_await_ takes ownership of the caller's reference to f
- * (NULL means the operation could not start: the task resumes with -ENOMEM). */
-void task_await_(task_t *t, future_t *f);
+ * (NULL means the operation could not start: the task resumes with -ENOMEM). It returns 1 when
+ * the task must suspend, 0 when f has already settled: as in asyncio, awaiting a done future
+ * (a free permit, a buffered line) goes straight on, without giving up the loop turn. */
+int task_await_(task_t *t, future_t *f);
 void task_end_(task_t *t);
 
 #define CORO_BEGIN(t) switch ((t)->resume) { case 0:
@@ -101,8 +103,9 @@ void task_end_(task_t *t);
 #define AWAIT(t, fexpr)                                                                         \
     do {                                                                                        \
         (t)->resume = __LINE__;                                                                 \
-        task_await_((t), (fexpr));                                                              \
-        return;                                                                                 \
+        if (task_await_((t), (fexpr)))                                                          \
+            return;                                                                             \
+        __attribute__((fallthrough));                                                           \
     case __LINE__:;                                                                             \
     } while (0)
 

@@ -423,6 +423,210 @@ static void test_sleep_resolves_after_its_delay(void **state)
     future_unref(never);
 }
 
+/* ---- the scheduler's passes and AWAIT of a settled future --------------------------------- */
+
+/* Counts loop iterations: a check handle runs once per iteration, after the poll. */
+struct iter {
+    uv_check_t check;
+    unsigned long n;
+};
+
+static void iter_on_check(uv_check_t *h)
+{
+    ((struct iter *)h->data)->n++;
+}
+
+static void iter_start(struct env *e, struct iter *it)
+{
+    it->n = 0;
+    assert_int_equal(uv_check_init(&e->loop, &it->check), 0);
+    it->check.data = it;
+    assert_int_equal(uv_check_start(&it->check, iter_on_check), 0);
+    uv_unref((uv_handle_t *)&it->check);    /* a failed assertion must not keep the loop alive */
+}
+
+/* Closes the handle and runs the loop until the close is done (the handle is on the stack). */
+static void iter_stop(struct env *e, struct iter *it)
+{
+    uv_close((uv_handle_t *)&it->check, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+}
+
+struct chain {
+    sched_node_t node;
+    sched_t *sched;
+    struct iter *it;
+    int left;                   /* posts still to make */
+    unsigned long iter_at[8];   /* loop iteration of each call */
+    unsigned long pass_at[8];   /* scheduler pass of each call */
+    int n;
+};
+
+static void chain_fn(sched_node_t *node)
+{
+    struct chain *c = container_of(node, struct chain, node);
+
+    c->iter_at[c->n] = c->it->n;
+    c->pass_at[c->n++] = c->sched->turns;
+    if (c->left-- > 0)
+        sched_post(c->sched, &c->node);
+}
+
+/* A call posted from a call runs in a later pass of the same loop iteration: a chain of steps
+ * (a transfer ends, a permit wakes the spawner, the spawner starts a task) does not wait for the
+ * loop to poll between its links. */
+static void test_posts_from_a_pass_run_before_the_loop_polls(void **state)
+{
+    struct env *e = *state;
+    static struct iter it;       /* static: the loop may still hold it if an assertion fails */
+    struct chain c = { .node.fn = chain_fn, .sched = &e->sched, .it = &it, .left = 4 };
+
+    iter_start(e, &it);
+    sched_post(&e->sched, &c.node);
+    uv_run(&e->loop, UV_RUN_NOWAIT);
+    assert_int_equal(c.n, 5);
+    for (int i = 1; i < 5; i++) {
+        assert_int_equal(c.iter_at[i], c.iter_at[0]);      /* the same loop iteration */
+        assert_true(c.pass_at[i] > c.pass_at[i - 1]);       /* never inside the call that posted */
+    }
+    iter_stop(e, &it);
+}
+
+struct spinner {
+    sched_node_t node;
+    sched_t *sched;
+    int *timer_fired;
+    long runs;
+    long runs_when_fired;
+};
+
+static void spinner_fn(sched_node_t *node)
+{
+    struct spinner *sp = container_of(node, struct spinner, node);
+
+    sp->runs++;
+    if (!*sp->timer_fired)
+        sched_post(sp->sched, &sp->node);
+}
+
+static void spin_timer_cb(uv_timer_t *t)
+{
+    *(int *)t->data = 1;
+}
+
+/* A call that keeps posting itself does not starve the loop: after SCHED_TURN_BUDGET calls the
+ * loop polls and runs its timers. */
+static void test_a_call_that_reposts_itself_lets_timers_run(void **state)
+{
+    struct env *e = *state;
+    int fired = 0;
+    uv_timer_t timer;
+    struct spinner sp = { .node.fn = spinner_fn, .sched = &e->sched, .timer_fired = &fired };
+
+    assert_int_equal(uv_timer_init(&e->loop, &timer), 0);
+    timer.data = &fired;
+    assert_int_equal(uv_timer_start(&timer, spin_timer_cb, 1, 0), 0);
+    sched_post(&e->sched, &sp.node);
+    uv_run(&e->loop, UV_RUN_DEFAULT);               /* ends: the timer stops the spinner */
+    assert_int_equal(fired, 1);
+    assert_true(sp.runs >= (long)SCHED_TURN_BUDGET);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+}
+
+static void count_fn(sched_node_t *node)
+{
+    (void)node;
+    fail_msg("a cancelled call ran");
+}
+
+static void test_sched_cancel_takes_a_call_off_the_queue(void **state)
+{
+    struct env *e = *state;
+    struct chain c = { .node.fn = chain_fn, .sched = &e->sched };
+    sched_node_t a = { .fn = count_fn }, b = { .fn = count_fn };
+    static struct iter it;
+
+    iter_start(e, &it);
+    c.it = &it;
+    sched_post(&e->sched, &a);
+    sched_post(&e->sched, &c.node);
+    sched_post(&e->sched, &b);
+    sched_cancel(&e->sched, &a);                    /* the head */
+    sched_cancel(&e->sched, &b);                    /* the tail */
+    sched_cancel(&e->sched, &b);                    /* not queued: nothing */
+    assert_int_equal(a.queued, 0);
+    sched_post(&e->sched, &a);                      /* the tail was fixed: a queues after c */
+    sched_cancel(&e->sched, &a);
+    uv_run(&e->loop, UV_RUN_NOWAIT);
+    assert_int_equal(c.n, 1);
+    iter_stop(e, &it);
+}
+
+struct awaiter {
+    task_t task;
+    asem_t *sem;
+    future_t *ready;
+    unsigned long pass_before, pass_after_ready, pass_after_permit, pass_after_pending;
+    future_t *pending;
+};
+
+static void awaiter_step(task_t *t)
+{
+    struct awaiter *a = container_of(t, struct awaiter, task);
+
+    CORO_BEGIN(t);
+    a->pass_before = t->sched->turns;
+    AWAIT(t, future_ref(a->ready));
+    assert_int_equal((int)(intptr_t)task_result(t), 5);
+    a->pass_after_ready = t->sched->turns;
+    AWAIT(t, asem_acquire(a->sem));
+    assert_int_equal(task_error(t), 0);
+    a->pass_after_permit = t->sched->turns;
+    AWAIT(t, future_ref(a->pending));
+    a->pass_after_pending = t->sched->turns;
+    CORO_END(t);
+}
+
+static void resolve_later(uv_timer_t *timer)
+{
+    future_resolve(timer->data, NULL);
+}
+
+/* As in asyncio: awaiting a future that has settled (a free permit, a buffered result) goes
+ * straight on; a pending one suspends the task until a later pass. */
+static void test_await_of_a_settled_future_goes_straight_on(void **state)
+{
+    struct env *e = *state;
+    asem_t sem;
+    uv_timer_t timer;
+    struct awaiter a = { 0 };
+    future_t *done;
+
+    asem_init(&sem, &e->sched, 1);
+    a.sem = &sem;
+    a.ready = future_new_resolved(&e->sched, (void *)5);
+    a.pending = future_new(&e->sched);
+    assert_non_null(a.ready);
+    assert_non_null(a.pending);
+    assert_int_equal(uv_timer_init(&e->loop, &timer), 0);
+    timer.data = a.pending;
+    assert_int_equal(uv_timer_start(&timer, resolve_later, 1, 0), 0);
+    assert_int_equal(task_start(&a.task, &e->sched, awaiter_step), 0);
+    done = future_ref(task_done(&a.task));
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    assert_int_equal(future_state(done), FUTURE_DONE);
+    assert_int_equal(a.pass_after_ready, a.pass_before);
+    assert_int_equal(a.pass_after_permit, a.pass_before);
+    assert_int_equal(sem.permits, 0);                       /* the permit was taken */
+    assert_true(a.pass_after_pending > a.pass_before);
+    future_unref(done);
+    future_unref(a.ready);
+    future_unref(a.pending);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +644,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_semaphore_try_acquire_never_oversells, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_executor_results, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_sleep_resolves_after_its_delay, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_posts_from_a_pass_run_before_the_loop_polls, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_call_that_reposts_itself_lets_timers_run, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_sched_cancel_takes_a_call_off_the_queue, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_await_of_a_settled_future_goes_straight_on, env_setup, env_teardown),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
