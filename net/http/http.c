@@ -32,6 +32,7 @@ struct http_client {
     CURLSH *share;              /* opts.share, or one of its own (own_share) */
     int own_share;
     uv_timer_t timer;
+    sched_node_t kick;          /* curl's "time out now", run in the current loop turn */
     http_opts_t opts;
     long active;
     http_easy_pool_t *easies;   /* handles kept for reuse (shared code with the blocking modes) */
@@ -1048,9 +1049,8 @@ static int http_on_closesocket(void *clientp, curl_socket_t s)
     return close(s);
 }
 
-static void http_on_timeout(uv_timer_t *t)
+static void http_run_timeout(http_client_t *c)
 {
-    http_client_t *c = t->data;
     int running = 0;
     CURLMcode mc = curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 
@@ -1059,14 +1059,40 @@ static void http_on_timeout(uv_timer_t *t)
     http_drain(c);
 }
 
+static void http_on_timeout(uv_timer_t *t)
+{
+    http_run_timeout(t->data);
+}
+
+static void http_on_kick(sched_node_t *node)
+{
+    http_client_t *c = container_of(node, http_client_t, kick);
+
+    if (!c->closing)
+        http_run_timeout(c);
+}
+
 static int http_on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     http_client_t *c = userp;
 
     (void)multi;
-    if (timeout_ms < 0)
+    if (c->closing)
+        return 0;
+    if (timeout_ms < 0) {
+        sched_cancel(c->sched, &c->kick);
         return uv_timer_stop(&c->timer) < 0 ? -1 : 0;
-    /* Zero means "as soon as possible": the next loop iteration, never inside this callback. */
+    }
+    /* Zero means "as soon as possible", never inside this callback: a call queued on the
+     * scheduler, so a transfer a coroutine starts goes out in the same loop turn (after the
+     * calls queued before it) rather than one poll later. */
+    if (timeout_ms == 0) {
+        if (uv_timer_stop(&c->timer) < 0)
+            return -1;
+        sched_post(c->sched, &c->kick);
+        return 0;
+    }
+    sched_cancel(c->sched, &c->kick);
     return uv_timer_start(&c->timer, http_on_timeout, (uint64_t)timeout_ms, 0) < 0 ? -1 : 0;
 }
 
@@ -1494,6 +1520,7 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
         return NULL;
     c->sched = s;
     c->loop = s->loop;
+    c->kick.fn = http_on_kick;
     c->opts = *opts;
     c->multi = curl_multi_init();
     /* The job's share already shares DNS and TLS sessions, with its cookies. */
@@ -1565,6 +1592,7 @@ void http_client_close(http_client_t *c)
 
     assert(c->active == 0);
     c->closing = 1;
+    sched_cancel(c->sched, &c->kick);
     http_easy_pool_free(c->easies);
     c->easies = NULL;
     /* Closes cached connections; curl calls the socket callback, which uv_closes their polls. */

@@ -898,11 +898,77 @@ static void test_credential_origins(void **state)
     assert_int_equal(http_creds_allowed(&o, "http://cdn.example.com/"), 1);
 }
 
+/* ---- a transfer started from the scheduler goes out before the loop polls ------------------- */
+
+struct kick_probe {
+    struct env *e;
+    sched_node_t node;
+    uv_prepare_t prepare;
+    http_req_t r;
+    struct memsink m;
+    char url[256];
+    future_t *f;
+    int polls_before_poll;       /* -1 until the prepare phase after the start */
+};
+
+static void count_active_polls(uv_handle_t *h, void *arg)
+{
+    if (h->type == UV_POLL && uv_is_active(h))
+        ++*(int *)arg;
+}
+
+static void kick_probe_start(sched_node_t *node)
+{
+    struct kick_probe *p = container_of(node, struct kick_probe, node);
+
+    p->f = start(p->e, p->e->client, &p->r);
+}
+
+/* The prepare phase runs after the scheduler's passes and just before the loop polls. */
+static void kick_probe_on_prepare(uv_prepare_t *h)
+{
+    struct kick_probe *p = h->data;
+    int n = 0;
+
+    if (!p->f)
+        return;
+    uv_walk(h->loop, count_active_polls, &n);
+    p->polls_before_poll = n;
+    uv_prepare_stop(h);
+}
+
+/* curl's "time out now" after curl_multi_add_handle runs in a later pass of the same loop turn:
+ * a transfer a coroutine starts has its socket open and watched before the loop polls, instead
+ * of waiting one poll for a zero timer. */
+static void test_a_started_transfer_is_on_the_wire_before_the_loop_polls(void **state)
+{
+    struct env *e = *state;
+    struct kick_probe p = { .e = e, .node.fn = kick_probe_start, .polls_before_poll = -1 };
+
+    url_of(p.url, sizeof(p.url), "/img/1.jpg");
+    p.r.url = p.url;
+    p.m.sink.write = memsink_write;
+    p.r.sink = &p.m.sink;
+    assert_int_equal(uv_prepare_init(&e->loop, &p.prepare), 0);
+    p.prepare.data = &p;
+    assert_int_equal(uv_prepare_start(&p.prepare, kick_probe_on_prepare), 0);
+    sched_post(&e->sched, &p.node);
+    run_until(e, 1);
+    assert_int_equal(p.polls_before_poll, 1);
+    assert_int_equal(p.r.status, 200);
+    uv_close((uv_handle_t *)&p.prepare, NULL);
+    uv_run(&e->loop, UV_RUN_NOWAIT);
+    future_unref(p.f);
+    free(p.m.data);
+    http_req_cleanup(&p.r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_credential_origins),
         cmocka_unit_test_setup_teardown(test_200_body_is_byte_exact, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_started_transfer_is_on_the_wire_before_the_loop_polls, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_error_status_gives_no_body_to_the_sink, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_redirects_followed_up_to_a_limit, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_range, env_setup, env_teardown),
