@@ -430,8 +430,7 @@ static int bench_prepare(struct bench *b)
     for (;;) {
         char *key = NULL;
 
-        crawl_source_fill(&src);
-        if (!(url = crawl_source_next(&src)))
+        if (!(url = crawl_source_next_blocking(&src)))
             break;
         fprintf(list, "%s\n", url);
         b->urls++;

@@ -46,6 +46,15 @@ static void get_total_hint(struct get_job *gj)
 
 /* ---- the spawner: one permit, then one URL, then one task ---------------------------------- */
 
+/* The fill running on the pool (started ahead of need, or now), handed over to an AWAIT. */
+static future_t *spawner_fill(struct get_job *gj)
+{
+    future_t *f = gj->filling;
+
+    gj->filling = NULL;
+    return f ? f : executor_run(&gj->job.sched, crawl_source_fill, &gj->src);
+}
+
 static void spawner_step(task_t *t)
 {
     struct get_job *gj = container_of(t, struct get_job, job.driver);
@@ -60,12 +69,17 @@ static void spawner_step(task_t *t)
         if (task_error(t) < 0 || job->stopping)
             break;
         while (!crawl_source_has(&gj->src) && !gj->src.eof) {
-            AWAIT(t, executor_run(&job->sched, crawl_source_fill, &gj->src));
+            AWAIT(t, spawner_fill(gj));
             if (task_error(t) < 0)
                 gj->src.eof = 1;
+            else
+                crawl_source_filled(&gj->src);
         }
         if (!(url = crawl_source_next(&gj->src)))
             break;
+        /* Read the next lines while this batch is being used. */
+        if (!gj->filling && crawl_source_low(&gj->src))
+            gj->filling = executor_run(&job->sched, crawl_source_fill, &gj->src);
         if (store_seen_add(gj->seen, url, strlen(url)) == 0) {
             job->rep.duplicates++;         /* a duplicate of an earlier line */
             free(url);
@@ -77,6 +91,9 @@ static void spawner_step(task_t *t)
     }
     permit_release(&gj->spawn_slot);
     job->rep.queued_final = !job->stopping;
+    /* A fill still running reads into the source: it must end before the source is closed. */
+    if (gj->filling)
+        AWAIT(t, spawner_fill(gj));
     /* Wait for the fetches still alive, including retries that sleep without a permit. */
     AWAIT(t, job_tasks_done(job));
     CORO_END(t);
@@ -120,8 +137,7 @@ static void get_run_sync(struct get_job *gj)
     else if (strcmp(o->input, "-") != 0 && job->progress.enabled && (gj->count = crawl_source_count(o->input)) > 0)
         job->rep.total_hint = (uint64_t)gj->count;      /* blocking, as everything in sync mode */
     while (!job->abort_transfers) {
-        crawl_source_fill(&gj->src);
-        if (!(url = crawl_source_next(&gj->src)))
+        if (!(url = crawl_source_next_blocking(&gj->src)))
             break;
         if (store_seen_add(gj->seen, url, strlen(url)) == 0) {
             job->rep.duplicates++;

@@ -14,6 +14,7 @@ struct get_job {
     asem_t commit_slots;            /* fetches writing their last bytes without a -c permit */
     store_seen_t *seen;             /* list lines already queued */
     crawl_source_t src;
+    future_t *filling;              /* the next lines being read on the pool, or NULL */
     permit_t spawn_slot;            /* the spawner's permit, handed to each task it starts */
     task_t count_task;              /* counts the list's lines on the pool (progress line) */
     long count;                     /* its answer, or -errno */

@@ -22,6 +22,7 @@ static void source_on_bad(void *arg, const char *file, unsigned long line, const
 int crawl_source_open(crawl_source_t *s, const char *path, char **args, int nargs)
 {
     memset(s, 0, sizeof(*s));
+    s->want = CRAWL_SOURCE_FIRST;
     if (!path) {
         s->args = args;
         s->nargs = nargs;
@@ -38,9 +39,9 @@ int crawl_source_open(crawl_source_t *s, const char *path, char **args, int narg
     return 0;
 }
 
-static int source_fill_args(crawl_source_t *s)
+static void source_fill_args(crawl_source_t *s)
 {
-    while (s->len < CRAWL_SOURCE_BATCH && s->nextarg < s->nargs) {
+    while (s->ahead_len < s->want && s->nextarg < s->nargs) {
         const char *arg = s->args[s->nextarg++];
         char *url = NULL;
         int result = parse_url_normalize(arg, &url);
@@ -52,39 +53,51 @@ static int source_fill_args(crawl_source_t *s)
                     parse_url_redact(arg, shown, sizeof(shown)), parse_strerror(result));
             continue;
         }
-        s->batch[s->len++] = url;
+        s->ahead[s->ahead_len++] = url;
     }
     if (s->nextarg >= s->nargs)
-        s->eof = 1;
-    return 0;
+        s->read_eof = 1;
 }
 
 int crawl_source_fill(void *arg)
 {
     crawl_source_t *s = arg;
 
-    if (s->pos < s->len || s->eof)
+    if (s->ahead_len > 0 || s->read_eof)
         return 0;
-    s->pos = s->len = 0;
-    if (!s->list)
-        return source_fill_args(s);
-    while (s->len < CRAWL_SOURCE_BATCH) {
-        char *url = NULL;
-        unsigned long line = 0;
-        int result = parse_urllist_next(s->list, &url, &line);
+    if (!s->list) {
+        source_fill_args(s);
+    } else {
+        while (s->ahead_len < s->want) {
+            char *url = NULL;
+            unsigned long line = 0;
+            int result = parse_urllist_next(s->list, &url, &line);
 
-        if (result == 1) {
-            s->batch[s->len++] = url;
-            continue;
+            if (result == 1) {
+                s->ahead[s->ahead_len++] = url;
+                continue;
+            }
+            if (result < 0) {
+                s->read_error = result;
+                fprintf(stderr, "gather: error reading %s: %s\n", s->name, parse_strerror(result));
+            }
+            s->read_eof = 1;
+            break;
         }
-        if (result < 0) {
-            s->read_error = result;
-            fprintf(stderr, "gather: error reading %s: %s\n", s->name, parse_strerror(result));
-        }
-        s->eof = 1;
-        break;
     }
+    s->want = s->want * 4 < CRAWL_SOURCE_BATCH ? s->want * 4 : CRAWL_SOURCE_BATCH;
     return 0;
+}
+
+void crawl_source_filled(crawl_source_t *s)
+{
+    if (s->pos < s->len)
+        return;
+    memcpy(s->batch, s->ahead, s->ahead_len * sizeof(s->ahead[0]));
+    s->len = s->ahead_len;
+    s->pos = s->ahead_len = 0;
+    if (s->len == 0 && s->read_eof)
+        s->eof = 1;
 }
 
 char *crawl_source_next(crawl_source_t *s)
@@ -94,10 +107,21 @@ char *crawl_source_next(crawl_source_t *s)
     return s->batch[s->pos++];
 }
 
+char *crawl_source_next_blocking(crawl_source_t *s)
+{
+    while (!crawl_source_has(s) && !s->eof) {
+        crawl_source_fill(s);
+        crawl_source_filled(s);
+    }
+    return crawl_source_next(s);
+}
+
 void crawl_source_close(crawl_source_t *s)
 {
     while (s->pos < s->len)
         free(s->batch[s->pos++]);
+    while (s->ahead_len > 0)
+        free(s->ahead[--s->ahead_len]);
     if (s->list)
         parse_urllist_close(s->list);
     s->list = NULL;

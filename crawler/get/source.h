@@ -7,14 +7,23 @@
 #include "parse/urllist.h"
 
 #define CRAWL_SOURCE_BATCH 512
+#define CRAWL_SOURCE_FIRST 64       /* the first fill: the first transfers need not wait for 512 */
 
+/* Two batches: the loop takes URLs from `batch` while the pool fills `ahead` with the next ones
+ * (crawl_source_fill), so a list of any length never makes the spawner wait once it has begun.
+ * The fields after `ahead` belong to whoever runs the fill: the loop reads them only after the
+ * fill's future settled (crawl_source_filled). */
 typedef struct crawl_source {
     parse_urllist_t *list;      /* NULL when the URLs come from argv */
     char **args;
     int nargs, nextarg;
-    char *batch[CRAWL_SOURCE_BATCH];
+    char *batch[CRAWL_SOURCE_BATCH];    /* the loop's: URLs being taken */
     size_t len, pos;
-    int eof;
+    int eof;                    /* the loop's: no URL will come after this batch */
+    char *ahead[CRAWL_SOURCE_BATCH];    /* the fill's */
+    size_t ahead_len;
+    size_t want;                /* lines per fill, growing from CRAWL_SOURCE_FIRST */
+    int read_eof;               /* the reader reached the end of its input */
     int read_error;             /* negative errno when reading the list failed */
     unsigned long invalid;      /* bad lines or arguments reported and skipped */
     const char *name;
@@ -24,13 +33,28 @@ typedef struct crawl_source {
  * message naming the file is printed). */
 int crawl_source_open(crawl_source_t *s, const char *path, char **args, int nargs);
 
-/* Blocking: refills the batch when it is empty (call on a pool thread, or in sync mode).
- * Always returns 0; sets eof at the end and read_error on a read failure. */
+/* Blocking: reads the next lines into `ahead` unless it holds some (call on a pool thread, one
+ * fill at a time, or in a blocking mode). Always returns 0; sets read_eof at the end and
+ * read_error on a read failure. */
 int crawl_source_fill(void *arg);
+
+/* After a fill settled, on the loop: an empty batch takes what the fill read; eof is set when the
+ * input has ended and nothing is left. */
+void crawl_source_filled(crawl_source_t *s);
 
 /* Next URL of the batch (normalised; the caller frees it), or NULL when the batch is empty. */
 char *crawl_source_next(crawl_source_t *s);
 static inline int crawl_source_has(const crawl_source_t *s) { return s->pos < s->len; }
+
+/* 1 when the next fill should start now (half the batch is taken, no end seen): call only while
+ * no fill runs. */
+static inline int crawl_source_low(const crawl_source_t *s)
+{
+    return !s->eof && s->pos * 2 >= s->len;
+}
+
+/* The blocking modes: fill, then take. NULL at the end. */
+char *crawl_source_next_blocking(crawl_source_t *s);
 
 void crawl_source_close(crawl_source_t *s);
 
