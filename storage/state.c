@@ -65,6 +65,9 @@ struct state_waiter {
 
 struct store_state {
     pthread_mutex_t read_lock;       /* lookups come from several pool threads */
+    pthread_mutex_t open_lock;       /* the connections are made once, by whoever needs them first */
+    int opened;                      /* under open_lock: state_connect_all ran */
+    int open_result;                 /* under open_lock: what it returned */
     sqlite3 *writer, *reader;
     sqlite3_stmt *put_url, *add_frontier, *del_frontier, *get_url;
     sqlite3_stmt *target, *mark_converted;   /* --convert-links, after the loop */
@@ -119,28 +122,12 @@ static int state_connect(const char *path, sqlite3 **db)
     return 0;
 }
 
-int store_state_open(const char *dir, store_state_t **out, int *existed)
+/* Connects both handles, creates the schema and prepares the statements; prints why on failure
+ * and returns -EIO. Blocking; called once, under open_lock or before anyone else can see st. */
+static int state_connect_all(store_state_t *st)
 {
-    store_state_t *st = calloc(1, sizeof(*st));
     char *errmsg = NULL;
-    FILE *probe;
-    int result = -ENOMEM;
 
-    *out = NULL;
-    if (!st || asprintf(&st->path, "%s/%s", dir, STORE_STATE_FILE) < 0) {
-        free(st);
-        return -ENOMEM;
-    }
-    if (pthread_mutex_init(&st->read_lock, NULL) != 0) {
-        free(st->path);
-        free(st);
-        return -ENOMEM;
-    }
-    probe = fopen(st->path, "rb");
-    *existed = probe != NULL;
-    if (probe)
-        fclose(probe);
-    result = -EIO;
     if (state_connect(st->path, &st->writer) < 0 ||
         sqlite3_exec(st->writer, state_schema, NULL, NULL, &errmsg) != SQLITE_OK ||
         state_connect(st->path, &st->reader) < 0)
@@ -177,17 +164,66 @@ int store_state_open(const char *dir, store_state_t **out, int *existed)
         state_prepare(st->writer, "UPDATE urls SET converted = 1 WHERE url = ?1",
                       &st->mark_converted) < 0)
         goto error;
-    *out = st;
     return 0;
 
 error:
     fprintf(stderr, "gather: cannot use the state database %s: %s\n", st->path,
             errmsg ? errmsg : st->writer ? sqlite3_errmsg(st->writer) : "cannot open");
     sqlite3_free(errmsg);
-    *existed = 0;
-    st->head = NULL;
-    store_state_close(st);
+    return -EIO;
+}
+
+/* The connections, made now if nobody made them yet: 0 or -EIO. Any thread. */
+static int state_ready(store_state_t *st)
+{
+    int result;
+
+    pthread_mutex_lock(&st->open_lock);
+    if (!st->opened) {
+        st->open_result = state_connect_all(st);
+        st->opened = 1;
+    }
+    result = st->open_result;
+    pthread_mutex_unlock(&st->open_lock);
     return result;
+}
+
+int store_state_open(const char *dir, store_state_t **out, int *existed)
+{
+    store_state_t *st = calloc(1, sizeof(*st));
+    FILE *probe;
+
+    *out = NULL;
+    *existed = 0;
+    if (!st || asprintf(&st->path, "%s/%s", dir, STORE_STATE_FILE) < 0) {
+        free(st);
+        return -ENOMEM;
+    }
+    if (pthread_mutex_init(&st->read_lock, NULL) != 0) {
+        free(st->path);
+        free(st);
+        return -ENOMEM;
+    }
+    if (pthread_mutex_init(&st->open_lock, NULL) != 0) {
+        pthread_mutex_destroy(&st->read_lock);
+        free(st->path);
+        free(st);
+        return -ENOMEM;
+    }
+    probe = fopen(st->path, "rb");
+    *existed = probe != NULL;
+    if (probe)
+        fclose(probe);
+    /* A new database is created by the first batch, on the pool, while the first transfers run:
+     * WAL set-up and the schema cost several fdatasync that need not delay them. One that exists
+     * is read before anything starts (what is done, what to resume), so it opens now. */
+    if (*existed && state_ready(st) < 0) {
+        *existed = 0;
+        store_state_close(st);
+        return -EIO;
+    }
+    *out = st;
+    return 0;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -272,7 +308,7 @@ static int state_job_run(void *arg)
 {
     store_state_t *st = arg;
 
-    st->job.result = state_write(st, st->job.ops);
+    st->job.result = state_ready(st) < 0 ? -EIO : state_write(st, st->job.ops);
     return 0;
 }
 
@@ -284,9 +320,12 @@ static void state_job_done(future_t *f, void *arg)
     (void)f;
     if (st->job.result < 0 && !st->failed_once) {
         st->failed_once = 1;
+        if (st->open_result < 0)
+            goto failed;                 /* state_connect_all said why */
         fprintf(stderr, "gather: cannot write the state database %s: %s\n", st->path,
                 sqlite3_errmsg(st->writer));
     }
+failed:
     state_op_free(st->job.ops);
     st->job.ops = NULL;
     st->job.waiters = NULL;
@@ -472,10 +511,13 @@ static char *column_dup(sqlite3_stmt *s, int i)
 
 int store_state_get(store_state_t *st, const char *url, store_row_t *row)
 {
-    sqlite3_stmt *s = st->get_url;
+    sqlite3_stmt *s;
     int rc, result = 0;
 
     memset(row, 0, sizeof(*row));
+    if (state_ready(st) < 0)
+        return -EIO;
+    s = st->get_url;
     pthread_mutex_lock(&st->read_lock);
     bind_text(s, 1, url);
     rc = sqlite3_step(s);
@@ -521,7 +563,7 @@ int store_state_load(store_state_t *st,
     sqlite3_stmt *s = NULL;
     int rc;
 
-    if (state_prepare(st->reader, "SELECT url, status, path FROM urls", &s) < 0)
+    if (state_ready(st) < 0 || state_prepare(st->reader, "SELECT url, status, path FROM urls", &s) < 0)
         return -EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(s, 1);
@@ -558,7 +600,7 @@ int store_state_each_saved(store_state_t *st,
     int rc, result = 0;
 
     /* Its own statement: fn uses st->target on the same connection while this one steps. */
-    if (state_prepare(st->reader,
+    if (state_ready(st) < 0 || state_prepare(st->reader,
                       "SELECT url, path, content_type, converted FROM urls"
                       " WHERE status = 'done' AND path IS NOT NULL",
                       &s) < 0)
@@ -575,11 +617,14 @@ int store_state_each_saved(store_state_t *st,
 
 int store_state_target(store_state_t *st, const char *url, char **path)
 {
-    sqlite3_stmt *s = st->target;
+    sqlite3_stmt *s;
     char *next = NULL;
     int result = 0;
 
     *path = NULL;
+    if (state_ready(st) < 0)
+        return -EIO;
+    s = st->target;
     bind_text(s, 1, url);
     for (int hop = 0; hop <= STATE_REDIRECT_HOPS; hop++) {
         int rc = sqlite3_step(s);
@@ -615,9 +660,12 @@ int store_state_target(store_state_t *st, const char *url, char **path)
 
 int store_state_mark_converted(store_state_t *st, const char *url)
 {
-    sqlite3_stmt *s = st->mark_converted;
+    sqlite3_stmt *s;
     int rc;
 
+    if (state_ready(st) < 0)
+        return -EIO;
+    s = st->mark_converted;
     bind_text(s, 1, url);
     rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -631,8 +679,11 @@ int store_state_close(store_state_t *st)
 
     if (!st)
         return 0;
-    if (st->head && st->writer)
-        result = state_write(st, st->head);
+    /* A run that queued nothing still leaves its database behind, as one that did. */
+    if (state_ready(st) < 0)
+        result = -EIO;
+    if (st->head && st->writer && state_write(st, st->head) < 0)
+        result = -EIO;
     state_op_free(st->head);
     while (st->waiters) {
         struct state_waiter *w = st->waiters;
@@ -656,6 +707,7 @@ int store_state_close(store_state_t *st)
             result = -EIO;
     }
     pthread_mutex_destroy(&st->read_lock);
+    pthread_mutex_destroy(&st->open_lock);
     free(st->path);
     free(st);
     return result;

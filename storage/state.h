@@ -45,9 +45,12 @@ typedef struct store_row {
 
 typedef struct store_state store_state_t;
 
-/* Opens DIR/.gather.db (creating it and its schema), WAL mode. Blocking: call before the loop
- * runs. Returns 0 or -errno after printing a message naming the file. *existed says whether the
- * database was there before (a re-run). */
+/* Opens DIR/.gather.db, WAL mode. Blocking: call before the loop runs. *existed says whether the
+ * database was there before (a re-run): it is then opened and checked now, and a failure returns
+ * -errno after printing a message naming the file. A new one is created (with its schema) by the
+ * first batch on the pool or the first lookup, whichever comes first, so its set-up does not
+ * delay the first transfers; if that fails, the message is printed then, rows are lost, and
+ * store_state_close returns -EIO. */
 int store_state_open(const char *dir, store_state_t **out, int *existed);
 
 /* Starts the periodic flush (every 100 ms) on s's loop. */
