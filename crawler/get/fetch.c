@@ -1,6 +1,7 @@
 /* get_fetch: one URL of `gather get`: skip it if complete, resume it from NAME.part, retry
  * transient failures without holding a permit, and record the outcome in the state database. */
 #include "crawler/get/fetch.h"
+#include "crawler/get/split.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -210,6 +211,8 @@ static void fetch_step(task_t *t)
             goto finish;
         }
     }
+    if (get_split_wanted(f))
+        f->attempt = &fetch_attempt_split;
     for (;;) {
         if (f->host)
             AWAIT(t, permit_acquire(&f->host_slot, crawl_host_sem(f->host)));
@@ -238,6 +241,11 @@ static void fetch_step(task_t *t)
         }
         if (f->outcome != FETCH_RETRY)
             break;
+        if (f->again) {             /* the split handed over to one stream: no pause, no try */
+            f->again = 0;
+            f->tries--;
+            continue;
+        }
         permit_try_trade(&f->slot, &gj->retry_slots);
         AWAIT(t, net_sleep(&job->sched, fetch_retry_delay(f)));
         if (task_error(t) == 0 && permit_sem(&f->slot) != &job->permits)
@@ -266,6 +274,7 @@ static void fetch_free(future_t *done, void *arg)
     }
     curl_slist_free_all(f->headers);
     store_row_clear(&f->row);
+    get_split_free(f->split);
     free(f->url);
     free(f);
 }
