@@ -47,7 +47,7 @@ struct store_segfile {
     uint64_t loaded_done;           /* the segments' done when the run started */
     char etag[STORE_SEG_VALIDATOR_MAX];
     char last_modified[STORE_SEG_VALIDATOR_MAX];
-    int resumable;
+    int resumable, stale;
     int64_t *part_size;             /* the load's out */
     /* sidecar saves: one on the pool at a time */
     struct save_job save;
@@ -217,8 +217,13 @@ static int job_load(void *arg)
     if ((pfd = seg_name(sf, STORE_SEG_SUFFIX, 0, name, sizeof(name))) < 0)
         return 0;
     fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || *sf->part_size < 0 || !(text = malloc(SEG_SIDECAR_MAX + 1)))
+    if (fd < 0)
         goto cleanup;
+    if (*sf->part_size < 0 || !(text = malloc(SEG_SIDECAR_MAX + 1))) {
+        sf->stale = 1;
+        goto cleanup;
+    }
+    sf->stale = 1;                  /* until it proves whole */
     n = read(fd, text, SEG_SIDECAR_MAX);
     if (n <= 0)
         goto cleanup;
@@ -227,6 +232,11 @@ static int job_load(void *arg)
         sf->n = 0;
         goto cleanup;
     }
+    for (unsigned i = 0; i < sf->n; i++)
+        if (sf->segs[i].start + sf->segs[i].done > (uint64_t)*sf->part_size) {
+            sf->n = 0;              /* the .part was cut after the sidecar was written */
+            goto cleanup;
+        }
     /* "NAME.part.split" less ".split" is the .part */
     name[strlen(name) - strlen(STORE_SEG_SUFFIX) + strlen(STORE_PART_SUFFIX)] = '\0';
     sf->fd = openat(pfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -235,6 +245,7 @@ static int job_load(void *arg)
         goto cleanup;
     }
     sf->resumable = 1;
+    sf->stale = 0;
     for (unsigned i = 0; i < sf->n; i++) {
         sf->segs[i].recorded = sf->segs[i].done;
         sf->loaded_done += sf->segs[i].done;
@@ -603,6 +614,30 @@ future_t *store_segfile_load(store_segfile_t *sf, int64_t *part_size)
 int store_segfile_resumable(const store_segfile_t *sf)
 {
     return sf->resumable;
+}
+
+int store_segfile_stale(const store_segfile_t *sf)
+{
+    return sf->stale;
+}
+
+int store_segfile_forget(int dirfd, const char *relpath)
+{
+    char name[512];
+    const char *leaf;
+    int pfd = store_file_parent(dirfd, relpath, 0, &leaf), result = 0;
+
+    if (pfd < 0)
+        return pfd == -ENOENT ? 0 : pfd;
+    if ((size_t)snprintf(name, sizeof(name), "%s%s", leaf, STORE_SEG_SUFFIX) >= sizeof(name))
+        result = -ENAMETOOLONG;
+    else if (unlinkat(pfd, name, 0) == 0)
+        result = 1;
+    else if (errno != ENOENT && errno != ENAMETOOLONG)
+        result = -errno;
+    if (pfd != dirfd)
+        (void)close(pfd);
+    return result;
 }
 
 future_t *store_segfile_plan(store_segfile_t *sf, uint64_t size, unsigned n, const char *etag,

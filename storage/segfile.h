@@ -55,6 +55,9 @@ void store_segfile_free(store_segfile_t *sf);
  * ENOMEM); *part_size gets the .part's size, -errno if there is none. */
 future_t *store_segfile_load(store_segfile_t *sf, int64_t *part_size);
 int store_segfile_resumable(const store_segfile_t *sf);
+/* 1 when the load found a sidecar it cannot trust (unreadable, or its .part is gone): the .part
+ * must not be resumed by anyone. */
+int store_segfile_stale(const store_segfile_t *sf);
 
 /* After a load that found nothing to resume: a plan of n segments of size bytes with the
  * entity's validators. Creates (truncates) the .part and writes the first sidecar on the pool.
@@ -86,6 +89,12 @@ future_t *store_segfile_commit(store_segfile_t *sf, char hex[65]);
 
 /* Removes the .part and the sidecar (a body that changed on the server). */
 future_t *store_segfile_discard(store_segfile_t *sf);
+
+/* Pool (or the only thread of --mode sync): removes relpath's sidecar, if any, so that a run
+ * fetching relpath as one stream never resumes a .part that segments left full of holes, and a
+ * later segmented run never trusts a sidecar next to a .part it did not write. 1 when there was
+ * one, 0 when not, or -errno. */
+int store_segfile_forget(int dirfd, const char *relpath);
 
 /* Bytes written to disk for this file in this run (the segments' done less what was loaded). */
 uint64_t store_segfile_written(const store_segfile_t *sf);

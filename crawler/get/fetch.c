@@ -13,6 +13,7 @@
 #include "net/async/sleep.h"
 #include "parse/url.h"
 #include "storage/file.h"
+#include "storage/segfile.h"
 
 /* ---- outcomes ------------------------------------------------------------------------------ */
 
@@ -91,6 +92,9 @@ static int fetch_prepare(void *arg)
     get_disposition_prepare(f);
     f->final_size = store_file_size(job->dirfd, f->path, 0);
     f->part_size = store_file_size(job->dirfd, f->path, 1);
+    /* a .part that --split segments wrote has holes: one stream must not resume it */
+    if (!get_split_wanted(f) && store_segfile_forget(job->dirfd, f->path) != 0)
+        f->part_size = -ENOENT;
     if (job->state && (f->part_size > 0 || f->final_size >= 0)) {
         char url[PARSE_URL_REDACT_SIZE];
         f->have_row = store_state_get(job->state, parse_url_redact(f->url, url, sizeof(url)), &f->row) == 1;

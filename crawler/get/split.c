@@ -352,6 +352,9 @@ static void run_step(task_t *t)
             snprintf(f->etag, sizeof(f->etag), "%s", store_segfile_etag(s->file));
             snprintf(f->last_modified, sizeof(f->last_modified), "%s",
                      store_segfile_last_modified(s->file));
+        } else if (store_segfile_stale(s->file)) {
+            AWAIT(t, store_segfile_discard(s->file));   /* holes nobody can account for */
+            s->part_size = -ENOENT;
         } else if (s->part_size > 0) {
             s->fallback = 1;        /* an ordinary run's .part: the one stream resumes it */
             goto end;

@@ -127,6 +127,38 @@ test_split_respects_concurrency() {
     assert_le "$(server_stat max_connections)" 2
 }
 
+# interrupted: a --split 4 download of /big/16 at 500 KB/s per connection, stopped by SIGINT
+# once 4 MiB were sent, with its .part and sidecar left.
+interrupted() {
+    server_start --conn-rate 500000
+    start_bg get -q --split 4 -o out "$BASE/big/16"
+    wait_sent $((4 * MIB))
+    kill -INT "$GPID"
+    wait "$GPID" || true
+    GPID=
+    [ -e out/16.part.split ]
+    # the re-run goes to a second, unpaced server with the same /big/16 (the same file name)
+    server_start
+}
+
+test_split_part_is_never_resumed_by_one_stream() {
+    interrupted
+    # the .part has holes between the segments: one stream starts over, and drops the sidecar
+    gather get -q -o out "$BASE/big/16"
+    expect_same out/16 /big/16
+    assert_eq "$(server_stat ranges)" 0
+    assert_eq "$(find out -name '*.part*' | wc -l)" 0
+}
+
+test_split_damaged_sidecar_starts_over() {
+    interrupted
+    printf 'gather-split 1\nsize 1' >out/16.part.split
+    gather get -q --split 4 -o out "$BASE/big/16"
+    expect_same out/16 /big/16
+    covered $((16 * MIB))
+    assert_eq "$(find out -name '*.part*' | wc -l)" 0
+}
+
 # interrupt_and_resume SIGNAL: a --split 4 download of 16 MiB at 500 KB/s per connection is
 # stopped with SIGNAL once a quarter is sent; a re-run fetches only what was not recorded.
 interrupt_and_resume() {
