@@ -49,9 +49,11 @@ wait_sent() {
 
 test_split_8_connections_cover_the_file_once() {
     server_start --conn-rate 2000000
-    gather get -q --split 8 -o out "$BASE/big/16"
+    gather get -q --json --split 8 -o out "$BASE/big/16" >out.json
     expect_same out/16 /big/16
     covered $((16 * MIB))
+    # every connection is a transfer in flight in the summary
+    assert_eq "$(jq -s 'map(select(.summary)) | .[0].summary.max_inflight' out.json)" 8
     assert_eq "$(served_200)" 0
     # eight segments at once, on eight connections; each byte sent once
     assert_eq "$(server_stat max_connections)" 8
@@ -68,7 +70,7 @@ test_split_without_split_is_one_stream() {
 }
 
 test_split_date_validator_is_enough() {
-    server_start
+    server_start --conn-rate 4000000
     gather get -q --split 4 -o out "$BASE/big/8?validator=date"
     expect_same out/8 '/big/8?validator=date'
     covered $((8 * MIB))
@@ -76,7 +78,8 @@ test_split_date_validator_is_enough() {
 }
 
 test_split_small_file_is_one_stream() {
-    server_start
+    # paced, so the four segments below overlap in time whatever the machine's load
+    server_start --conn-rate 2000000
     # 1 MiB < 2 x --min-split-size (1 MiB): the probe's byte, then one plain GET
     gather get -q --split 8 -o out "$BASE/big/1"
     expect_same out/1 /big/1
@@ -121,10 +124,12 @@ test_split_body_that_changes_is_never_mixed() {
 
 test_split_respects_concurrency() {
     server_start --conn-rate 4000000
-    gather get -q --split 8 -c 2 -o out "$BASE/big/8"
+    # a segment's connection takes a -c permit like any transfer: 2 at once, and the summary says so
+    gather get -q --json --split 8 -c 2 -o out "$BASE/big/8" >out.json
     expect_same out/8 /big/8
     covered $((8 * MIB))
     assert_le "$(server_stat max_connections)" 2
+    assert_eq "$(jq -s 'map(select(.summary)) | .[0].summary.max_inflight' out.json)" 2
 }
 
 # interrupted: a --split 4 download of /big/16 at 500 KB/s per connection, stopped by SIGINT
