@@ -132,18 +132,18 @@ test_split_respects_concurrency() {
     assert_eq "$(jq -s 'map(select(.summary)) | .[0].summary.max_inflight' out.json)" 2
 }
 
-# interrupted: a --split 4 download of /big/16 at 500 KB/s per connection, stopped by SIGINT
-# once 4 MiB were sent, with its .part and sidecar left.
+# interrupted: a --split 4 download of /big/16 held to 2 MB/s by gather's own --limit-rate (so the
+# re-run, from the same unpaced server and URL, has the row and validators a resume would use),
+# stopped by SIGINT once 4 MiB were sent, with its .part and sidecar left.
 interrupted() {
-    server_start --conn-rate 500000
-    start_bg get -q --split 4 -o out "$BASE/big/16"
+    server_start
+    start_bg get -q --split 4 --limit-rate 2M -o out "$BASE/big/16"
     wait_sent $((4 * MIB))
     kill -INT "$GPID"
     wait "$GPID" || true
     GPID=
     [ -e out/16.part.split ]
-    # the re-run goes to a second, unpaced server with the same /big/16 (the same file name)
-    server_start
+    server_reset
 }
 
 test_split_part_is_never_resumed_by_one_stream() {
