@@ -233,7 +233,7 @@ static int job_load(void *arg)
         goto cleanup;
     }
     for (unsigned i = 0; i < sf->n; i++)
-        if (sf->segs[i].start + sf->segs[i].done > (uint64_t)*sf->part_size) {
+        if (sf->segs[i].done > 0 && sf->segs[i].start + sf->segs[i].done > (uint64_t)*sf->part_size) {
             sf->n = 0;              /* the .part was cut after the sidecar was written */
             goto cleanup;
         }

@@ -380,6 +380,13 @@ static void run_step(task_t *t)
         AWAIT(t, store_segfile_plan(s->file, (uint64_t)split_total(s->probe.content_range), n,
                                     split_strong(s->probe.etag) ? s->probe.etag : "",
                                     s->probe.last_modified));
+        if (task_error(t) == -ENAMETOOLONG) {
+            /* no room for ".split" after the name: such a file is fetched as one stream */
+            AWAIT(t, store_segfile_discard(s->file));
+            s->part_size = -ENOENT;
+            s->fallback = 1;
+            goto end;
+        }
         if (task_error(t) < 0) {
             s->disk_error = task_error(t);
             goto end;
@@ -568,7 +575,7 @@ int get_split_wanted(const struct get_fetch *f)
     const crawl_options_t *o = f->gj->job.opts;
 
     return o->split > 1 && o->mode == CRAWL_MODE_ASYNC && !o->discard && !o->timestamping &&
-           !o->content_disposition;
+           !o->content_disposition && !o->warc_file;
 }
 
 void get_split_free(struct get_split *s)

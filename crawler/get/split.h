@@ -21,7 +21,8 @@
 extern const fetch_attempt_t fetch_attempt_split;
 
 /* 1 when f should start with the split attempt (--split > 1, async mode, a file to write, no
- * -N or --content-disposition, which only the one-stream attempt knows). */
+ * -N, --content-disposition or --warc-file, which only the one-stream attempt knows: a WARC
+ * must hold the whole response, not ranges). Reads options only: any thread. */
 int get_split_wanted(const struct get_fetch *f);
 
 /* Frees what the split attempt kept in f (NULL is fine). */

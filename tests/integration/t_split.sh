@@ -191,6 +191,25 @@ interrupt_and_resume() {
     assert_le "$total" $((16 * MIB * 13 / 10)) "(bytes sent in both runs)"
 }
 
+test_split_resume_keeps_segments_not_started() {
+    local sent1
+    # -c 2: two connections work through eight segments, so six have no byte when SIGINT comes
+    server_start --conn-rate 1000000
+    start_bg get -q --split 8 -c 2 -o out "$BASE/big/16"
+    wait_sent $((2 * MIB))
+    sleep 1.2
+    kill -INT "$GPID"
+    wait "$GPID" || true
+    GPID=
+    sent1=$(server_stat bytes_sent)
+    server_reset
+    gather get -q --split 8 -o out "$BASE/big/16"
+    expect_same out/16 /big/16
+    # no probe, nothing from 0 again: the record of the untouched segments was kept too
+    assert_eq "$(stats | jq '[.served[] | select(.[1] == 0 or .[0] != 206)] | length')" 0
+    assert_le "$((sent1 + $(server_stat bytes_sent)))" $((16 * MIB * 13 / 10))
+}
+
 test_split_sigint_resumes_each_segment() {
     interrupt_and_resume INT
 }
