@@ -210,6 +210,25 @@ test_split_resume_keeps_segments_not_started() {
     assert_le "$((sent1 + $(server_stat bytes_sent)))" $((16 * MIB * 13 / 10))
 }
 
+test_split_segments_that_fail_are_retried_from_where_they_stopped() {
+    local port
+    # the server dies mid-download and comes back (unpaced) on the same port: the retry asks
+    # each segment for its rest only
+    server_start --conn-rate 1000000
+    port=$PORT
+    start_bg get -q --split 4 --retry-delay 200 -o out "$BASE/big/16"
+    wait_sent $((4 * MIB))
+    kill -TERM "${SERVER_PIDS[0]}"
+    wait "${SERVER_PIDS[0]}" || true
+    server_start --port "$port"
+    wait "$GPID"
+    GPID=
+    expect_same out/16 /big/16
+    assert_eq "$(find out -name '*.part*' | wc -l)" 0
+    assert_eq "$(stats | jq '[.served[] | select(.[1] == 0 or .[0] != 206)] | length')" 0
+    assert_ge "$(stats | jq '.served | length')" 4
+}
+
 test_split_sigint_resumes_each_segment() {
     interrupt_and_resume INT
 }
