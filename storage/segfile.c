@@ -690,6 +690,11 @@ future_t *store_segfile_save(store_segfile_t *sf)
     return w;
 }
 
+int store_segfile_saving(const store_segfile_t *sf)
+{
+    return sf->saving || sf->next_waiter != NULL;
+}
+
 future_t *store_segfile_commit(store_segfile_t *sf, char hex[65])
 {
     sf->hex = hex;

@@ -82,6 +82,8 @@ future_t *store_seg_flush(store_seg_t *seg);
  * .part). At most one save runs at once; a save asked for meanwhile follows it. The future
  * settles once the snapshot taken now is on disk. */
 future_t *store_segfile_save(store_segfile_t *sf);
+/* 1 while a save (a periodic one too) is on the pool. */
+int store_segfile_saving(const store_segfile_t *sf);
 
 /* Every segment complete: checks the .part's size, hashes it (SHA-256 into hex), renames it to
  * the final name and removes the sidecar. 0 or -errno from the future. */

@@ -49,6 +49,7 @@ struct get_split {
     /* the attempt's end */
     int fallback;                   /* hand over to the one-stream attempt */
     int ok, interrupted, changed, stop;
+    int complete;                   /* every segment has all its bytes on disk */
     int disk_error;
     http_req_t failed;              /* the request whose failure ended the attempt */
     http_req_t report;              /* what the report shows: the last request that ended */
@@ -432,10 +433,21 @@ static void run_step(task_t *t)
     }
     AWAIT(t, future_ref(run->all_ended));
 
-    /* what the segments hold now, for the next attempt or the next run */
-    AWAIT(t, store_segfile_save(s->file));
-    if (task_error(t) < 0 && !s->disk_error)
-        s->disk_error = task_error(t);
+    s->complete = !s->changed && !s->disk_error && !s->stop && !s->interrupted && !task_cancelled(t);
+    for (unsigned i = 0; i < store_segfile_count(s->file); i++) {
+        store_seg_t *seg = store_segfile_seg(s->file, i);
+
+        if (seg->done != seg->end - seg->start)
+            s->complete = 0;
+    }
+    /* What the segments hold now, for the next attempt or the next run. A complete file goes
+     * straight to its commit (a save would fdatasync all of it first), once a save that is
+     * still running has ended (it must not write the sidecar again after the rename). */
+    if (!s->complete || store_segfile_saving(s->file)) {
+        AWAIT(t, store_segfile_save(s->file));
+        if (task_error(t) < 0 && !s->disk_error)
+            s->disk_error = task_error(t);
+    }
     if (s->changed) {
         /* the body changed under us: nothing fetched so far may be mixed with the new one */
         AWAIT(t, store_segfile_discard(s->file));
@@ -444,15 +456,10 @@ static void run_step(task_t *t)
         s->fallback = 1;
         goto end;
     }
-    if (s->disk_error || s->stop || s->interrupted || task_cancelled(t))
-        goto end;
-    for (unsigned i = 0; i < store_segfile_count(s->file); i++) {
-        store_seg_t *seg = store_segfile_seg(s->file, i);
-
-        if (seg->done != seg->end - seg->start) {
+    if (!s->complete || s->disk_error) {
+        if (!s->disk_error && !s->stop)
             s->interrupted = 1;     /* a worker stopped before its segment's end */
-            goto end;
-        }
+        goto end;
     }
     AWAIT(t, store_segfile_commit(s->file, s->sha256));
     if (task_error(t) < 0)
