@@ -608,6 +608,7 @@ static int seg_setup(store_segfile_t *sf)
 future_t *store_segfile_load(store_segfile_t *sf, int64_t *part_size)
 {
     sf->part_size = part_size;
+    sf->last_save_ns = uv_hrtime();
     return executor_run(sf->sched, job_load, sf);
 }
 
@@ -660,6 +661,7 @@ future_t *store_segfile_plan(store_segfile_t *sf, uint64_t size, unsigned n, con
         at = s->end;
     }
     sf->loaded_done = 0;
+    sf->last_save_ns = uv_hrtime();  /* the plan writes the first sidecar */
     if (seg_setup(sf) < 0)
         return future_new_failed(sf->sched, -ENOMEM);
     return executor_run(sf->sched, job_plan, sf);

@@ -48,6 +48,8 @@ typedef struct store_seg {
 
 /* The file of relpath under dirfd (the final name; the .part and the sidecar sit beside it). */
 store_segfile_t *store_segfile_new(sched_t *s, int dirfd, const char *relpath, int do_fsync);
+/* Only once nothing of sf is on the pool: every flush settled, and no save running
+ * (store_segfile_saving; await store_segfile_save if there is one). */
 void store_segfile_free(store_segfile_t *sf);
 
 /* Pool: reads the sidecar and, when it is whole and its .part exists, opens the .part for a

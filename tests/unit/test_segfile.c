@@ -122,6 +122,14 @@ static void feed(struct env *e, store_seg_t *seg, uint64_t from, uint64_t to)
     }
 }
 
+/* Frees sf once no save of it runs on the pool (a periodic one may have started). */
+static void segfile_free(struct env *e, store_segfile_t *sf)
+{
+    if (store_segfile_saving(sf))
+        assert_int_equal(wait_for(e, store_segfile_save(sf)), 0);
+    store_segfile_free(sf);
+}
+
 static store_segfile_t *planned(struct env *e, unsigned n)
 {
     store_segfile_t *sf = store_segfile_new(&e->sched, e->dirfd, "f.bin", 0);
@@ -152,7 +160,7 @@ static void test_segments_in_any_order_make_the_file(void **state)
         assert_int_equal(wait_for(e, store_seg_flush(store_segfile_seg(sf, i))), 0);
     assert_int_equal(wait_for(e, store_segfile_commit(sf, hex)), 0);
     assert_int_equal(store_segfile_written(sf), SIZE);
-    store_segfile_free(sf);
+    segfile_free(e, sf);
 
     assert_int_equal(EVP_Digest(e->data, SIZE, md, NULL, EVP_sha256(), NULL), 1);
     for (unsigned i = 0; i < 32; i++)
@@ -176,7 +184,7 @@ static void test_a_save_is_resumed_by_a_load(void **state)
         assert_int_equal(wait_for(e, store_seg_flush(store_segfile_seg(sf, i))), 0);
     }
     assert_int_equal(wait_for(e, store_segfile_save(sf)), 0);
-    store_segfile_free(sf);
+    segfile_free(e, sf);
 
     again = store_segfile_new(&e->sched, e->dirfd, "f.bin", 0);
     assert_non_null(again);
@@ -208,7 +216,7 @@ static void test_a_save_is_resumed_by_a_load(void **state)
         assert_memory_equal(got, e->data, SIZE);
         free(got);
     }
-    store_segfile_free(again);
+    segfile_free(e, again);
 }
 
 /* Bytes a sink holds in its buffer are not on disk: a save must not count them. */
@@ -224,14 +232,14 @@ static void test_a_save_counts_only_written_bytes(void **state)
     assert_int_equal(wait_for(e, store_segfile_load(again, &part)), 0);
     assert_true(store_segfile_resumable(again));
     assert_int_equal(store_segfile_seg(again, 0)->done, 0);
-    store_segfile_free(again);
+    segfile_free(e, again);
     assert_int_equal(wait_for(e, store_seg_flush(store_segfile_seg(sf, 0))), 0);
     assert_int_equal(wait_for(e, store_segfile_save(sf)), 0);
     again = store_segfile_new(&e->sched, e->dirfd, "f.bin", 0);
     assert_int_equal(wait_for(e, store_segfile_load(again, &part)), 0);
     assert_int_equal(store_segfile_seg(again, 0)->done, 1000);
-    store_segfile_free(again);
-    store_segfile_free(sf);
+    segfile_free(e, again);
+    segfile_free(e, sf);
 }
 
 static void test_a_segment_takes_no_byte_past_its_end(void **state)
@@ -245,7 +253,7 @@ static void test_a_segment_takes_no_byte_past_its_end(void **state)
     assert_int_equal(s->sink.write(&s->sink, e->data, 2), -EPROTO);
     assert_int_equal(s->sink.write(&s->sink, e->data + len - 1, 1), NET_SINK_OK);
     assert_int_equal(wait_for(e, store_seg_flush(s)), 0);
-    store_segfile_free(sf);
+    segfile_free(e, sf);
 }
 
 static void test_a_damaged_sidecar_is_stale(void **state)
@@ -258,7 +266,7 @@ static void test_a_damaged_sidecar_is_stale(void **state)
     feed(e, store_segfile_seg(sf, 1), 0, 400000);
     assert_int_equal(wait_for(e, store_seg_flush(store_segfile_seg(sf, 1))), 0);
     assert_int_equal(wait_for(e, store_segfile_save(sf)), 0);
-    store_segfile_free(sf);
+    segfile_free(e, sf);
     /* cut the sidecar short: it no longer ends with "end" */
     assert_true((fd = openat(e->dirfd, "f.bin.part.split", O_WRONLY)) >= 0);
     assert_int_equal(ftruncate(fd, 40), 0);
@@ -271,7 +279,7 @@ static void test_a_damaged_sidecar_is_stale(void **state)
     /* and one stream forgets it */
     assert_int_equal(store_segfile_forget(e->dirfd, "f.bin"), 1);
     assert_int_equal(store_segfile_forget(e->dirfd, "f.bin"), 0);
-    store_segfile_free(again);
+    segfile_free(e, again);
 }
 
 int main(void)
