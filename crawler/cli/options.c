@@ -31,6 +31,9 @@ enum {
     OPT_ROBOTS_AGENT
 };
 
+/* Segmented downloads. */
+enum { OPT_SPLIT = 900, OPT_MIN_SPLIT_SIZE };
+
 /* Offline mirrors and wget's spellings that have no short letter of gather's own. */
 enum {
     OPT_NO_DIRECTORIES = 700, OPT_NO_HOST_DIRECTORIES, OPT_CUT_DIRS, OPT_RANDOM_WAIT,
@@ -78,6 +81,8 @@ static const struct {
     { { "timestamping", no_argument, NULL, 'N' }, G | C },
     { { "no-clobber", no_argument, NULL, OPT_NO_CLOBBER }, G | C },
     { { "content-disposition", no_argument, NULL, OPT_CONTENT_DISPOSITION }, G },
+    { { "split", required_argument, NULL, OPT_SPLIT }, G },
+    { { "min-split-size", required_argument, NULL, OPT_MIN_SPLIT_SIZE }, G },
     { { "cacert", required_argument, NULL, OPT_CACERT }, G | C | B },
     { { "capath", required_argument, NULL, OPT_CAPATH }, G | C | B },
     { { "cert", required_argument, NULL, OPT_CERT }, G | C | B },
@@ -153,7 +158,12 @@ static const char usage_get[] =
 "  -N, --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n"
 "  -nc, --no-clobber       never fetch a URL whose file exists (counted as skipped)\n"
 "      --content-disposition  name each file as the server's Content-Disposition says\n"
-"                          (made safe like URL names, never outside -o)\n";
+"                          (made safe like URL names, never outside -o)\n"
+"      --split N           fetch a large file as N ranges over N connections (default 1;\n"
+"                          at most 64), when the server gives ranges, a size and a strong\n"
+"                          validator; each extra connection takes a -c and a --per-host\n"
+"                          permit if one is free; an interrupted file resumes per range\n"
+"      --min-split-size B  no range smaller than B (default 1M: a file under 2M is one stream)\n";
 
 static const char usage_crawl[] =
 "usage: gather crawl URL... [options]   (or: gather -r URL... [options])\n"
@@ -565,6 +575,8 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->modes = "sync,threads,async";
     o->repeat = 1;
     o->retries = 3;
+    o->split = 1;
+    o->min_split_size = 1024 * 1024;
     o->retry_delay_ms = 1000;
     o->max_wait_ms = 60000;
     o->http.low_speed_time = 30;
@@ -854,6 +866,8 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_NOPROXY: o->http.noproxy = arg; return 0;
     case OPT_LIMIT_RATE: return parse_bytes(name, arg, &o->limit_rate);
     case OPT_LIMIT_RATE_EACH: return parse_bytes(name, arg, &o->http.rate_each);
+    case OPT_SPLIT: return parse_long(name, arg, 1, 64, &o->split);
+    case OPT_MIN_SPLIT_SIZE: return parse_bytes(name, arg, &o->min_split_size);
     case OPT_USER: return options_user(o, name, arg);
     case OPT_PASSWORD: o->password_arg = arg; return 0;
     case OPT_NETRC: o->http.netrc = 1; return 0;

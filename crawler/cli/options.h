@@ -30,6 +30,8 @@ typedef struct crawl_options {
                                  * (get) or the saved file's mtime (crawl) */
     int no_clobber;             /* -nc, --no-clobber: never fetch a URL whose file exists */
     int content_disposition;    /* --content-disposition: name files as the server says */
+    long split;                 /* --split N: ranges (connections) for one large file; 1: one stream */
+    curl_off_t min_split_size;  /* --min-split-size: no segment smaller (default 1 MiB) */
     curl_off_t limit_rate;      /* --limit-rate: bytes/s for the whole run; 0: none
                                  * (http.rate is its budget, owned by the options) */
     http_opts_t http;

@@ -1,6 +1,7 @@
 /* get_fetch: one URL of `gather get`: skip it if complete, resume it from NAME.part, retry
  * transient failures without holding a permit, and record the outcome in the state database. */
 #include "crawler/get/fetch.h"
+#include "crawler/get/split.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "net/async/sleep.h"
 #include "parse/url.h"
 #include "storage/file.h"
+#include "storage/segfile.h"
 
 /* ---- outcomes ------------------------------------------------------------------------------ */
 
@@ -90,6 +92,9 @@ static int fetch_prepare(void *arg)
     get_disposition_prepare(f);
     f->final_size = store_file_size(job->dirfd, f->path, 0);
     f->part_size = store_file_size(job->dirfd, f->path, 1);
+    /* a .part that --split segments wrote has holes: one stream must not resume it */
+    if (!get_split_wanted(f) && store_segfile_forget(job->dirfd, f->path) != 0)
+        f->part_size = -ENOENT;
     if (job->state && (f->part_size > 0 || f->final_size >= 0)) {
         char url[PARSE_URL_REDACT_SIZE];
         f->have_row = store_state_get(job->state, parse_url_redact(f->url, url, sizeof(url)), &f->row) == 1;
@@ -210,6 +215,8 @@ static void fetch_step(task_t *t)
             goto finish;
         }
     }
+    if (get_split_wanted(f))
+        f->attempt = &fetch_attempt_split;
     for (;;) {
         if (f->host)
             AWAIT(t, permit_acquire(&f->host_slot, crawl_host_sem(f->host)));
@@ -238,6 +245,11 @@ static void fetch_step(task_t *t)
         }
         if (f->outcome != FETCH_RETRY)
             break;
+        if (f->again) {             /* the split handed over to one stream: no pause, no try */
+            f->again = 0;
+            f->tries--;
+            continue;
+        }
         permit_try_trade(&f->slot, &gj->retry_slots);
         AWAIT(t, net_sleep(&job->sched, fetch_retry_delay(f)));
         if (task_error(t) == 0 && permit_sem(&f->slot) != &job->permits)
@@ -266,6 +278,7 @@ static void fetch_free(future_t *done, void *arg)
     }
     curl_slist_free_all(f->headers);
     store_row_clear(&f->row);
+    get_split_free(f->split);
     free(f->url);
     free(f);
 }

@@ -74,6 +74,9 @@ struct get_fetch {
     int started;
     /* the threads attempt */
     http_blocking_t *blocking;
+    /* the split attempt (split.h); again: it handed over to one stream, start that at once */
+    struct get_split *split;
+    int again;
 };
 
 /* With a writer (async, not --discard): a future (the caller's reference) for the disk work

@@ -14,26 +14,30 @@ void entity_answer(const struct route_request *req, const struct entity *e, stru
 {
     enum range_result ranged = RANGE_FULL;
     uint64_t first = 0, last = 0;
+    time_t modified = ENTITY_LAST_MODIFIED + (time_t)e->version * 86400;
+    const char *etag = (e->flags & ENTITY_NO_ETAG) ? NULL : e->etag;
+    char date[64];
+
+    if (range_date_format(modified, date, sizeof(date)) != 0) {
+        reply_text(r, 500, "bad date\n");
+        return;
+    }
 
     if ((e->flags & ENTITY_RANGES) && strcmp(req->method, "GET") == 0)
-        ranged = range_select(req->range, req->if_range, e->size, e->etag, ENTITY_LAST_MODIFIED,
-                              &first, &last);
+        ranged = range_select(req->range, req->if_range, e->size, etag,
+                              (e->flags & ENTITY_NO_DATE) ? (time_t)-1 : modified, &first, &last);
     if (ranged == RANGE_UNSATISFIABLE) {
         reply_text(r, 416, "range not satisfiable\n");
         reply_header(r, "Content-Range", "bytes */%" PRIu64, e->size);
-        reply_header(r, "ETag", "%s", e->etag);
-        reply_header(r, "Last-Modified", ENTITY_LAST_MODIFIED_TEXT);
-        return;
+        goto validators;
     }
 
     r->status = 200;
     r->body = e->body;
-    r->img_index = e->index;
+    r->img_index = e->body == REPLY_BODY_BIG ? e->shift : e->index;
     r->first = 0;
     r->length = e->size;
     reply_header(r, "Content-Type", "%s", e->content_type);
-    reply_header(r, "ETag", "%s", e->etag);
-    reply_header(r, "Last-Modified", ENTITY_LAST_MODIFIED_TEXT);
     if (e->flags & ENTITY_RANGES)
         reply_header(r, "Accept-Ranges", "bytes");
     if (ranged == RANGE_PARTIAL) {
@@ -46,4 +50,9 @@ void entity_answer(const struct route_request *req, const struct entity *e, stru
         r->status = 206;
         reply_header(r, "Content-Range", "bytes 0-%" PRIu64 "/%" PRIu64, e->size - 1, e->size);
     }
+validators:
+    if (etag != NULL)
+        reply_header(r, "ETag", "%s", etag);
+    if (!(e->flags & ENTITY_NO_DATE))
+        reply_header(r, "Last-Modified", "%s", date);
 }

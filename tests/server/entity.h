@@ -12,7 +12,9 @@
 
 enum entity_flags {
     ENTITY_RANGES = 1,   /* honour Range/If-Range and say Accept-Ranges: bytes */
-    ENTITY_FORCE_206 = 2 /* answer a full body with 206 and a whole-body Content-Range anyway */
+    ENTITY_FORCE_206 = 2, /* answer a full body with 206 and a whole-body Content-Range anyway */
+    ENTITY_NO_ETAG = 4,   /* send no ETag (an If-Range ETag never matches) */
+    ENTITY_NO_DATE = 8    /* send no Last-Modified (an If-Range date never matches) */
 };
 
 struct entity {
@@ -22,6 +24,9 @@ struct entity {
     const char *content_type;
     const char *etag;         /* a strong ETag, quotes included */
     unsigned flags;           /* enum entity_flags */
+    uint64_t shift;           /* REPLY_BODY_BIG: byte i is the big stream's byte shift + i (another
+                               * version of the entity has other bytes) */
+    unsigned version;         /* its Last-Modified is ENTITY_LAST_MODIFIED_TEXT plus this many days */
 };
 
 /* Answer a GET or HEAD of the entity into r: 200 with the whole body, or, when flags allow it,

@@ -22,6 +22,7 @@ struct fixture {
     unsigned delay_ms;   /* --delay: for every counted request that has no ?delay of its own */
     unsigned robots_delay_ms;  /* --robots-delay: for /robots.txt instead of delay_ms, when set */
     unsigned sitemap_delay_ms; /* --sitemap-delay: for the sitemaps instead of delay_ms, when set */
+    unsigned long conn_rate; /* --conn-rate: body bytes per second per TCP connection; 0: no cap */
     bool quiet;
     struct stats *stats; /* owned by main */
 };

@@ -25,6 +25,7 @@ struct options {
     unsigned delay_ms;
     unsigned robots_delay_ms;
     unsigned sitemap_delay_ms;
+    unsigned long conn_rate;
     bool quiet;
 };
 
@@ -32,7 +33,7 @@ static void usage(FILE *out)
 {
     fputs("usage: fixture-server [--host 127.0.0.1] [--port 0] [--port-file FILE]\n"
           "                      [--robots allow|disallow|404|500] [--delay MS] [--robots-delay MS]\n"
-          "                      [--sitemap-delay MS] [--no-hits] [--quiet]\n"
+          "                      [--sitemap-delay MS] [--conn-rate BYTES_PER_S] [--no-hits] [--quiet]\n"
           "       fixture-server [--host H] [--port P] --emit TARGET\n"
           "Serves the gather test routes (see tests/server/README.md); prints the bound port.\n"
           "--emit writes the body a GET of TARGET (path?query) answers with and exits.\n",
@@ -68,6 +69,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         { "robots-delay", required_argument, NULL, 'R' },
         { "sitemap-delay", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },
+        { "conn-rate", required_argument, NULL, 'C' },
         { "emit", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 }
@@ -127,6 +129,18 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'q':
             o->quiet = true;
             break;
+        case 'C': {
+            char *end;
+
+            errno = 0;
+            o->conn_rate = strtoul(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || optarg[0] == '-' ||
+                o->conn_rate > 10000000000ul) {
+                fprintf(stderr, "fixture-server: bad --conn-rate %s\n", optarg);
+                return -1;
+            }
+            break;
+        }
         case 'e':
             o->emit = optarg;
             break;
@@ -252,6 +266,7 @@ int main(int argc, char **argv)
     fx.robots_delay_ms = o.robots_delay_ms;
     fx.sitemap_delay_ms = o.sitemap_delay_ms;
     fx.quiet = o.quiet;
+    fx.conn_rate = o.conn_rate;
     fx.stats = stats_new(o.no_hits);
     if (fx.stats == NULL) {
         fprintf(stderr, "fixture-server: out of memory\n");

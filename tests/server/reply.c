@@ -139,7 +139,8 @@ ssize_t reply_stream_read(const struct reply_stream *s, uint64_t pos, uint8_t *o
         break;
     case REPLY_BODY_BIG:
     case REPLY_BODY_ENDLESS:
-        body_big_fill(s->first + pos, out, (size_t)n);
+        /* img_index is the version shift of a /big body (0 for the endless one) */
+        body_big_fill(s->img_index + s->first + pos, out, (size_t)n);
         break;
     }
     return (ssize_t)n;

@@ -34,7 +34,7 @@ struct reply {
     struct reply_header headers[REPLY_HEADERS_MAX];
     enum reply_body body;
     char *buf;          /* REPLY_BODY_BUF: malloc'd, owned by the reply until reply_stream_take */
-    uint64_t img_index; /* REPLY_BODY_IMG */
+    uint64_t img_index; /* REPLY_BODY_IMG; for REPLY_BODY_BIG the version shift of the stream */
     uint64_t first;     /* entity offset of the first body byte (non-zero for a Range) */
     uint64_t length;    /* the Content-Length announced, or REPLY_UNKNOWN_LENGTH */
     uint64_t cut;       /* drop the connection after this many body bytes, or REPLY_NO_CUT */

@@ -110,20 +110,62 @@ static void route_img(const struct route_ctx *c, struct reply *r)
     answer_not_found(r);
 }
 
+/* /big/<MiB>[?ranges=0][&validator=both|etag|date|none][&change=K][&version=V]: the fallback and
+ * change cases of segmented downloads. ranges=0 ignores Range (200, no Accept-Ranges); validator
+ * names the validators sent; change=K makes the entity another version (other bytes, ETag and
+ * Last-Modified) from the K+1st counted request of this path and query on (counted like a flaky
+ * key, so /reset starts it again); version=V asks for version V outright (for --emit). Every
+ * answer goes to the "served" list of /stats. */
 static void route_big(const struct route_ctx *c, struct reply *r)
 {
-    char etag[64];
-    uint64_t mib;
+    char etag[64], validator[8] = "both", key[STATS_KEY_MAX];
+    uint64_t mib, ranges, change, version;
+    unsigned flags = ENTITY_RANGES;
+    int given;
 
     if (!target_uint(c->rest, &mib) || mib > BIG_MAX_MIB) {
         answer_not_found(r);
         return;
     }
-    (void)snprintf(etag, sizeof(etag), "\"big-%" PRIu64 "\"", mib);
+    if (!target_query_uint(c->query, "ranges", 1, 1, &ranges) ||
+        !target_query_uint(c->query, "change", 0, 1000000, &change) ||
+        !target_query_uint(c->query, "version", 0, 1000, &version) ||
+        (given = target_query_get(c->query, "validator", 0, validator, sizeof(validator))) < 0) {
+        answer_bad_request(r, "query");
+        return;
+    }
+    if (given == 0)
+        (void)snprintf(validator, sizeof(validator), "both");
+    if (ranges == 0)
+        flags = 0;
+    if (strcmp(validator, "etag") == 0)
+        flags |= ENTITY_NO_DATE;
+    else if (strcmp(validator, "date") == 0)
+        flags |= ENTITY_NO_ETAG;
+    else if (strcmp(validator, "none") == 0)
+        flags |= ENTITY_NO_ETAG | ENTITY_NO_DATE;
+    else if (strcmp(validator, "both") != 0) {
+        answer_bad_request(r, "validator");
+        return;
+    }
+    if (change > 0 && !c->req->emit) {
+        (void)snprintf(key, sizeof(key), "big-change %s?%s", c->path, c->query);
+        if (stats_flaky_hit(c->fx->stats, key) > change)
+            version = 1;
+    }
+    if (version == 0)
+        (void)snprintf(etag, sizeof(etag), "\"big-%" PRIu64 "\"", mib);
+    else
+        (void)snprintf(etag, sizeof(etag), "\"big-%" PRIu64 "-v%" PRIu64 "\"", mib, version);
     entity_answer(c->req,
                   &(struct entity){ REPLY_BODY_BIG, 0, mib * 1048576u, "application/octet-stream",
-                                    etag, ENTITY_RANGES },
+                                    etag, flags, version * 1048576u * 1024u + version * 4099u,
+                                    (unsigned)version },
                   r);
+    if (!c->req->emit && (r->status == 200 || r->status == 206) &&
+        stats_served(c->fx->stats, (unsigned)r->status, r->first, r->first + r->length - 1) != 0 &&
+        !c->fx->quiet)
+        fprintf(stderr, "fixture-server: out of memory listing a served range\n");
 }
 
 static void route_status(const struct route_ctx *c, struct reply *r)

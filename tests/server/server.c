@@ -43,10 +43,19 @@ struct server_request {
     char target[]; /* the request-target exactly as received */
 };
 
+/* One TCP connection's pace under --conn-rate: the time from which it may send again. Only the
+ * connection's own thread touches it (one thread per connection), so it needs no lock; it lives
+ * from NOTIFY_STARTED to NOTIFY_CLOSED and spans every request on the connection, so N
+ * connections get N times the rate and a new request on a kept-alive one gets no fresh budget. */
+struct server_conn {
+    uint64_t next_ns;
+};
+
 /* A response body being streamed; owned by the MHD response and freed by its free callback. */
 struct server_stream {
     struct server *srv;
     bool counted;  /* body bytes go to bytes_sent */
+    struct server_conn *conn; /* the connection it was queued on, for --conn-rate; may be NULL */
     struct reply_stream body;
 };
 
@@ -177,10 +186,46 @@ static bool server_stopping(struct server *srv)
  * Streaming a reply
  * ------------------------------------------------------------------------------------------- */
 
+static uint64_t server_now_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --conn-rate: hand out at most a twentieth of a second's worth at once, and wait until the
+ * connection's previous pieces have had their time. Returns the cap on this piece, or 0 when
+ * stopping. */
+static size_t server_pace(struct server_stream *st, size_t max)
+{
+    unsigned long rate = st->srv->fx->conn_rate;
+    size_t piece = rate / 20 > 1024 ? rate / 20 : 1024;
+    uint64_t now = server_now_ns();
+
+    if (now < st->conn->next_ns &&
+        server_sleep(st->srv, (unsigned)((st->conn->next_ns - now + 999999) / 1000000)) != 0)
+        return 0;
+    return max < piece ? max : piece;
+}
+
+static void server_paced(struct server_stream *st, size_t n)
+{
+    uint64_t now = server_now_ns();
+    uint64_t from = st->conn->next_ns > now ? st->conn->next_ns : now;
+
+    st->conn->next_ns = from + (uint64_t)n * 1000000000u / st->srv->fx->conn_rate;
+}
+
 static ssize_t server_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct server_stream *st = cls;
+    bool paced = st->srv->fx->conn_rate > 0 && st->conn != NULL;
     ssize_t n;
+
+    if (paced && (max = server_pace(st, max)) == 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
 
     if (st->body.trickle_bytes > 0) {
         if (pos > 0 && server_sleep(st->srv, st->body.trickle_ms) != 0)
@@ -195,6 +240,8 @@ static ssize_t server_read(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    if (paced)
+        server_paced(st, (size_t)n);
     if (st->counted)
         stats_add_bytes(st->srv->fx->stats, (uint64_t)n);
     return n;
@@ -219,6 +266,8 @@ static enum MHD_Result server_queue(struct server *srv, struct MHD_Connection *c
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     } else {
         struct server_stream *st = malloc(sizeof(*st));
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         uint64_t size = r->length == REPLY_UNKNOWN_LENGTH ? MHD_SIZE_UNKNOWN : r->length;
         size_t block = SERVER_BLOCK_BIG;
 
@@ -228,6 +277,7 @@ static enum MHD_Result server_queue(struct server *srv, struct MHD_Connection *c
             block = SERVER_BLOCK_SMALL;
         st->srv = srv;
         st->counted = counted;
+        st->conn = ci != NULL ? ci->socket_context : NULL;
         reply_stream_take(&st->body, r);
         resp = MHD_create_response_from_callback(size, block, server_read, st,
                                                  server_stream_free);
@@ -352,11 +402,15 @@ static void server_on_connection(void *cls, struct MHD_Connection *conn, void **
     struct server *srv = cls;
 
     (void)conn;
-    (void)socket_context;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        /* calloc: a fresh connection may send at once. NULL (out of memory) goes unpaced. */
+        *socket_context = calloc(1, sizeof(struct server_conn));
         stats_connection_open(srv->fx->stats);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
         stats_connection_close(srv->fx->stats);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------

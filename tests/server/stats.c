@@ -24,12 +24,14 @@ struct stats {
     _Atomic int64_t max_connections;
     _Atomic uint64_t bytes_sent;
     _Atomic uint64_t ranges;
+    _Atomic uint64_t connections_total; /* opened since the start (or /reset) */
 
     /* Everything below is guarded by lock. */
     pthread_mutex_t lock;
     json_t *hits;   /* raw target -> count */
     json_t *paths;  /* raw path (target without query) -> count */
     json_t *flaky;  /* flaky key -> count */
+    json_t *served; /* [status, first, last] per /big answer, at most STATS_SERVED_MAX */
     struct sbuf log;
     size_t log_lines;
     struct sbuf creds;
@@ -58,9 +60,10 @@ struct stats *stats_new(bool no_hits)
     s->hits = json_object();
     s->paths = json_object();
     s->flaky = json_object();
+    s->served = json_array();
     sbuf_init(&s->log, LOG_LIMIT);
     sbuf_init(&s->creds, CREDS_LIMIT);
-    if (s->hits == NULL || s->paths == NULL || s->flaky == NULL)
+    if (s->hits == NULL || s->paths == NULL || s->flaky == NULL || s->served == NULL)
         goto error;
     return s;
 
@@ -76,6 +79,7 @@ void stats_free(struct stats *s)
     json_decref(s->hits);
     json_decref(s->paths);
     json_decref(s->flaky);
+    json_decref(s->served);
     sbuf_free(&s->log);
     sbuf_free(&s->creds);
     (void)pthread_mutex_destroy(&s->lock);
@@ -233,6 +237,26 @@ void stats_request_end(struct stats *s)
 void stats_connection_open(struct stats *s)
 {
     raise_max(&s->max_connections, atomic_fetch_add(&s->connections, 1) + 1);
+    atomic_fetch_add(&s->connections_total, 1);
+}
+
+int stats_served(struct stats *s, unsigned status, uint64_t first, uint64_t last)
+{
+    json_t *row;
+    int result = -1;
+
+    if (pthread_mutex_lock(&s->lock) != 0)
+        return -1;
+    if (json_array_size(s->served) >= STATS_SERVED_MAX) {
+        result = 0;
+        goto cleanup;
+    }
+    row = json_pack("[I, I, I]", (json_int_t)status, (json_int_t)first, (json_int_t)last);
+    if (row != NULL && json_array_append_new(s->served, row) == 0)
+        result = 0;
+cleanup:
+    (void)pthread_mutex_unlock(&s->lock);
+    return result;
 }
 
 void stats_connection_close(struct stats *s)
@@ -259,27 +283,30 @@ uint64_t stats_flaky_hit(struct stats *s, const char *key)
 char *stats_json(struct stats *s)
 {
     json_t *root = NULL;
-    json_t *hits = NULL, *paths = NULL;
+    json_t *hits = NULL, *paths = NULL, *served = NULL;
     char *text = NULL;
 
     if (pthread_mutex_lock(&s->lock) != 0)
         return NULL;
     hits = json_deep_copy(s->hits);
     paths = json_deep_copy(s->paths);
+    served = json_deep_copy(s->served);
     (void)pthread_mutex_unlock(&s->lock);
-    if (hits == NULL || paths == NULL)
+    if (hits == NULL || paths == NULL || served == NULL)
         goto cleanup;
 
-    root = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}",
+    root = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O, s:O}",
                      "requests", (json_int_t)atomic_load(&s->requests),
                      "inflight", (json_int_t)atomic_load(&s->inflight),
                      "max_inflight", (json_int_t)atomic_load(&s->max_inflight),
                      "connections", (json_int_t)atomic_load(&s->connections),
                      "max_connections", (json_int_t)atomic_load(&s->max_connections),
+                     "connections_total", (json_int_t)atomic_load(&s->connections_total),
                      "bytes_sent", (json_int_t)atomic_load(&s->bytes_sent),
                      "ranges", (json_int_t)atomic_load(&s->ranges),
                      "hits", hits,
-                     "paths", paths);
+                     "paths", paths,
+                     "served", served);
     if (root == NULL)
         goto cleanup;
     text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -288,6 +315,7 @@ cleanup:
     json_decref(root);
     json_decref(hits);
     json_decref(paths);
+    json_decref(served);
     return text;
 }
 
@@ -315,6 +343,7 @@ void stats_reset(struct stats *s)
     atomic_store(&s->requests, 0);
     atomic_store(&s->bytes_sent, 0);
     atomic_store(&s->ranges, 0);
+    atomic_store(&s->connections_total, 0);
     atomic_store(&s->max_inflight, atomic_load(&s->inflight));
     atomic_store(&s->max_connections, atomic_load(&s->connections));
     if (pthread_mutex_lock(&s->lock) != 0)
@@ -322,6 +351,7 @@ void stats_reset(struct stats *s)
     (void)json_object_clear(s->hits);
     (void)json_object_clear(s->paths);
     (void)json_object_clear(s->flaky);
+    (void)json_array_clear(s->served);
     sbuf_free(&s->log);
     s->log_lines = 0;
     sbuf_free(&s->creds);

@@ -9,7 +9,8 @@
 #define STATS_LOG_MAX_LINES 200000
 #define STATS_KEY_MAX 2048 /* longer targets are truncated in the maps and the log */
 #define STATS_CREDS_MAX_LINES 50000
-#define STATS_CREDS_VALUE_MAX 512 /* longer header values are truncated in the /creds log */
+#define STATS_CREDS_VALUE_MAX 512
+#define STATS_SERVED_MAX 100000   /* /big answers listed in "served" */ /* longer header values are truncated in the /creds log */
 
 struct stats;
 
@@ -27,6 +28,10 @@ void stats_request_end(struct stats *s);
 void stats_connection_open(struct stats *s);
 void stats_connection_close(struct stats *s);
 void stats_add_bytes(struct stats *s, uint64_t n);
+/* A /big answer: its status and the entity bytes first..last it announced (the "served" list of
+ * /stats, so a test sees which ranges a client asked for and got). Returns 0, or -1 when out of
+ * memory. */
+int stats_served(struct stats *s, unsigned status, uint64_t first, uint64_t last);
 
 /* Count one more hit on a flaky key and return the count including this hit (0 when out of
  * memory, so a flaky route then answers as if it had failed once more). */
