@@ -176,7 +176,7 @@ static void crawl_summary(crawl_job_t *cj)
                 cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     }
     crawl_report_json(rep,
-        json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
+        json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
                   "pages", (json_int_t)cj->pages, "pages_per_depth", depths,
                   "assets", (json_int_t)cj->assets, "saved", (json_int_t)cj->saved,
                   "links", (json_int_t)cj->links,
@@ -187,7 +187,9 @@ static void crawl_summary(crawl_job_t *cj)
                   "redirects", (json_int_t)cj->redirects,
                   "not_parsed", (json_int_t)cj->not_parsed,
                   "sitemap_urls", (json_int_t)cj->sitemap_urls,
-                  "max_pending", (json_int_t)cj->frontier.max_pending));
+                  "max_pending", (json_int_t)cj->frontier.max_pending,
+                  "max_pending_in_memory", (json_int_t)cj->frontier.max_mem,
+                  "pending_read_back", (json_int_t)cj->frontier.pages_in));
 }
 
 /* ---- starting ---------------------------------------------------------------------------------- */

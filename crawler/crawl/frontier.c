@@ -133,6 +133,14 @@ int crawl_frontier_mark(crawl_frontier_t *f, const char *url)
     return store_seen_add(f->seen, url, strlen(url));
 }
 
+static void frontier_count_mem(crawl_frontier_t *f)
+{
+    size_t mem = f->cur_mem + f->tail_mem + f->next_mem;
+
+    if (mem > f->max_mem)
+        f->max_mem = mem;
+}
+
 /* Writes a queued URL to the store (queued for the next batch on the pool). */
 static int frontier_store(crawl_frontier_t *f, const char *url, int depth, crawl_kind_t kind, int hops,
                           const crawl_parent_t *parent, int64_t seq)
@@ -195,6 +203,7 @@ int crawl_frontier_push(crawl_frontier_t *f, const char *url, int depth, crawl_k
     }
     if (f->ncur + f->nnext > f->max_pending)
         f->max_pending = f->ncur + f->nnext;
+    frontier_count_mem(f);
     return 1;
 }
 
@@ -290,6 +299,7 @@ static void fill_finish(struct crawl_fill *fl, int result)
         }
         crawl_parent_unref(parent);
         f->pages_in += added;
+        frontier_count_mem(f);
     }
     if (f) {
         if (added == 0 && frontier_spilled(f) > 0 && f->depth == fl->depth) {
@@ -347,7 +357,7 @@ future_t *crawl_frontier_fill(crawl_frontier_t *f)
     fl->depth = f->depth;
     fl->lo = f->cur_lo;
     fl->hi = f->cur_hi;
-    fl->max = f->window;
+    fl->max = f->window > f->cur_mem ? f->window - f->cur_mem : 1;   /* the window, never more */
     f->fill = fl;
     f->filling = fl->done;           /* borrowed: fl holds the reference until it is freed */
     ret = future_ref(fl->done);

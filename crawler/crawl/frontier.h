@@ -76,6 +76,7 @@ typedef struct crawl_frontier {
     crawl_frontier_unredact_fn unredact;
     void *unredact_arg;
     unsigned long pages_in;   /* rows read back */
+    size_t max_mem;           /* high-water mark of the items in memory (both levels) */
 } crawl_frontier_t;
 
 int crawl_frontier_init(crawl_frontier_t *f);
