@@ -749,7 +749,7 @@ int store_state_frontier_read(store_state_t *st, int depth, int64_t lo, int64_t 
 {
     sqlite3_stmt *s = NULL;
     store_frontier_row_t *r;
-    int rc, result = 0;
+    int rc = SQLITE_DONE, result = 0;
 
     *rows = NULL;
     *n = 0;
