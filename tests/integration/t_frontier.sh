@@ -2,7 +2,8 @@
 # Integration tests of the crawl frontier spilled to the state database: with a window of a few
 # items a crawl of the fixture server's generated site (/gen/T/N.html, see tests/server/gen.c)
 # asks for exactly the same URLs in exactly the same order as with everything in memory, resumes
-# after SIGINT in that order, and a 200,000-page crawl holds a bounded frontier in memory.
+# after SIGINT in that order, and a 200,000-page crawl holds a bounded frontier in memory (peak RSS
+# under 38 MiB; 45 MB with everything in memory, GATHER_FRONTIER_WINDOW=0).
 . "$(dirname "$0")/lib.sh"
 
 # The generated site is numbered in BFS order: page N's parent is (N - 1) / 8, so a BFS from page
@@ -83,16 +84,19 @@ test_resume_after_sigint_reads_the_spilled_frontier_in_order() {
 }
 
 test_frontier_memory_is_bounded() {
+    local total=200000 min_pending=150000 asan=0
+    # Under ASan (or a wrapper) a smaller site: the in-memory bound still shows, the RSS one not.
+    if [ "${SAN:-}" = 1 ] || [ -n "$GATHER_WRAP" ]; then total=40000 min_pending=30000 asan=1; fi
     server_start --no-hits
-    /usr/bin/time -f '%M' -o rss.txt "$GATHER" crawl "$BASE/gen/200000/0.html" -d inf -q --save none \
-        --json -o out -c 8 --per-host 8 > out.json
-    assert_eq "$(server_stat requests)" 200001 "(every page and robots.txt)"
-    assert_ge "$(crawl_stat max_pending)" 150000
+    /usr/bin/time -f '%M' -o rss.txt $GATHER_WRAP "$GATHER" crawl "$BASE/gen/$total/0.html" -d inf -q \
+        --save none --json -o out -c 8 --per-host 8 > out.json
+    assert_eq "$(server_stat requests)" $((total + 1)) "(every page and robots.txt)"
+    assert_ge "$(crawl_stat max_pending)" "$min_pending"
     # At most a window (4096) per level and what a level queues while it runs.
     assert_le "$(crawl_stat max_pending_in_memory)" 8250
     # 162,551 URLs in memory cost about 13 MB more (measured: 43 MB, 31 MB spilled). Not under
     # ASan, whose shadow memory says nothing about gather's own.
-    if [ "${SAN:-}" = 1 ] || [ -n "$GATHER_WRAP" ]; then
+    if [ "$asan" = 1 ]; then
         echo "# skip: peak RSS under ASan or a wrapper: $(cat rss.txt) KB"
     else
         assert_le "$(cat rss.txt)" $((38 * 1024)) "KB peak RSS"
