@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/async/executor.h"
 
@@ -42,7 +43,9 @@ static const char state_schema[] =
     "  depth INTEGER NOT NULL,"
     "  kind INTEGER NOT NULL,"         /* 0 page, 1 asset */
     "  hops INTEGER NOT NULL,"
-    "  parent TEXT"                    /* the page the URL was found on */
+    "  parent TEXT,"                   /* the page the URL was found on */
+    "  seq INTEGER,"                   /* queueing order: a level is read back in it */
+    "  seed INTEGER"                   /* the start URL it descends from (its HAR page) */
     ");";
 
 static const char *const status_names[] = { "pending", "done", "failed", "skipped" };
@@ -54,6 +57,7 @@ struct state_op {
     enum state_op_kind kind;
     int status, depth, fkind, hops;
     long http_code;
+    int64_t seq, seed;                /* OP_FRONTIER_ADD: -1 stores NULL */
     int64_t bytes;
     char *url, *sha256, *path, *etag, *last_modified, *error, *parent, *content_type, *redirect;
 };
@@ -85,6 +89,7 @@ struct store_state {
     struct state_waiter *waiters;    /* flushes asked for since the running batch started */
     int failed_once;
     char *path;
+    char *temp_dir;                  /* store_state_open_temp: removed with the database */
 };
 
 static void state_op_free(struct state_op *op)
@@ -137,6 +142,12 @@ static int state_connect_all(store_state_t *st)
     sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN content_type TEXT", NULL, NULL, NULL);
     sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN redirect TEXT", NULL, NULL, NULL);
     sqlite3_exec(st->writer, "ALTER TABLE urls ADD COLUMN converted INTEGER", NULL, NULL, NULL);
+    sqlite3_exec(st->writer, "ALTER TABLE frontier ADD COLUMN seq INTEGER", NULL, NULL, NULL);
+    sqlite3_exec(st->writer, "ALTER TABLE frontier ADD COLUMN seed INTEGER", NULL, NULL, NULL);
+    /* A level is paged back in seq order (crawl_frontier_fill): the index makes it a range scan. */
+    if (sqlite3_exec(st->writer, "CREATE INDEX IF NOT EXISTS frontier_order ON frontier (depth, seq)",
+                     NULL, NULL, &errmsg) != SQLITE_OK)
+        goto error;
     if (state_prepare(st->writer,
                       "INSERT INTO urls (url, status, http_code, bytes, sha256, path, etag,"
                       " last_modified, error, depth, parent, updated_at, content_type, redirect)"
@@ -151,7 +162,8 @@ static int state_connect_all(store_state_t *st)
                       " converted = CASE WHEN ?6 IS NULL THEN converted ELSE NULL END",
                       &st->put_url) < 0 ||
         state_prepare(st->writer,
-                      "INSERT OR REPLACE INTO frontier (url, depth, kind, hops, parent) VALUES (?1, ?2, ?3, ?4, ?5)",
+                      "INSERT OR REPLACE INTO frontier (url, depth, kind, hops, parent, seq, seed)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                       &st->add_frontier) < 0 ||
         state_prepare(st->writer, "DELETE FROM frontier WHERE url = ?1", &st->del_frontier) < 0 ||
         state_prepare(st->reader,
@@ -269,6 +281,14 @@ static int state_exec_op(store_state_t *st, const struct state_op *op, long long
         sqlite3_bind_int(s, 3, op->fkind);
         sqlite3_bind_int(s, 4, op->hops);
         bind_text(s, 5, op->parent);
+        if (op->seq >= 0)
+            sqlite3_bind_int64(s, 6, op->seq);
+        else
+            sqlite3_bind_null(s, 6);
+        if (op->seed >= 0)
+            sqlite3_bind_int64(s, 7, op->seed);
+        else
+            sqlite3_bind_null(s, 7);
         break;
     default:
         s = st->del_frontier;
@@ -420,7 +440,7 @@ int store_state_put(store_state_t *st, const store_record_t *rec)
 }
 
 static int state_frontier(store_state_t *st, enum state_op_kind kind, const char *url, int depth,
-                          int fkind, int hops, const char *parent)
+                          int fkind, int hops, const char *parent, int64_t seq, int64_t seed)
 {
     struct state_op *op = calloc(1, sizeof(*op));
 
@@ -434,18 +454,26 @@ static int state_frontier(store_state_t *st, enum state_op_kind kind, const char
     op->depth = depth;
     op->fkind = fkind;
     op->hops = hops;
+    op->seq = seq;
+    op->seed = seed;
     return state_queue(st, op);
 }
 
 int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops,
                              const char *parent)
 {
-    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops, parent);
+    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops, parent, -1, -1);
+}
+
+int store_state_frontier_put(store_state_t *st, const char *url, int depth, int kind, int hops,
+                             const char *parent, int64_t seq, int64_t seed)
+{
+    return state_frontier(st, OP_FRONTIER_ADD, url, depth, kind, hops, parent, seq, seed);
 }
 
 int store_state_frontier_del(store_state_t *st, const char *url)
 {
-    return state_frontier(st, OP_FRONTIER_DEL, url, 0, 0, 0, NULL);
+    return state_frontier(st, OP_FRONTIER_DEL, url, 0, 0, 0, NULL, -1, -1);
 }
 
 future_t *store_state_flush(store_state_t *st)
@@ -577,6 +605,8 @@ int store_state_load(store_state_t *st,
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return -EIO;
+    if (!pending)
+        return 0;
     if (state_prepare(st->reader, "SELECT url, depth, kind, hops, parent FROM frontier ORDER BY depth", &s) < 0)
         return -EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -708,7 +738,167 @@ int store_state_close(store_state_t *st)
     }
     pthread_mutex_destroy(&st->read_lock);
     pthread_mutex_destroy(&st->open_lock);
+    if (st->temp_dir) {
+        static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+            char *name = NULL;
+            if (asprintf(&name, "%s%s", st->path, suffixes[i]) >= 0) {
+                unlink(name);            /* most are not there: nothing to report */
+                free(name);
+            }
+        }
+        if (rmdir(st->temp_dir) < 0)
+            result = -errno;
+        free(st->temp_dir);
+    }
     free(st->path);
     free(st);
     return result;
+}
+
+/* ---- the spilled frontier ---------------------------------------------------------------------- */
+
+int store_state_open_temp(store_state_t **out)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = NULL;
+    int existed, result;
+
+    *out = NULL;
+    if (asprintf(&dir, "%s/gather-frontier-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        return -ENOMEM;
+    if (!mkdtemp(dir)) {
+        result = -errno;
+        fprintf(stderr, "gather: cannot make a folder for the frontier in %s: %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        free(dir);
+        return result;
+    }
+    result = store_state_open(dir, out, &existed);
+    if (result < 0) {
+        rmdir(dir);
+        free(dir);
+        return result;
+    }
+    /* Nothing in it outlives the run: a crash loses nothing that a sync would have kept. Set up
+     * now (a new database would wait for its first batch), to set that. */
+    if (state_ready(*out) == 0)
+        sqlite3_exec((*out)->writer, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+    (*out)->temp_dir = dir;
+    return 0;
+}
+
+void store_state_attach(store_state_t *st, sched_t *s)
+{
+    st->sched = s;
+}
+
+size_t store_state_backlog(const store_state_t *st)
+{
+    return st->queued;
+}
+
+int store_state_frontier_read(store_state_t *st, int depth, int64_t lo, int64_t hi, size_t max,
+                              store_frontier_row_t **rows, size_t *n)
+{
+    sqlite3_stmt *s = NULL;
+    store_frontier_row_t *r;
+    int rc = SQLITE_DONE, result = 0;
+
+    *rows = NULL;
+    *n = 0;
+    if (state_ready(st) < 0)
+        return -EIO;
+    if (!(r = calloc(max ? max : 1, sizeof(*r))))
+        return -ENOMEM;
+    pthread_mutex_lock(&st->read_lock);
+    if (state_prepare(st->reader,
+                      "SELECT url, kind, hops, parent, seed, seq FROM frontier"
+                      " WHERE depth = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq LIMIT ?4",
+                      &s) < 0) {
+        result = -EIO;
+        goto done;
+    }
+    sqlite3_bind_int(s, 1, depth);
+    sqlite3_bind_int64(s, 2, lo);
+    sqlite3_bind_int64(s, 3, hi);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        store_frontier_row_t *row = &r[*n];
+        const char *url = (const char *)sqlite3_column_text(s, 0);
+        const char *parent = (const char *)sqlite3_column_text(s, 3);
+
+        if (!url)
+            continue;
+        if (!(row->url = strdup(url)) || (parent && !(row->parent = strdup(parent)))) {
+            free(row->url);
+            row->url = NULL;
+            result = -ENOMEM;
+            break;
+        }
+        row->kind = sqlite3_column_int(s, 1);
+        row->hops = sqlite3_column_int(s, 2);
+        row->seed = sqlite3_column_type(s, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 4);
+        row->seq = sqlite3_column_int64(s, 5);
+        (*n)++;
+    }
+    if (result == 0 && *n < max && rc != SQLITE_DONE)
+        result = -EIO;
+done:
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&st->read_lock);
+    if (result < 0) {
+        store_frontier_rows_free(r, *n);
+        *n = 0;
+        return result;
+    }
+    *rows = r;
+    return 0;
+}
+
+void store_frontier_rows_free(store_frontier_row_t *rows, size_t n)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].url);
+        free(rows[i].parent);
+    }
+    free(rows);
+}
+
+int store_state_frontier_scan(store_state_t *st,
+                              void (*fn)(void *arg, const char *url, int depth, int64_t seq),
+                              void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    /* Rows from before seq existed come after those numbered, in the order they were inserted. */
+    if (state_ready(st) < 0 ||
+        sqlite3_exec(st->writer,
+                     "UPDATE frontier SET seq = rowid + (SELECT IFNULL(MAX(seq), 0) FROM frontier)"
+                     " WHERE seq IS NULL", NULL, NULL, NULL) != SQLITE_OK ||
+        state_prepare(st->reader, "SELECT url, depth, seq FROM frontier", &s) < 0)
+        return -EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (sqlite3_column_text(s, 0))
+            fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1),
+               sqlite3_column_int64(s, 2));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int store_state_frontier_clamp(store_state_t *st, int depth)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (state_ready(st) < 0 ||
+        state_prepare(st->writer, "UPDATE frontier SET depth = ?1 WHERE depth > ?1", &s) < 0)
+        return -EIO;
+    sqlite3_bind_int(s, 1, depth);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -EIO;
 }

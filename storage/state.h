@@ -67,6 +67,10 @@ int store_state_put(store_state_t *st, const store_record_t *rec);
 int store_state_frontier_add(store_state_t *st, const char *url, int depth, int kind, int hops,
                              const char *parent);
 int store_state_frontier_del(store_state_t *st, const char *url);
+/* The same with the entry's queueing number and start URL index (-1: NULL), which the crawl's
+ * spilled frontier reads back by (store_state_frontier_read). */
+int store_state_frontier_put(store_state_t *st, const char *url, int depth, int kind, int hops,
+                             const char *parent, int64_t seq, int64_t seed);
 
 /* A future resolved when everything queued so far is committed (NULL when out of memory); the
  * caller owns the returned reference. Loop thread only, as store_state_put and the frontier calls. */
@@ -79,12 +83,50 @@ void store_state_stop(store_state_t *st);
 int store_state_close(store_state_t *st);
 
 /* Blocking, before the loop: calls seen(url, status, path) for every URL of the urls table (path:
- * the file saved for it, NULL if none) and pending(...) for every frontier entry, in depth order. */
+ * the file saved for it, NULL if none) and pending(...) for every frontier entry, in depth order
+ * (pending may be NULL: the frontier is not read). */
 int store_state_load(store_state_t *st,
                      void (*seen)(void *arg, const char *url, int status, const char *path),
                      void (*pending)(void *arg, const char *url, int depth, int kind, int hops,
                                      const char *parent),
                      void *arg);
+
+/* ---- the crawl's spilled frontier ------------------------------------------------------------ */
+
+/* A database of its own for a crawl with no state database (--discard): DIR/.gather.db in a new
+ * folder under $TMPDIR (else /tmp), removed by store_state_close. Blocking, before the loop. */
+int store_state_open_temp(store_state_t **out);
+
+/* Lets st write its queued rows on s's pool (a batch at a time, when STATE_BATCH are queued or a
+ * flush is asked for) without the periodic timer of store_state_start. Loop thread, once. */
+void store_state_attach(store_state_t *st, sched_t *s);
+
+/* Operations queued and not yet handed to a batch: when the writer falls behind (a batch takes
+ * longer than the pages it records take to fetch), a caller that waits on store_state_flush
+ * above some backlog keeps this queue, and the memory it holds, bounded. Loop thread. */
+size_t store_state_backlog(const store_state_t *st);
+
+/* One frontier row read back. */
+typedef struct store_frontier_row {
+    char *url, *parent;       /* parent may be NULL */
+    int kind, hops;
+    int64_t seed, seq;
+} store_frontier_row_t;
+
+/* Blocking, any thread (lookups are serialised): at most max rows of the frontier at depth with
+ * seq in [lo, hi), in seq order, into *rows (free with store_frontier_rows_free), *n of them.
+ * 0, -ENOMEM or -EIO. Rows queued but not yet written are not seen: flush first. */
+int store_state_frontier_read(store_state_t *st, int depth, int64_t lo, int64_t hi, size_t max,
+                              store_frontier_row_t **rows, size_t *n);
+void store_frontier_rows_free(store_frontier_row_t *rows, size_t n);
+
+/* Blocking, before the loop (a resumed crawl): numbers rows stored before seq existed, then calls
+ * fn for every frontier row, in no order, streaming. 0 or -EIO. */
+int store_state_frontier_scan(store_state_t *st,
+                              void (*fn)(void *arg, const char *url, int depth, int64_t seq),
+                              void *arg);
+/* Blocking, before the loop: moves rows deeper than depth to depth (BFS keeps two levels). */
+int store_state_frontier_clamp(store_state_t *st, int depth);
 
 /* ---- --convert-links: after the loop has ended (blocking, the caller's thread only) ---------- */
 

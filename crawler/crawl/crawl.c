@@ -67,23 +67,20 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
     return crawl_job_queue(job, url, depth, kind, hops, parent);
 }
 
-/* The stored frontier holds URLs with their passwords masked; crawl_resume_url restores them. */
+/* The frontier writes what it stores with passwords masked (crawl_frontier_attach);
+ * crawl_resume_url restores them. */
 int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops,
                     crawl_parent_t *parent)
 {
     int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
-    char shown[PARSE_URL_REDACT_SIZE], pshown[PARSE_URL_REDACT_SIZE];
 
     job->job.rep.queued += result == 1;   /* the progress line's total so far */
-    if (result == 1 && job->job.state &&
-        store_state_frontier_add(job->job.state, parse_url_redact(url, shown, sizeof(shown)), depth,
-                                 kind, hops,
-                                 parent ? parse_url_redact(parent->url, pshown, sizeof(pshown)) : NULL) < 0)
-        return -ENOMEM;
     return result;
 }
 
 /* ---- the dispatcher: a permit, an item, a task; a barrier between levels ------------------- */
+
+#define CRAWL_STATE_BACKLOG 8192       /* database operations queued before the dispatcher waits */
 
 static void dispatcher_step(task_t *t)
 {
@@ -97,6 +94,12 @@ static void dispatcher_step(task_t *t)
     if (o->sitemap)
         AWAIT(t, crawl_sitemap_start(cj));
     while (!job->stopping) {
+        if (job->state && store_state_backlog(job->state) > CRAWL_STATE_BACKLOG) {
+            /* The database writer is behind: let it catch up rather than queue rows without
+             * bound (three per page: its outcome, its frontier row gone, its links added). */
+            AWAIT(t, store_state_flush(job->state));
+            continue;
+        }
         AWAIT(t, permit_acquire(&cj->dispatch_slot, &job->permits));
         if (task_error(t) < 0 || job->stopping)
             break;
@@ -114,6 +117,11 @@ static void dispatcher_step(task_t *t)
             continue;
         }
         permit_release(&cj->dispatch_slot);
+        if (crawl_frontier_needs_fill(&cj->frontier)) {
+            /* The window is empty and the level goes on in the store: read the next rows. */
+            AWAIT(t, crawl_frontier_fill(&cj->frontier));
+            continue;
+        }
         /* This level is dispatched. Wait until every task of it ended (they may still add to it:
          * redirect targets, retries), so a URL is never first seen at a deeper level than its
          * shortest path: the BFS stays exact under concurrency. */
@@ -126,6 +134,8 @@ static void dispatcher_step(task_t *t)
     permit_release(&cj->dispatch_slot);
     job->rep.queued_final = !job->stopping;
     AWAIT(t, job_tasks_done(job));
+    if (cj->frontier.filling)          /* a read ahead: it must be over before the loop is */
+        AWAIT(t, crawl_frontier_fill(&cj->frontier));
     CORO_END(t);
 }
 
@@ -166,7 +176,7 @@ static void crawl_summary(crawl_job_t *cj)
                 cj->skipped_filter, cj->skipped_max_pages, cj->redirects, cj->not_parsed);
     }
     crawl_report_json(rep,
-        json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
+        json_pack("{s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "crawl",
                   "pages", (json_int_t)cj->pages, "pages_per_depth", depths,
                   "assets", (json_int_t)cj->assets, "saved", (json_int_t)cj->saved,
                   "links", (json_int_t)cj->links,
@@ -177,7 +187,9 @@ static void crawl_summary(crawl_job_t *cj)
                   "redirects", (json_int_t)cj->redirects,
                   "not_parsed", (json_int_t)cj->not_parsed,
                   "sitemap_urls", (json_int_t)cj->sitemap_urls,
-                  "max_pending", (json_int_t)cj->frontier.max_pending));
+                  "max_pending", (json_int_t)cj->frontier.max_pending,
+                  "max_pending_in_memory", (json_int_t)cj->frontier.max_mem,
+                  "pending_read_back", (json_int_t)cj->frontier.pages_in));
 }
 
 /* ---- starting ---------------------------------------------------------------------------------- */
@@ -315,33 +327,36 @@ static void crawl_resume_seen(void *arg, const char *stored, int status, const c
     free(owned);
 }
 
-static void crawl_resume_pending(void *arg, const char *stored, int depth, int kind, int hops,
-                                 const char *parent_url)
+/* The stored frontier, scanned: every row is seen; the levels are counted, not read. Depths past
+ * CRAWL_RESUME_DEPTHS (far past any --depth in use) are counted together. */
+#define CRAWL_RESUME_DEPTHS 1024
+struct crawl_resume_scan {
+    crawl_job_t *cj;
+    int min_depth;
+    int64_t max_seq;
+    size_t at[CRAWL_RESUME_DEPTHS + 1];   /* rows per depth, the last slot for deeper ones */
+    size_t rows;
+};
+
+static void crawl_resume_pending(void *arg, const char *stored, int depth, int64_t seq)
 {
-    crawl_job_t *cj = arg;
-    crawl_frontier_t *f = &cj->frontier;
-    crawl_parent_t *parent;
+    struct crawl_resume_scan *sc = arg;
     char *owned;
-    const char *url = crawl_resume_url(cj, stored, &owned);
+    const char *url = crawl_resume_url(sc->cj, stored, &owned);
 
     if (!url) {
         fprintf(stderr, "gather: out of memory resuming the crawl\n");
         return;
     }
-    parent = parent_url ? crawl_parent_new(parent_url) : NULL;     /* shown only: stays masked */
-
-    /* Rows come in depth order: the first sets the level; BFS keeps at most two levels alive. */
-    if (cj->resumed == 0)
-        f->depth = depth;
-    if (depth < f->depth)
-        depth = f->depth;
-    if (depth > f->depth + 1)
-        depth = f->depth + 1;
-    if (crawl_frontier_push(f, url, depth, kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE, hops, parent) == 1) {
-        cj->resumed++;
-        cj->job.rep.queued++;
+    if (crawl_frontier_mark(&sc->cj->frontier, url) == 1) {
+        if (depth < 0)
+            depth = 0;
+        sc->at[depth < CRAWL_RESUME_DEPTHS ? depth : CRAWL_RESUME_DEPTHS]++;
+        if (sc->rows++ == 0 || depth < sc->min_depth)
+            sc->min_depth = depth;
+        if (seq > sc->max_seq)
+            sc->max_seq = seq;
     }
-    crawl_parent_unref(parent);
     free(owned);
 }
 
@@ -351,19 +366,78 @@ static void crawl_resume_pending(void *arg, const char *stored, int depth, int k
 static int crawl_resume(crawl_job_t *cj)
 {
     job_t *job = &cj->job;
+    struct crawl_resume_scan sc = { .cj = cj };
+    size_t deeper = 0;
     int result;
 
     if (!job->state || !job->state_existed)
         return 0;
-    result = store_state_load(job->state, crawl_resume_seen, crawl_resume_pending, cj);
+    result = store_state_load(job->state, crawl_resume_seen, NULL, cj);
+    if (result == 0)
+        result = store_state_frontier_scan(job->state, crawl_resume_pending, &sc);
+    /* BFS keeps two levels: rows deeper than the shallowest + 1 (none, normally) join that level. */
+    if (sc.min_depth > CRAWL_RESUME_DEPTHS - 1)
+        sc.min_depth = CRAWL_RESUME_DEPTHS - 1;
+    if (result == 0 && sc.rows > 0)
+        result = store_state_frontier_clamp(job->state, sc.min_depth + 1);
     if (result < 0) {
         fprintf(stderr, "gather: cannot read %s/%s\n", job->opts->outdir, STORE_STATE_FILE);
         return result;
+    }
+    if (sc.rows > 0) {
+        for (int d = sc.min_depth + 1; d <= CRAWL_RESUME_DEPTHS; d++)
+            deeper += sc.at[d];
+        /* The rows stay in the database: the frontier reads them back a window at a time. */
+        crawl_frontier_resume(&cj->frontier, sc.min_depth, sc.at[sc.min_depth], deeper, sc.max_seq);
+        cj->resumed = sc.rows;
+        job->rep.queued += sc.rows;
     }
     if (cj->resumed > 0 && !job->opts->quiet)
         fprintf(stderr, "gather: resuming the crawl in %s: %lu URLs still to fetch, from depth %d\n",
                 job->opts->outdir, cj->resumed, cj->frontier.depth);
     return 0;
+}
+
+/* ---- the frontier's store -------------------------------------------------------------------- */
+
+static const char *crawl_spill_unredact(void *arg, const char *stored, char **owned)
+{
+    return crawl_resume_url(arg, stored, owned);
+}
+
+/* With no state database (--discard, --mode sync), a level that outgrows the window spills to a
+ * database of its own in $TMPDIR, opened only then (on the loop, once): a crawl that fits in the
+ * window opens nothing. */
+static store_state_t *crawl_spill_open(void *arg)
+{
+    crawl_job_t *cj = arg;
+
+    if (store_state_open_temp(&cj->spill) < 0) {
+        fprintf(stderr, "gather: the crawl's frontier stays in memory\n");
+        return NULL;
+    }
+    store_state_attach(cj->spill, &cj->job.sched);
+    return cj->spill;
+}
+
+/* Each level keeps CRAWL_FRONTIER_WINDOW items in memory, the rest in the state database (every
+ * item is there anyway, for resume) or the temporary one. GATHER_FRONTIER_WINDOW=N sets the
+ * window (a test knob: a tiny one makes a small site spill; 0 keeps everything in memory). */
+static void crawl_spill_setup(crawl_job_t *cj)
+{
+    const char *v = getenv("GATHER_FRONTIER_WINDOW");
+    size_t window = CRAWL_FRONTIER_WINDOW;
+
+    if (v && *v) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (*end == '\0')
+            window = (size_t)n;
+    }
+    cj->frontier.open_store = crawl_spill_open;
+    cj->frontier.open_arg = cj;
+    crawl_frontier_attach(&cj->frontier, cj->job.state, &cj->job.sched, window, cj->job.state != NULL,
+                          parse_url_redact, crawl_spill_unredact, cj);
 }
 
 int crawl_crawl_run(crawl_options_t *o)
@@ -395,6 +469,7 @@ int crawl_crawl_run(crawl_options_t *o)
     /* Pages are parsed on the pool threads (page.c): libxml2's globals are set up once, here,
      * before any of them can race to do it. */
     xmlInitParser();
+    crawl_spill_setup(cj);
     /* The start URLs come first: a resumed URL gets its password back from them. */
     result = crawl_starts(cj);
     if (result == 0 && (result = crawl_resume(cj)) == 0)
@@ -433,6 +508,8 @@ cleanup:
     o->http.cred_origins = NULL;
     o->http.ncred_origins = 0;
     crawl_scope_free(&cj->scope);
+    if (cj->spill && store_state_close(cj->spill) < 0)
+        fprintf(stderr, "gather: could not remove the frontier's temporary database\n");
     crawl_frontier_free(&cj->frontier);
     store_seen_free(cj->refused);
     free(cj);

@@ -27,6 +27,7 @@ static inline crawl_site_t *crawl_site_of(crawl_host_t *h) { return container_of
 typedef struct crawl_job {
     job_t job;                       /* the base: loop, permits (-c), hosts, report, ... */
     crawl_frontier_t frontier;
+    store_state_t *spill;            /* the frontier's temporary database (no state database), or NULL */
     store_seen_t *refused;           /* URLs counted once as skipped (scope, filters) */
     crawl_scope_t scope;
     permit_t dispatch_slot;          /* the dispatcher's permit, handed to each page task */

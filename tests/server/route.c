@@ -9,6 +9,7 @@
 
 #include "entity.h"
 #include "expect.h"
+#include "gen.h"
 #include "range.h"
 #include "sbuf.h"
 #include "site.h"
@@ -554,6 +555,11 @@ static void route_site(const struct route_ctx *c, struct reply *r)
     site_answer(c->fx, c->path, r);
 }
 
+static void route_gen(const struct route_ctx *c, struct reply *r)
+{
+    gen_answer(c->path, r);
+}
+
 /* /site-expected?depth=D&start=REF&start=REF&sitemap=1&robots=obey|ignore (see expect.c). */
 static void route_site_expected(const struct route_ctx *c, struct reply *r)
 {
@@ -683,6 +689,7 @@ static const struct route routes[] = {
     { "/site", true, false, route_site_root },
     { "/site/", false, false, route_site },
     { "/site-expected", true, true, route_site_expected },
+    { "/gen/", false, false, route_gen },
     { "/stats", true, true, route_stats },
     { "/reset", true, true, route_reset },
     { "/log", true, true, route_log },

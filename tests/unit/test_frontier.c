@@ -96,6 +96,113 @@ static void test_free_releases_queued_items(void **state)
     crawl_frontier_free(&f);                           /* no leak: LeakSanitizer checks */
 }
 
+/* ---- a level spilled to the store ----------------------------------------------------------- */
+
+/* Pops the next item, reading spilled rows back (running the loop) when the window is empty. */
+static crawl_item_t *pop_paging(crawl_frontier_t *f, uv_loop_t *loop, int *fills)
+{
+    crawl_item_t *it;
+
+    while (!(it = crawl_frontier_pop(f)) && crawl_frontier_needs_fill(f)) {
+        future_t *fut = crawl_frontier_fill(f);
+
+        assert_non_null(fut);
+        while (!future_is_done(fut))
+            uv_run(loop, UV_RUN_ONCE);
+        assert_int_equal(future_state(fut), FUTURE_DONE);
+        future_unref(fut);
+        (*fills)++;
+    }
+    return it;
+}
+
+static void test_spilled_level_comes_back_in_order(void **state)
+{
+    enum { N = 40, WINDOW = 3 };
+    uv_loop_t loop;
+    sched_t sched;
+    store_state_t *st;
+    crawl_frontier_t f;
+    crawl_parent_t *pa = crawl_parent_new("http://h/pa"), *pb = crawl_parent_new("http://h/pb");
+    crawl_item_t *it;
+    char url[64];
+    int fills = 0;
+
+    (void)state;
+    pb->seed = 2;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(sched_init(&sched, &loop), 0);
+    assert_int_equal(store_state_open_temp(&st), 0);
+    store_state_attach(st, &sched);
+    assert_int_equal(crawl_frontier_init(&f), 0);
+    crawl_frontier_attach(&f, st, &sched, WINDOW, 0, NULL, NULL, NULL);
+
+    assert_int_equal(crawl_frontier_push(&f, "http://h/", 0, CRAWL_KIND_PAGE, 0, NULL), 1);
+    it = crawl_frontier_pop(&f);
+    assert_string_equal(it->url, "http://h/");
+    crawl_item_free(it);
+    for (int i = 0; i < N; i++) {            /* the next level: WINDOW in memory, the rest spilled */
+        snprintf(url, sizeof(url), "http://h/n%d", i);
+        assert_int_equal(crawl_frontier_push(&f, url, 1, i % 3 ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET,
+                                             i % 2, i < N / 2 ? pa : pb), 1);
+    }
+    assert_int_equal(crawl_frontier_push(&f, "http://h/n7", 1, CRAWL_KIND_PAGE, 0, NULL), 0);
+    assert_int_equal(f.nnext, N);
+    assert_int_equal(f.next_mem, WINDOW);
+    assert_null(crawl_frontier_pop(&f));
+    assert_int_equal(crawl_frontier_advance(&f), 1);
+
+    for (int i = 0; i < N; i++) {
+        it = pop_paging(&f, &loop, &fills);
+        assert_non_null(it);
+        snprintf(url, sizeof(url), "http://h/n%d", i);
+        assert_string_equal(it->url, url);
+        assert_int_equal(it->depth, 1);
+        assert_int_equal(it->kind, i % 3 ? CRAWL_KIND_PAGE : CRAWL_KIND_ASSET);
+        assert_int_equal(it->hops, i % 2);
+        assert_non_null(it->parent);
+        assert_string_equal(it->parent->url, i < N / 2 ? "http://h/pa" : "http://h/pb");
+        assert_int_equal(it->parent->seed, i < N / 2 ? 0 : 2);
+        if (i == 5) {
+            /* Queued at the current level while it runs (a redirect target): after its rows. */
+            assert_int_equal(crawl_frontier_push(&f, "http://h/redirected", 1, CRAWL_KIND_PAGE, 1, NULL), 1);
+            /* And the level after spills too, its first WINDOW items kept. */
+            for (int k = 0; k < 2 * WINDOW; k++) {
+                snprintf(url, sizeof(url), "http://h/d%d", k);
+                assert_int_equal(crawl_frontier_push(&f, url, 2, CRAWL_KIND_PAGE, 0, it->parent), 1);
+            }
+        }
+        crawl_item_free(it);
+    }
+    it = pop_paging(&f, &loop, &fills);
+    assert_string_equal(it->url, "http://h/redirected");
+    crawl_item_free(it);
+    assert_null(pop_paging(&f, &loop, &fills));
+    assert_false(crawl_frontier_has_current(&f));
+    assert_true(fills > 0);
+    assert_int_equal(f.pages_in, N - WINDOW);
+    assert_true(f.max_mem <= 3 * WINDOW);        /* never the level: windows and a tail */
+
+    assert_int_equal(crawl_frontier_advance(&f), 1);
+    for (int k = 0; k < 2 * WINDOW; k++) {
+        it = pop_paging(&f, &loop, &fills);
+        assert_non_null(it);
+        snprintf(url, sizeof(url), "http://h/d%d", k);
+        assert_string_equal(it->url, url);
+        crawl_item_free(it);
+    }
+    assert_null(pop_paging(&f, &loop, &fills));
+    assert_int_equal(crawl_frontier_advance(&f), 0);
+
+    crawl_parent_unref(pa);
+    crawl_parent_unref(pb);
+    crawl_frontier_free(&f);
+    assert_int_equal(store_state_close(st), 0);   /* removes its folder, too */
+    sched_close(&sched);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* ---- host map ------------------------------------------------------------------------------- */
 
 struct site {
@@ -189,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_levels_are_fifo_and_advance_in_order),
         cmocka_unit_test(test_items_share_their_parent),
         cmocka_unit_test(test_free_releases_queued_items),
+        cmocka_unit_test(test_spilled_level_comes_back_in_order),
         cmocka_unit_test(test_hostmap_entries_per_hostport),
         cmocka_unit_test(test_hostmap_keep_outlives_idle_moments),
     };
