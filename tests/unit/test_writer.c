@@ -702,6 +702,19 @@ static void test_pipeline_abort_mid_stream(void **state)
     assert_int_equal(file_size(e, "mid/abort.bin"), -ENOENT);
     future_unref(f);
     store_writer_free(w);
+
+    /* The first write job (it creates the .part) still in flight when the abort comes: the
+     * abort must wait for it, or its .part would appear after the removal. */
+    w = store_writer_new(&e->sched, e->dirfd, "first/abort.bin", 0);
+    assert_non_null(w);
+    assert_int_equal(sink_write(w, data, 700 * 1024), NET_SINK_OK);   /* no loop turn */
+    f = store_writer_abort(w, 0);
+    wait_for(e, f);
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_int_equal(file_size(e, "first/abort.bin.part"), -ENOENT);
+    assert_int_equal(file_size(e, "first/abort.bin"), -ENOENT);
+    future_unref(f);
+    store_writer_free(w);
     free(data);
 }
 
