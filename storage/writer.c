@@ -14,7 +14,9 @@
 #include "storage/file.h"
 
 #define CHUNK_FIRST (64 * 1024)      /* small bodies need one small buffer */
+#ifndef CHUNK_SIZE
 #define CHUNK_SIZE (256 * 1024)      /* then write in larger pieces */
+#endif
 /* A stage starts once this many sealed bytes wait for it (a small body then costs one job, the
  * final one), and a job takes about this much: a chunk is freed as soon as both stages are past
  * it, so the receive refills the queue while the other chunks are hashed and written. */
