@@ -14,9 +14,7 @@
 #include "storage/file.h"
 
 #define CHUNK_FIRST (64 * 1024)      /* small bodies need one small buffer */
-#ifndef CHUNK_SIZE
 #define CHUNK_SIZE (256 * 1024)      /* then write in larger pieces */
-#endif
 /* A stage starts once this many sealed bytes wait for it (a small body then costs one job, the
  * final one), and a job takes about this much: a chunk is freed as soon as both stages are past
  * it, so the receive refills the queue while the other chunks are hashed and written. */
@@ -57,6 +55,7 @@ struct store_writer {
     int do_fsync;
     int fd;                      /* touched only by pool jobs once the first job ran */
     struct chunk *head, *tail;   /* every chunk not yet both hashed and written, in order */
+    struct chunk *spare;         /* freed full-size chunks, reused: no malloc/trim churn per chunk */
     size_t queued;               /* their bytes: what the backpressure bounds */
     size_t nchunks;
     struct stage hash, write;
@@ -268,7 +267,10 @@ done:
 
 /* ---- loop side ----------------------------------------------------------------------------- */
 
-/* Chunks both stages are past are freed: the queue shrinks as the slower stage advances. */
+/* Chunks both stages are past leave the queue, which shrinks as the slower stage advances. A
+ * full-size one is kept for reuse: they come and go at the rate of the body, and malloc would hand
+ * each back to the kernel (above its mmap or trim threshold) only to fault it in again. The spares
+ * and the queue together hold no more than the queue bound allowed at its peak. */
 static void writer_release(store_writer_t *w)
 {
     while (w->head && w->hash.done > 0 && w->write.done > 0) {
@@ -283,7 +285,12 @@ static void writer_release(store_writer_t *w)
         w->hash.sub--;
         w->write.done--;
         w->write.sub--;
-        free(c);
+        if (c->cap == CHUNK_SIZE) {
+            c->next = w->spare;
+            w->spare = c;
+        } else {
+            free(c);
+        }
     }
 }
 
@@ -350,6 +357,8 @@ static void writer_final_done(future_t *f, void *arg)
     w->final_busy = 0;
     w->written += w->job.bytes;
     chunks_free(w->head);
+    chunks_free(w->spare);
+    w->spare = NULL;
     w->head = w->tail = NULL;
     w->queued = 0;
     w->nchunks = 0;
@@ -494,9 +503,13 @@ static int writer_sink_write(net_sink_t *sink, const char *data, size_t len)
 
         if (!c || c->len == c->cap) {
             size_t cap = !w->touched && w->nchunks == 0 ? CHUNK_FIRST : CHUNK_SIZE;
-            c = malloc(sizeof(*c) + cap);
-            if (!c)
+
+            if (cap == CHUNK_SIZE && w->spare) {
+                c = w->spare;
+                w->spare = c->next;
+            } else if (!(c = malloc(sizeof(*c) + cap))) {
                 return -ENOMEM;
+            }
             c->next = NULL;
             c->len = 0;
             c->cap = cap;
@@ -624,6 +637,7 @@ void store_writer_free(store_writer_t *w)
     if (!w)
         return;
     chunks_free(w->head);
+    chunks_free(w->spare);
     future_unref(w->final);
     EVP_MD_CTX_free(w->sha);
     free(w->relpath);
