@@ -319,24 +319,31 @@ static int warc_member_end(struct warc_member *m, uint64_t *off, uint64_t *len)
 /* Calls fn over the body of x in order: the spool file or the chunks in memory. */
 static int warc_body_each(struct warc_x *x, int (*fn)(void *arg, const void *data, size_t len), void *arg)
 {
-    int result;
+    int result = 0;
 
     if (x->spool_fd >= 0) {
-        static __thread unsigned char buf[WARC_IO_BUF];
+        /* On the heap, not in thread-local storage: a static TLS block is set up (touched) in
+         * every thread of the process, pool threads included, whether or not it writes WARC. */
+        unsigned char *buf = malloc(WARC_IO_BUF);
         uint64_t off = 0;
 
+        if (!buf)
+            return -ENOMEM;
         while (off < x->body_len) {
-            ssize_t n = pread(x->spool_fd, buf, sizeof(buf), (off_t)off);
+            ssize_t n = pread(x->spool_fd, buf, WARC_IO_BUF, (off_t)off);
 
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n <= 0)
-                return n < 0 ? -errno : -EIO;
+            if (n <= 0) {
+                result = n < 0 ? -errno : -EIO;
+                break;
+            }
             if ((result = fn(arg, buf, (size_t)n)) < 0)
-                return result;
+                break;
             off += (uint64_t)n;
         }
-        return 0;
+        free(buf);
+        return result;
     }
     for (struct warc_chunk *c = x->pend; c; c = c->next)
         if ((result = fn(arg, c->data, c->len)) < 0)

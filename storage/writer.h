@@ -1,4 +1,5 @@
-/* store_writer: streams one body to DIR/NAME.part through the thread pool, then renames it. */
+/* store_writer: streams one body to DIR/NAME.part through the thread pool, then renames it. On
+ * the pool its SHA-256 and its writes are two ordered stages that run beside each other. */
 #ifndef STORAGE_WRITER_H
 #define STORAGE_WRITER_H
 
@@ -7,7 +8,8 @@
 #include "net/async/future.h"
 #include "net/async/sink.h"
 
-/* Bytes queued for the disk per transfer before the transfer is paused. */
+/* Bytes a transfer may have in memory (waiting, being hashed or being written) before the
+ * transfer is paused: all the writer holds of a body, whatever its size. */
 #define STORE_WRITER_QUEUE_MAX (1024 * 1024)
 
 typedef struct store_writer store_writer_t;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,6 +580,230 @@ static void test_failed_rename_leaves_nothing(void **state)
     free(data);
 }
 
+/* ---- the pipeline: a hash stage and a write stage ------------------------------------------- */
+
+/* Feeds data in pieces drawn from a seeded mix of tiny, odd and chunk-crossing sizes, turning
+ * the loop after a piece only when `turn_every` says (0: only when the writer pushes back), so
+ * both stages see runs of many small and few large pieces, and jobs are in flight when it returns. */
+static void feed_mixed(struct env *e, store_writer_t *w, const char *data, size_t len, unsigned seed,
+                       unsigned turn_every)
+{
+    static const size_t sizes[] = { 1, 2, 3, 511, 4095, 65535, 65537, 262143, 262145, 1048577 };
+    uint32_t x = seed * 2654435761u + 7;
+    size_t off = 0;
+    int pauses = 0;
+
+    for (unsigned i = 1; off < len; i++) {
+        size_t n;
+        int rc;
+
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        n = sizes[x % (sizeof(sizes) / sizeof(sizes[0]))];
+        if ((x >> 8) % 4 == 0)
+            n = 1 + (x >> 12) % 300;         /* runs of tiny pieces */
+        if (n > len - off)
+            n = len - off;
+        while ((rc = sink_write(w, data + off, n)) == NET_SINK_PAUSE) {
+            assert_true(++pauses < 100000);
+            uv_run(&e->loop, UV_RUN_ONCE);
+        }
+        assert_int_equal(rc, NET_SINK_OK);
+        off += n;
+        if (turn_every && i % turn_every == 0)
+            uv_run(&e->loop, UV_RUN_NOWAIT);
+    }
+}
+
+/* Many small and large pieces, the loop turned often, rarely or only under backpressure, and the
+ * commit asked while stage jobs are still in flight: the file holds the bytes in order and the
+ * hash equals a one-shot SHA-256 of them, so the commit waited for both stages. */
+static void test_pipeline_keeps_order_and_hash(void **state)
+{
+    const size_t len = 5 * 1024 * 1024 + 4321;
+    static const unsigned turns[] = { 1, 5, 0, 0, 0, 0, 0, 0 };
+    struct env *e = *state;
+    char *data = make_data(len, 21);
+    char want[65], name[32];
+
+    sha256_hex(data, len, want);
+    for (size_t t = 0; t < sizeof(turns) / sizeof(turns[0]); t++) {
+        store_writer_t *w;
+        future_t *f;
+
+        snprintf(name, sizeof(name), "order%zu.bin", t);
+        w = store_writer_new(&e->sched, e->dirfd, name, 0);
+        assert_non_null(w);
+        feed_mixed(e, w, data, len, 100 + (unsigned)t, turns[t]);
+        f = store_writer_commit(w);
+        assert_int_equal(sink_write(w, data, 1), -EINVAL);   /* nothing after the end */
+        wait_for(e, f);
+        assert_int_equal(future_state(f), FUTURE_DONE);
+        assert_int_equal(store_writer_error(w), 0);
+        assert_int_equal(store_writer_written(w), len);
+        assert_file(e, name, data, len);
+        assert_string_equal(store_writer_sha256(w), want);
+        future_unref(f);
+        store_writer_free(w);
+    }
+    free(data);
+}
+
+/* The same bytes as one write per byte count of a chunk edge (64 KiB, then 256 KiB pieces):
+ * a body that ends exactly on a chunk edge, one byte before and one after it. */
+static void test_pipeline_chunk_edges(void **state)
+{
+    static const size_t lens[] = { 65535, 65536, 65537, 65536 + 262144, 65536 + 262144 + 1,
+                                   65536 + 4 * 262144 - 1, 65536 + 4 * 262144 };
+    struct env *e = *state;
+    char *data = make_data(65536 + 4 * 262144, 22);
+    char want[65], name[32];
+
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        store_writer_t *w;
+        future_t *f;
+
+        snprintf(name, sizeof(name), "edge%zu.bin", i);
+        w = store_writer_new(&e->sched, e->dirfd, name, 0);
+        assert_non_null(w);
+        feed_mixed(e, w, data, lens[i], 200 + (unsigned)i, 3);
+        f = store_writer_commit(w);
+        wait_for(e, f);
+        assert_int_equal(future_state(f), FUTURE_DONE);
+        assert_file(e, name, data, lens[i]);
+        sha256_hex(data, lens[i], want);
+        assert_string_equal(store_writer_sha256(w), want);
+        future_unref(f);
+        store_writer_free(w);
+    }
+    free(data);
+}
+
+/* An abort asked while both stages have jobs in flight (the loop was not turned since the last
+ * bytes): it waits for them, then nothing is left under either name. */
+static void test_pipeline_abort_mid_stream(void **state)
+{
+    const size_t len = 6 * 1024 * 1024;
+    struct env *e = *state;
+    char *data = make_data(len, 23);
+    store_writer_t *w = store_writer_new(&e->sched, e->dirfd, "mid/abort.bin", 0);
+    future_t *f;
+
+    assert_non_null(w);
+    feed_mixed(e, w, data, len / 2, 300, 2);
+    wait_written(e, w, 0);
+    assert_true(file_size(e, "mid/abort.bin.part") > 0);
+    feed_mixed(e, w, data + len / 2, len / 2, 301, 0);   /* jobs in flight now */
+    f = store_writer_abort(w, 0);
+    wait_for(e, f);
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_int_equal(file_size(e, "mid/abort.bin.part"), -ENOENT);
+    assert_int_equal(file_size(e, "mid/abort.bin"), -ENOENT);
+    future_unref(f);
+    store_writer_free(w);
+
+    /* The first write job (it creates the .part) still in flight when the abort comes: the
+     * abort must wait for it, or its .part would appear after the removal. */
+    w = store_writer_new(&e->sched, e->dirfd, "first/abort.bin", 0);
+    assert_non_null(w);
+    assert_int_equal(sink_write(w, data, 700 * 1024), NET_SINK_OK);   /* no loop turn */
+    f = store_writer_abort(w, 0);
+    wait_for(e, f);
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_int_equal(file_size(e, "first/abort.bin.part"), -ENOENT);
+    assert_int_equal(file_size(e, "first/abort.bin"), -ENOENT);
+    future_unref(f);
+    store_writer_free(w);
+    free(data);
+}
+
+/* A write that fails after several chunks reached the disk (the file size limit: EFBIG): the
+ * error stops both stages, the sink refuses more with it, the commit fails with it, and neither
+ * the .part nor the final name is left. */
+static void test_pipeline_write_error_mid_stream(void **state)
+{
+    const size_t len = 8 * 1024 * 1024, limit = 2 * 1024 * 1024 + 100;
+    struct env *e = *state;
+    char *data = make_data(len, 24);
+    store_writer_t *w = store_writer_new(&e->sched, e->dirfd, "big.bin", 0);
+    struct rlimit saved, rl;
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+    size_t off = 0;
+    int rc = NET_SINK_OK, pauses = 0;
+    future_t *f;
+
+    assert_non_null(w);
+    assert_int_equal(sigaction(SIGXFSZ, &ign, &old), 0);   /* EFBIG instead of the signal */
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rl = saved;
+    rl.rlim_cur = limit;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    while (off < len && rc != -EFBIG) {
+        size_t n = len - off < 100000 ? len - off : 100000;
+
+        rc = sink_write(w, data + off, n);
+        if (rc == NET_SINK_PAUSE) {
+            assert_true(++pauses < 100000);
+            uv_run(&e->loop, UV_RUN_ONCE);
+            continue;
+        }
+        if (rc == NET_SINK_OK)
+            off += n;
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(rc, -EFBIG);                        /* refused before the end */
+    assert_true(off > limit);                            /* after several chunks */
+    assert_true(off < len);
+    assert_int_equal(store_writer_error(w), -EFBIG);
+    assert_true(store_writer_written(w) <= limit);
+    f = store_writer_commit(w);
+    wait_for(e, f);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    assert_int_equal(sigaction(SIGXFSZ, &old, NULL), 0);
+    assert_int_equal(future_state(f), FUTURE_FAILED);
+    assert_int_equal(future_error(f), -EFBIG);
+    assert_int_equal(file_size(e, "big.bin.part"), -ENOENT);
+    assert_int_equal(file_size(e, "big.bin"), -ENOENT);
+    future_unref(f);
+    store_writer_free(w);
+    free(data);
+}
+
+/* The queue bound covers the chunks the stages hold too: what the sink took and the disk has
+ * not is at most STORE_WRITER_QUEUE_MAX plus one piece, whatever the loop does. */
+static void test_pipeline_bounds_what_it_holds(void **state)
+{
+    const size_t piece = 100000, len = 12 * 1024 * 1024;
+    struct env *e = *state;
+    char *data = make_data(len, 25);
+    store_writer_t *w = store_writer_new(&e->sched, e->dirfd, "held.bin", 0);
+    size_t off = 0;
+    future_t *f;
+
+    assert_non_null(w);
+    while (off < len) {
+        size_t n = len - off < piece ? len - off : piece;
+        int rc = sink_write(w, data + off, n);
+
+        if (rc == NET_SINK_PAUSE) {
+            uv_run(&e->loop, UV_RUN_ONCE);
+            continue;
+        }
+        assert_int_equal(rc, NET_SINK_OK);
+        off += n;
+        /* written lags the freed chunks (hashing may lag too), so this bounds what is held */
+        assert_true(off - store_writer_written(w) <= STORE_WRITER_QUEUE_MAX + piece);
+    }
+    f = store_writer_commit(w);
+    wait_for(e, f);
+    assert_int_equal(future_state(f), FUTURE_DONE);
+    assert_file(e, "held.bin", data, len);
+    future_unref(f);
+    store_writer_free(w);
+    free(data);
+}
+
 /* ---- a full descriptor table --------------------------------------------------------------- */
 
 /* Out of descriptors when NAME.part is opened: the pool job waits for some instead of failing,
@@ -627,6 +852,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uncreatable_path_fails_the_commit, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_failed_rename_leaves_nothing, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_a_full_descriptor_table_delays_the_file, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_keeps_order_and_hash, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_chunk_edges, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_abort_mid_stream, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_write_error_mid_stream, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_bounds_what_it_holds, env_setup, env_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
