@@ -2,6 +2,7 @@
 #include "net/http/http.h"
 #include "net/http/easy_pool.h"
 #include "net/http/proxy.h"
+#include "net/http/workers.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -44,6 +45,8 @@ struct http_client {
                                  * freed when the last one is */
     uv_timer_t rate_timer;      /* --limit-rate: wakes the transfers waiting for the budget */
     list_t rate_waiting;        /* http_req_t.rate_link, oldest first */
+    http_workers_t *workers;    /* opts.workers > 1: the transfers run there, nothing above is set */
+    unsigned long ran;          /* transfers started (without workers) */
 };
 
 struct http_sock {
@@ -1243,6 +1246,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     struct timeval tv;
     long follow = r->follow ? r->follow : c->opts.max_redirs;
 
+    if (c->workers)
+        return http_workers_start(c->workers, r);
     r->own_headers = NULL;           /* a finished transfer's were freed when it ended */
     if (c->closing)
         return future_new_failed(c->sched, -EINVAL);
@@ -1312,6 +1317,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         goto error;
     }
     c->active++;
+    c->ran++;
     r->fut = future_ref(f);
     future_set_cancel(f, http_req_on_cancel, r);
     return f;
@@ -1332,6 +1338,14 @@ void http_req_resume_cb(void *r)
 }
 
 void http_req_resume(http_req_t *r)
+{
+    if (r->wx)
+        http_workers_resume(r);
+    else
+        http_req_resume_here(r);
+}
+
+void http_req_resume_here(http_req_t *r)
 {
     CURLcode rc;
 
@@ -1473,7 +1487,16 @@ static void http_on_rate_timer(uv_timer_t *t)
 
 long http_client_active(const http_client_t *c)
 {
-    return c->active;
+    return c->workers ? http_workers_active(c->workers) : c->active;
+}
+
+size_t http_client_workers(const http_client_t *c, unsigned long *ran, size_t n)
+{
+    if (c->workers)
+        return http_workers_ran(c->workers, ran, n);
+    if (n > 0)
+        ran[0] = c->ran;
+    return 1;
 }
 
 /* Frees the client once its last timer is closed. */
@@ -1495,6 +1518,16 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     c->sched = s;
     c->loop = s->loop;
     c->opts = *opts;
+    /* No more workers than connections: each needs one. A tap is called on this loop only. */
+    if (opts->workers > 1 && !opts->tap && opts->max_connections != 1) {
+        int n = opts->max_connections > 0 && opts->max_connections < opts->workers
+                ? (int)opts->max_connections : opts->workers;
+        if (!(c->workers = http_workers_new(s, opts, n, result))) {
+            free(c);
+            return NULL;
+        }
+        return c;
+    }
     c->multi = curl_multi_init();
     /* The job's share already shares DNS and TLS sessions, with its cookies. */
     c->own_share = !opts->share;
@@ -1563,6 +1596,11 @@ void http_client_close(http_client_t *c)
 {
     CURLMcode mc;
 
+    if (c->workers) {
+        http_workers_close(c->workers);     /* joins them; the loop's next run frees the rest */
+        free(c);
+        return;
+    }
     assert(c->active == 0);
     c->closing = 1;
     http_easy_pool_free(c->easies);
