@@ -2,6 +2,8 @@
 #include "net/http/workers.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,9 @@ struct wx_piece {
     char data[];
 };
 
+/* Origins hashed into this many slots per worker (a collision only misplaces a hint). */
+#define WORKER_HINTS 256
+
 struct http_worker {
     http_workers_t *ws;
     uv_loop_t loop;
@@ -34,6 +39,8 @@ struct http_worker {
     int made;                   /* how far set-up got: loop, sched, client, inbox, lock, thread */
     long cap;                   /* its client's connection cap (0: curl's default) */
     /* main only */
+    unsigned short idle[WORKER_HINTS];  /* transfers that ended here, by origin hash, not yet
+                                         * followed by another: likely an idle connection */
     long active;                /* transfers given to it and not settled */
     unsigned long ran;          /* transfers given to it so far */
 };
@@ -50,6 +57,7 @@ struct http_workers {
 
 typedef struct http_wx {
     http_req_t *r;
+    unsigned origin;            /* the URL's origin, hashed (a slot of http_worker.idle) */
     struct http_worker *worker;
     inbox_node_t to_worker, to_main;
     net_sink_t relay;           /* r->sink while the worker runs r (when it has a sink) */
@@ -181,6 +189,8 @@ static void worker_main(void *arg)
 {
     struct http_worker *w = arg;
 
+    /* A name for top, gdb and the tests (which count the workers in /proc); cosmetic if refused. */
+    (void)pthread_setname_np(pthread_self(), "gather-xfer");
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
@@ -229,6 +239,8 @@ static void wx_settle(http_wx_t *x)
     }
     future_set_cancel(fut, NULL, NULL);
     future_unref(fut);
+    if (!x->aborted && !x->wfail && x->worker->idle[x->origin] < USHRT_MAX)
+        x->worker->idle[x->origin]++;       /* its connection is likely in this worker's cache */
     x->worker->active--;
     if (--ws->active == 0 && !ws->closing)
         uv_unref((uv_handle_t *)&ws->inbox.async);   /* idle: no reason to keep the loop up */
@@ -325,6 +337,18 @@ static int wx_on_cancel(future_t *f, void *arg)
     return -1;
 }
 
+/* FNV-1a of url's scheme and authority ("http://host:port"), folded into WORKER_HINTS slots. */
+static unsigned wx_origin_hash(const char *url)
+{
+    const char *p = strstr(url, "://");
+    uint32_t h = 2166136261u;
+
+    p = p ? p + 3 : url;
+    for (const char *c = url; *c && (c < p || !strchr("/?#", *c)); c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    return h % WORKER_HINTS;
+}
+
 future_t *http_workers_start(http_workers_t *ws, http_req_t *r)
 {
     struct http_worker *w = NULL;
@@ -339,14 +363,26 @@ future_t *http_workers_start(http_workers_t *ws, http_req_t *r)
         future_unref(f);
         return NULL;
     }
-    /* The worker with the most room under its connection cap (the least busy, when the caps are
+    /* First a worker where a transfer to the same origin just ended: its idle connection takes
+     * the request, as one multi would reuse it (a new connection elsewhere could reach the server
+     * before it saw the end of the last request, and each connection costs a handshake). Else the
+     * worker with the most room under its connection cap (the least busy, when the caps are
      * equal); among equals, the one after the last chosen, so that even a list of one host
      * spreads over all of them. The caps add up to -c, so one always has room. */
+    x->origin = wx_origin_hash(r->url);
     for (size_t k = 0; k < ws->n; k++) {
         struct http_worker *c = &ws->w[(ws->next + k) % ws->n];
+        int room = !c->cap || c->active < c->cap;
+
+        if (room && c->idle[x->origin]) {
+            w = c;
+            break;
+        }
         if (!w || c->cap - c->active > w->cap - w->active)
             w = c;
     }
+    if (w->idle[x->origin])
+        w->idle[x->origin]--;
     ws->next = (size_t)(w - ws->w + 1) % ws->n;
     x->r = r;
     x->worker = w;
