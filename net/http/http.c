@@ -643,7 +643,7 @@ int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, c
 
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
 {
-    long version = 0;
+    long version = 0, status = 0;
     curl_off_t cl = -1;
 
     if (r->read_timed_out && code == CURLE_ABORTED_BY_CALLBACK)
@@ -659,8 +659,12 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
     }
     http_decoder_free(r->dec);
     r->dec = NULL;
-    if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
-        r->status = 0;
+    /* status and content_length change only when they differ: with --workers the main loop's
+     * sink may still be reading them (net/http/workers.h) while a worker collects r. */
+    if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (r->status != status)
+        r->status = status;
     if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &r->redirects) != CURLE_OK)
         r->redirects = 0;
     if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r->os_errno) != CURLE_OK)
@@ -669,7 +673,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
         r->proxy_status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
         cl = -1;
-    r->content_length = cl;
+    if (r->content_length != cl)
+        r->content_length = cl;
     free(r->effective_url);
     r->effective_url = http_strdup_info(easy, CURLINFO_EFFECTIVE_URL);
     free(r->primary_ip);
