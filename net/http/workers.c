@@ -20,7 +20,7 @@ enum { WX_BODY = 1, WX_DONE = 2 };
 
 struct wx_piece {
     struct wx_piece *next;
-    size_t len, off;            /* off: what main's sink took of it before a pause */
+    size_t len;
     char data[];
 };
 
@@ -102,7 +102,6 @@ static int wx_relay_write(net_sink_t *sink, const char *data, size_t len)
         return -ENOMEM;
     p->next = NULL;
     p->len = len;
-    p->off = 0;
     memcpy(p->data, data, len);
     pthread_mutex_lock(&w->lock);
     if (x->tail)
@@ -273,7 +272,7 @@ static void wx_deliver(http_wx_t *x)
             int rc = NET_SINK_OK;
 
             if (!x->aborted && !x->merror && x->sink)
-                rc = x->sink->write(x->sink, p->data + p->off, p->len - p->off);
+                rc = x->sink->write(x->sink, p->data, p->len);   /* all or nothing */
             if (rc == NET_SINK_PAUSE) {
                 x->mpaused = 1;
                 break;
@@ -285,7 +284,7 @@ static void wx_deliver(http_wx_t *x)
                 pthread_mutex_unlock(&w->lock);
                 wx_post_worker(x, WX_RESUME);   /* a paused relay then refuses for good */
             } else if (!x->aborted && !x->merror) {
-                x->delivered += (curl_off_t)(p->len - p->off);
+                x->delivered += (curl_off_t)p->len;
             }
             freed += p->len;
             x->held = p->next;
