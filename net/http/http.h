@@ -224,7 +224,8 @@ size_t http_client_workers(const http_client_t *c, unsigned long *ran, size_t n)
 
 /* Starts r. The future resolves with r once the transfer has ended, whatever the outcome (inspect
  * r->code and r->status); it fails only with -ENOMEM or -EINVAL. Cancelling it aborts the
- * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. The caller owns the
+ * transfer (r->code = CURLE_ABORTED_BY_CALLBACK); with workers the transfer is on another thread,
+ * so future_cancel returns -EBUSY and the future is cancelled once the worker has stopped it. NULL when out of memory. The caller owns the
  * returned reference; r is borrowed until the future settles. */
 future_t *http_req_start(http_client_t *c, http_req_t *r);
 

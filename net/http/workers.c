@@ -223,9 +223,11 @@ static void wx_settle(http_wx_t *x)
 
     r->sink = x->sink;
     r->wx = NULL;
+    future_set_cancel(fut, NULL, NULL);
     if (x->aborted) {
+        /* cancelled as without workers: with no hook left, future_cancel just settles it */
         r->code = CURLE_ABORTED_BY_CALLBACK;
-        future_fail(fut, -ECANCELED);
+        future_cancel(fut);
     } else if (x->wfail) {
         future_fail(fut, x->wfail == -ECANCELED ? -ECANCELED : x->wfail);
     } else {
@@ -236,7 +238,6 @@ static void wx_settle(http_wx_t *x)
         r->body_bytes = x->delivered;       /* what the sink took, as without workers */
         future_resolve(fut, r);
     }
-    future_set_cancel(fut, NULL, NULL);
     future_unref(fut);
     if (!x->aborted && !x->wfail && x->worker->idle[x->origin] < USHRT_MAX)
         x->worker->idle[x->origin]++;       /* its connection is likely in this worker's cache */
