@@ -229,7 +229,7 @@ static void wx_settle(http_wx_t *x)
         r->code = CURLE_ABORTED_BY_CALLBACK;
         future_cancel(fut);
     } else if (x->wfail) {
-        future_fail(fut, x->wfail == -ECANCELED ? -ECANCELED : x->wfail);
+        future_fail(fut, x->wfail);         /* could not start: -ENOMEM, -EINVAL */
     } else {
         if (x->merror) {                    /* the sink refused what the worker had taken */
             r->code = CURLE_WRITE_ERROR;
@@ -319,7 +319,7 @@ static void main_on_msg(inbox_t *ib, inbox_node_t *node, unsigned bits)
 }
 
 /* The main future's cancel hook: the transfer is on another thread, so refuse, and have the worker
- * end it; its future then fails with -ECANCELED. */
+ * end it; the future is then cancelled (-ECANCELED) when the worker hands r back. */
 static int wx_on_cancel(future_t *f, void *arg)
 {
     http_wx_t *x = arg;

@@ -9,7 +9,7 @@
  *                             main hands them to the real sink with today's PAUSE/resume contract
  *   main  --RESUME--> worker: main drained the queue below the cap: the worker unpauses curl
  *   main  --ABORT-->  worker: the main future was cancelled (its hook refuses: the transfer is on
- *                             another thread); it fails with -ECANCELED when the worker is done
+ *                             another thread); it ends cancelled when the worker is done
  *   worker --DONE-->  main:   r is final; main settles its future once the queue is drained.
  * While a transfer runs, r belongs to the worker; main reads only what the worker wrote before a
  * piece it has received (the answer's headers, which the sink looks at), and r again once DONE.
