@@ -512,18 +512,16 @@ static int http_body_begins(http_req_t *r)
 
 /* A decoded body: feed the decoder, which stops where the sink refuses. libcurl keeps the
  * rest of this write (encoded bytes, at most a network read) and offers the same bytes again
- * after the resume, so dec_skip says how many of them the decoder has already consumed. */
+ * after the resume, so dec_skip says how many of them the decoder has already consumed. The
+ * decoder is called even when it consumed all of them: the pause may have refused only output it
+ * still holds, and on the body's last write nothing else would ever flush it. */
 static size_t http_write_decoded(http_req_t *r, char *data, size_t len)
 {
-    size_t skip = r->dec_skip, used = 0;
+    size_t skip = r->dec_skip, off = skip < len ? skip : len, used = 0;
     int rc;
 
     r->dec_skip = 0;
-    if (skip >= len && len > 0) {
-        r->dec_skip = skip - len;   /* not seen with libcurl 7.88: it offers whole writes again */
-        return len;
-    }
-    rc = http_decoder_write(r->dec, data + skip, len - skip, &used, http_deliver, r);
+    rc = http_decoder_write(r->dec, data + off, len - off, &used, http_deliver, r);
     r->bytes += (curl_off_t)used;
     if (rc == HTTP_SINK_PAUSE) {
         r->dec_skip = skip + used;
@@ -534,6 +532,8 @@ static size_t http_write_decoded(http_req_t *r, char *data, size_t len)
         r->sink_error = rc;
         return CURL_WRITEFUNC_ERROR;
     }
+    if (skip > len)
+        r->dec_skip = skip - len;    /* not seen with libcurl 7.88: it offers whole writes again */
     return len;
 }
 
