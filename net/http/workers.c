@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <uv.h>
 
@@ -41,6 +42,7 @@ struct http_worker {
     /* main only */
     unsigned short idle[WORKER_HINTS];  /* transfers that ended here, by origin hash, not yet
                                          * followed by another: likely an idle connection */
+    unsigned short busy[WORKER_HINTS];  /* transfers running here, by origin hash */
     long active;                /* transfers given to it and not settled */
     unsigned long ran;          /* transfers given to it so far */
 };
@@ -51,6 +53,7 @@ struct http_workers {
     struct http_worker *w;
     size_t n;
     size_t next;                /* round-robin start among the least busy */
+    unsigned char h1[WORKER_HINTS]; /* https origins (hashed) seen to answer HTTP/1.x: spread */
     long active;
     int closing;
 };
@@ -76,6 +79,7 @@ typedef struct http_wx {
     int mpaused;                /* the sink paused: http_req_resume goes on */
     int delivering;
     int done;                   /* DONE arrived */
+    int tls;                    /* an https URL: HTTP/2 may multiplex it with others */
     int aborted;                /* the future was cancelled */
     int merror;                 /* the sink's error */
     curl_off_t delivered;       /* body bytes the sink took */
@@ -241,6 +245,9 @@ static void wx_settle(http_wx_t *x)
     future_unref(fut);
     if (!x->aborted && !x->wfail && x->worker->idle[x->origin] < USHRT_MAX)
         x->worker->idle[x->origin]++;       /* its connection is likely in this worker's cache */
+    if (x->tls && !x->aborted && !x->wfail && r->http_version[0] && strcmp(r->http_version, "HTTP/2"))
+        ws->h1[x->origin] = 1;
+    x->worker->busy[x->origin]--;
     x->worker->active--;
     if (--ws->active == 0 && !ws->closing)
         uv_unref((uv_handle_t *)&ws->inbox.async);   /* idle: no reason to keep the loop up */
@@ -370,6 +377,15 @@ future_t *http_workers_start(http_workers_t *ws, http_req_t *r)
      * equal); among equals, the one after the last chosen, so that even a list of one host
      * spreads over all of them. The caps add up to -c, so one always has room. */
     x->origin = wx_origin_hash(r->url);
+    x->tls = strncasecmp(r->url, "https:", 6) == 0;
+    /* An https origin may answer HTTP/2, which multiplexes every transfer over one connection:
+     * keep its transfers on the worker that already runs some (one connection, one handshake),
+     * until it is seen to answer HTTP/1.x. */
+    for (size_t k = 0; x->tls && !ws->h1[x->origin] && k < ws->n; k++)
+        if (ws->w[k].busy[x->origin]) {
+            w = &ws->w[k];
+            goto chosen;
+        }
     for (size_t k = 0; k < ws->n; k++) {
         struct http_worker *c = &ws->w[(ws->next + k) % ws->n];
         int room = !c->cap || c->active < c->cap;
@@ -381,8 +397,10 @@ future_t *http_workers_start(http_workers_t *ws, http_req_t *r)
         if (!w || c->cap - c->active > w->cap - w->active)
             w = c;
     }
+chosen:
     if (w->idle[x->origin])
         w->idle[x->origin]--;
+    w->busy[x->origin]++;               /* at most -c (10000) */
     ws->next = (size_t)(w - ws->w + 1) % ws->n;
     x->r = r;
     x->worker = w;
