@@ -28,7 +28,8 @@ enum {
     OPT_MIN_SPEED_TIME, OPT_MAX_FILESIZE, OPT_TIMESTAMPING, OPT_CACERT, OPT_CAPATH, OPT_CERT,
     OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION,
     OPT_READ_TIMEOUT,
-    OPT_ROBOTS_AGENT
+    OPT_ROBOTS_AGENT,
+    OPT_WORKERS
 };
 
 /* Segmented downloads. */
@@ -62,6 +63,7 @@ static const struct {
     { { "directory-prefix", required_argument, NULL, 'P' }, G | C },
     { { "concurrency", required_argument, NULL, 'c' }, G | C | B },
     { { "per-host", required_argument, NULL, OPT_PER_HOST }, G | C | B },
+    { { "workers", required_argument, NULL, OPT_WORKERS }, G | C },
     { { "mode", required_argument, NULL, OPT_MODE }, G },
     { { "layout", required_argument, NULL, OPT_LAYOUT }, G | C },
     { { "timeout", required_argument, NULL, OPT_TIMEOUT }, G | C | B },
@@ -152,6 +154,10 @@ static const char usage_get[] =
 "  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
 "                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
+"      --workers N         threads that run the transfers, each with its own event loop and\n"
+"                          connections (default: one per CPU core; 1: the main loop runs\n"
+"                          them itself); -c and --per-host hold for the whole process.\n"
+"                          async mode only; --warc-file uses 1\n"
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
 "      --discard           fetch but write nothing (measure the network alone)\n"
@@ -180,6 +186,10 @@ static const char usage_crawl[] =
 "  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
 "                          warning, to what the open-files limit (ulimit -n) allows\n"
 "      --per-host N        transfers in flight per host at most (default 4)\n"
+"      --workers N         threads that run the transfers, each with its own event loop and\n"
+"                          connections (default: one per CPU core; 1: the main loop runs\n"
+"                          them itself); -c, --per-host, delays and robots.txt hold for the\n"
+"                          whole process. async mode only; --warc-file uses 1\n"
 "      --delay MS, -w, --wait SEC\n"
 "                          wait between requests to one host (default 0; -w takes seconds,\n"
 "                          0.5, 2m, 1h; robots.txt Crawl-delay raises it for that host)\n"
@@ -568,6 +578,11 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->http.user_agent = GATHER_USER_AGENT;
     o->depth = CRAWL_DEPTH_DEFAULT;
     o->per_host = cmd == CRAWL_CMD_CRAWL ? 4 : 0;
+    {
+        /* --workers: one transfer thread per online core (net/http/workers.h) */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        o->http.workers = cores > 256 ? 256 : cores > 1 ? (int)cores : 1;
+    }
     o->max_page_bytes = 10L * 1024 * 1024;
     o->robots = 1;
     o->save = CRAWL_SAVE_ALL;
@@ -734,6 +749,13 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case 'd': return parse_depth(name, arg, &o->depth);
     case 'r': return 0;                 /* wget's -r: recursion is what a crawl does */
     case OPT_PER_HOST: return parse_long(name, arg, 0, 10000, &o->per_host);
+    case OPT_WORKERS: {
+        long n;
+        if (parse_long(name, arg, 1, 256, &n) < 0)
+            return -1;
+        o->http.workers = (int)n;
+        return 0;
+    }
     case OPT_MODE:
         if (!strcmp(arg, "async")) o->mode = CRAWL_MODE_ASYNC;
         else if (!strcmp(arg, "threads")) o->mode = CRAWL_MODE_THREADS;

@@ -37,6 +37,9 @@ crawl_fd_budget_t crawl_fdlimit_need(const crawl_options_t *o, int commit_slots,
         b.fixed += CRAWL_FD_STATE;
     if (o->har)
         b.fixed++;
+    /* --workers: each worker's loop holds an epoll descriptor and an eventfd for its wakeups */
+    if (o->mode == CRAWL_MODE_ASYNC && o->http.workers > 1)
+        b.fixed += 2L * o->http.workers;
     return b;
 }
 

@@ -146,6 +146,30 @@ future_t *job_tasks_done(job_t *job)
     return task_group_wait(&job->tasks);
 }
 
+/* The async client: the transfers on --workers threads of their own (net/http/workers.h), or on
+ * this loop with --workers 1. The rest of the job stays on this loop either way. */
+static int job_workers_start(job_t *job)
+{
+    int result;
+
+    if (!(job->http = http_client_new(&job->sched, &job->opts->http, &result))) {
+        fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
+        return result;
+    }
+    return 0;
+}
+
+/* Counts what each worker ran (for --json), then stops and joins them. */
+static void job_workers_stop(job_t *job)
+{
+    size_t n = http_client_workers(job->http, NULL, 0);
+
+    free(job->rep.worker_ran);
+    if ((job->rep.worker_ran = calloc(n, sizeof(*job->rep.worker_ran))))
+        job->rep.nworkers = http_client_workers(job->http, job->rep.worker_ran, n);
+    http_client_close(job->http);
+}
+
 /* Everything the loop needs, in the order job_run_teardown undoes it. */
 static int job_run_setup(job_t *job)
 {
@@ -162,10 +186,8 @@ static int job_run_setup(job_t *job)
     if (job->warc)
         store_warc_start(job->warc, &job->loop);
     if (o->mode == CRAWL_MODE_ASYNC) {
-        if (!(job->http = http_client_new(&job->sched, &o->http, &result))) {
-            fprintf(stderr, "gather: cannot set up HTTP: %s\n", strerror(-result));
+        if ((result = job_workers_start(job)) < 0)
             return result;
-        }
     } else if (!(job->easies = http_easy_pool_new(&o->http, NULL, NULL))) {
         return -ENOMEM;
     }
@@ -186,7 +208,7 @@ static void job_run_teardown(job_t *job)
     if (job->state)
         store_state_stop(job->state);
     if (job->http)
-        http_client_close(job->http);
+        job_workers_stop(job);
     job->http = NULL;
     sched_close(&job->sched);
     uv_run(&job->loop, UV_RUN_DEFAULT);       /* let every uv_close callback run */
@@ -301,6 +323,8 @@ int job_close(job_t *job)
     job->state = NULL;
     store_names_free(job->names);
     job->names = NULL;
+    free(job->rep.worker_ran);
+    job->rep.worker_ran = NULL;
     if (job->dirfd >= 0)
         close(job->dirfd);
     job->dirfd = -1;

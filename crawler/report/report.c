@@ -147,6 +147,12 @@ void crawl_report_summary(crawl_report_t *rep)
                               "seconds", crawl_report_real(secs, 3),
                               "bytes_per_second", crawl_report_real(rate, 0), "mode", rep->mode,
                               "max_inflight", (json_int_t)rep->max_inflight);
+        json_t *ran = rep->worker_ran && o ? json_array() : NULL;
+
+        for (size_t i = 0; ran && i < rep->nworkers; i++)
+            json_array_append_new(ran, json_integer((json_int_t)rep->worker_ran[i]));
+        if (ran)
+            json_object_set_new(json_object_get(o, "summary"), "workers", ran);
         crawl_report_json(rep, o);
     }
     fflush(rep->out);

@@ -20,6 +20,9 @@ typedef struct crawl_report {
     uint64_t duplicates;      /* list lines naming a URL already queued */
     uint64_t bytes;
     long inflight, max_inflight;
+    unsigned long *worker_ran;  /* transfers each transfer worker ran, for --json's summary
+                                 * (malloc'd by the job; NULL: not async) */
+    size_t nworkers;
     uint64_t start_ns;
     const char *mode;
     int json, quiet, verbose;

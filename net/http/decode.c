@@ -79,7 +79,8 @@ void http_decoder_free(http_decoder_t *d)
 
 int http_decoder_complete(const http_decoder_t *d)
 {
-    return d->state == DEC_END || d->state == DEC_TRAILER;
+    /* output still held (refused by a paused sink, never flushed) is a body cut short */
+    return (d->state == DEC_END || d->state == DEC_TRAILER) && d->out_off == d->out_len && !d->more;
 }
 
 const char *http_decoder_error(const http_decoder_t *d)

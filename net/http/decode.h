@@ -52,7 +52,8 @@ void http_decoder_free(http_decoder_t *d);
 int http_decoder_write(http_decoder_t *d, const char *in, size_t len, size_t *used,
                        http_decode_out_fn out, void *arg);
 
-/* 1 when the stream reached its end (the body is complete), 0 when more was expected. */
+/* 1 when the stream reached its end and every decoded byte was taken (the body is complete), 0
+ * when more was expected or output is still held for a sink that refused it. */
 int http_decoder_complete(const http_decoder_t *d);
 
 /* zlib's reason for the last HTTP_EBADCODING ("incorrect header check"), or "". */

@@ -2,6 +2,7 @@
 #include "net/http/http.h"
 #include "net/http/easy_pool.h"
 #include "net/http/proxy.h"
+#include "net/http/workers.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -45,6 +46,8 @@ struct http_client {
                                  * freed when the last one is */
     uv_timer_t rate_timer;      /* --limit-rate: wakes the transfers waiting for the budget */
     list_t rate_waiting;        /* http_req_t.rate_link, oldest first */
+    http_workers_t *workers;    /* opts.workers > 1: the transfers run there, nothing above is set */
+    unsigned long ran;          /* transfers started (without workers) */
 };
 
 struct http_sock {
@@ -510,18 +513,16 @@ static int http_body_begins(http_req_t *r)
 
 /* A decoded body: feed the decoder, which stops where the sink refuses. libcurl keeps the
  * rest of this write (encoded bytes, at most a network read) and offers the same bytes again
- * after the resume, so dec_skip says how many of them the decoder has already consumed. */
+ * after the resume, so dec_skip says how many of them the decoder has already consumed. The
+ * decoder is called even when it consumed all of them: the pause may have refused only output it
+ * still holds, and on the body's last write nothing else would ever flush it. */
 static size_t http_write_decoded(http_req_t *r, char *data, size_t len)
 {
-    size_t skip = r->dec_skip, used = 0;
+    size_t skip = r->dec_skip, off = skip < len ? skip : len, used = 0;
     int rc;
 
     r->dec_skip = 0;
-    if (skip >= len && len > 0) {
-        r->dec_skip = skip - len;   /* not seen with libcurl 7.88: it offers whole writes again */
-        return len;
-    }
-    rc = http_decoder_write(r->dec, data + skip, len - skip, &used, http_deliver, r);
+    rc = http_decoder_write(r->dec, data + off, len - off, &used, http_deliver, r);
     r->bytes += (curl_off_t)used;
     if (rc == HTTP_SINK_PAUSE) {
         r->dec_skip = skip + used;
@@ -532,6 +533,8 @@ static size_t http_write_decoded(http_req_t *r, char *data, size_t len)
         r->sink_error = rc;
         return CURL_WRITEFUNC_ERROR;
     }
+    if (skip > len)
+        r->dec_skip = skip - len;    /* not seen with libcurl 7.88: it offers whole writes again */
     return len;
 }
 
@@ -641,7 +644,7 @@ int http_req_idle_check(http_req_t *r, long read_timeout_ms, curl_off_t dlnow, c
 
 void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
 {
-    long version = 0;
+    long version = 0, status = 0;
     curl_off_t cl = -1;
 
     if (r->read_timed_out && code == CURLE_ABORTED_BY_CALLBACK)
@@ -657,8 +660,12 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
     }
     http_decoder_free(r->dec);
     r->dec = NULL;
-    if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
-        r->status = 0;
+    /* status and content_length change only when they differ: with --workers the main loop's
+     * sink may still be reading them (net/http/workers.h) while a worker collects r. */
+    if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (r->status != status)
+        r->status = status;
     if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &r->redirects) != CURLE_OK)
         r->redirects = 0;
     if (curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &r->os_errno) != CURLE_OK)
@@ -667,7 +674,8 @@ void http_req_collect(http_req_t *r, CURL *easy, CURLcode code)
         r->proxy_status = 0;
     if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
         cl = -1;
-    r->content_length = cl;
+    if (r->content_length != cl)
+        r->content_length = cl;
     free(r->effective_url);
     r->effective_url = http_strdup_info(easy, CURLINFO_EFFECTIVE_URL);
     free(r->primary_ip);
@@ -1269,6 +1277,8 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
     struct timeval tv;
     long follow = r->follow ? r->follow : c->opts.max_redirs;
 
+    if (c->workers)
+        return http_workers_start(c->workers, r);
     r->own_headers = NULL;           /* a finished transfer's were freed when it ended */
     if (c->closing)
         return future_new_failed(c->sched, -EINVAL);
@@ -1338,6 +1348,7 @@ future_t *http_req_start(http_client_t *c, http_req_t *r)
         goto error;
     }
     c->active++;
+    c->ran++;
     r->fut = future_ref(f);
     future_set_cancel(f, http_req_on_cancel, r);
     return f;
@@ -1358,6 +1369,14 @@ void http_req_resume_cb(void *r)
 }
 
 void http_req_resume(http_req_t *r)
+{
+    if (r->wx)
+        http_workers_resume(r);
+    else
+        http_req_resume_here(r);
+}
+
+void http_req_resume_here(http_req_t *r)
 {
     CURLcode rc;
 
@@ -1499,7 +1518,16 @@ static void http_on_rate_timer(uv_timer_t *t)
 
 long http_client_active(const http_client_t *c)
 {
-    return c->active;
+    return c->workers ? http_workers_active(c->workers) : c->active;
+}
+
+size_t http_client_workers(const http_client_t *c, unsigned long *ran, size_t n)
+{
+    if (c->workers)
+        return http_workers_ran(c->workers, ran, n);
+    if (n > 0)
+        ran[0] = c->ran;
+    return 1;
 }
 
 /* Frees the client once its last timer is closed. */
@@ -1522,6 +1550,16 @@ http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result)
     c->loop = s->loop;
     c->kick.fn = http_on_kick;
     c->opts = *opts;
+    /* No more workers than connections: each needs one. A tap is called on this loop only. */
+    if (opts->workers > 1 && !opts->tap && opts->max_connections != 1) {
+        int n = opts->max_connections > 0 && opts->max_connections < opts->workers
+                ? (int)opts->max_connections : opts->workers;
+        if (!(c->workers = http_workers_new(s, opts, n, result))) {
+            free(c);
+            return NULL;
+        }
+        return c;
+    }
     c->multi = curl_multi_init();
     /* The job's share already shares DNS and TLS sessions, with its cookies. */
     c->own_share = !opts->share;
@@ -1590,6 +1628,11 @@ void http_client_close(http_client_t *c)
 {
     CURLMcode mc;
 
+    if (c->workers) {
+        http_workers_close(c->workers);     /* joins them; the loop's next run frees the rest */
+        free(c);
+        return;
+    }
     assert(c->active == 0);
     c->closing = 1;
     sched_cancel(c->sched, &c->kick);

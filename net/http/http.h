@@ -58,6 +58,10 @@ typedef struct http_opts {
     int capture;                /* record each exchange's headers in http_req_t.hops */
     struct http_tap *tap;       /* and stream its raw body bytes here (borrowed; async client
                                  * only: its calls come from the loop thread); NULL: none */
+    int workers;                /* --workers: run the async client's transfers on this many
+                                 * threads of their own (net/http/workers.h); 0 or 1: the loop
+                                 * drives them itself. A tap forces 1 (its calls must come from
+                                 * the loop thread). */
 } http_opts_t;
 
 typedef struct http_client http_client_t;
@@ -191,6 +195,8 @@ struct http_req {
     int capture_skip;           /* inside a proxy's CONNECT exchange: not recorded */
     int capture_verbose;        /* --verbose too: the debug callback prints curl's trace */
     void *tap_state;            /* the tap's, per transfer */
+    struct http_wx *wx;         /* on a worker thread (net/http/workers.c): its record, which
+                                 * only the client's loop thread reads */
 };
 
 /* A transfer that cannot open its socket because the process or the system is out of descriptors
@@ -199,8 +205,10 @@ struct http_req {
 #define HTTP_FD_WAIT_MS 100
 #define HTTP_FD_WAITS_MAX 100
 
-/* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket.
- * Returns NULL and sets *result to a negative errno on failure. */
+/* A client: one CURLM, one CURLSH (DNS + TLS sessions), a uv_timer_t and a uv_poll_t per socket;
+ * or, with opts->workers > 1, that many threads each with such a client of its own, the futures
+ * still settling on s's loop (net/http/workers.h). Returns NULL and sets *result to a negative
+ * errno on failure (the loop must then run again, as after http_client_close). */
 http_client_t *http_client_new(sched_t *s, const http_opts_t *opts, int *result);
 
 /* Closes the client; every transfer must have settled. The loop must run again to finish the
@@ -210,9 +218,14 @@ void http_client_close(http_client_t *c);
 /* Number of transfers in flight. */
 long http_client_active(const http_client_t *c);
 
+/* The number of transfer workers (1 when the loop drives its transfers itself), and how many
+ * transfers each was given so far in ran[0..n-1] (with no workers: ran[0], all of them). */
+size_t http_client_workers(const http_client_t *c, unsigned long *ran, size_t n);
+
 /* Starts r. The future resolves with r once the transfer has ended, whatever the outcome (inspect
  * r->code and r->status); it fails only with -ENOMEM or -EINVAL. Cancelling it aborts the
- * transfer (r->code = CURLE_ABORTED_BY_CALLBACK). NULL when out of memory. The caller owns the
+ * transfer (r->code = CURLE_ABORTED_BY_CALLBACK); with workers the transfer is on another thread,
+ * so future_cancel returns -EBUSY and the future is cancelled once the worker has stopped it. NULL when out of memory. The caller owns the
  * returned reference; r is borrowed until the future settles. */
 future_t *http_req_start(http_client_t *c, http_req_t *r);
 
