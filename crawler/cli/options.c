@@ -157,7 +157,7 @@ static const char usage_get[] =
 "      --workers N         threads that run the transfers, each with its own event loop and\n"
 "                          connections (default: one per CPU core; 1: the main loop runs\n"
 "                          them itself); -c and --per-host hold for the whole process.\n"
-"                          async mode only; --warc-file uses 1\n"
+"                          async mode only; --warc-file and a single URL use 1\n"
 "      --mode MODE         async (default), threads or sync\n"
 "      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
 "      --discard           fetch but write nothing (measure the network alone)\n"
@@ -754,6 +754,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         if (parse_long(name, arg, 1, 256, &n) < 0)
             return -1;
         o->http.workers = (int)n;
+        o->workers_given = 1;
         return 0;
     }
     case OPT_MODE:

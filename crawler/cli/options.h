@@ -17,6 +17,7 @@ typedef struct crawl_options {
     const char *input;          /* -i FILE, "-" for stdin; NULL: positional URLs or urls.txt */
     char **urls;                /* positional URLs (borrowed from argv) */
     int nurls;
+    int workers_given;          /* --workers was on the command line (o->http.workers) */
     const char *outdir;
     long concurrency;
     long per_host;              /* 0: no limit beyond concurrency */

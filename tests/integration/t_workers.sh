@@ -145,6 +145,32 @@ test_workers_1_starts_no_thread() {
     assert_eq "$((total_3 - total_1))" 3 "threads --workers 3 adds"
 }
 
+# One URL on the command line is one transfer: it runs on the job's loop (no relay copying every
+# byte); --workers still decides when given, and a list (-i) is never taken for one URL.
+test_a_single_url_runs_on_the_loop() {
+    server_start
+    local url="$BASE/img/1.jpg?delay=3000" pid n
+    for how in single given list; do
+        case $how in
+            single) "$GATHER" get -q --discard -o out "$url" & ;;
+            given) "$GATHER" get -q --discard -o out --workers 2 "$url" & ;;
+            list) echo "$url" > one.txt; "$GATHER" get -q --discard -o out -i one.txt --workers 2 & ;;
+        esac
+        pid=$!
+        for _ in $(seq 1 200); do
+            [ "$(server_stat inflight)" -ge 1 ] && break
+            sleep 0.05
+        done
+        n=$(threads_named gather-xfer "$pid")
+        wait "$pid"
+        server_reset
+        eval "named_$how=$n"
+    done
+    assert_eq "$named_single" 0 "worker threads for one URL"
+    assert_eq "$named_given" 2 "worker threads for one URL with --workers 2"
+    assert_eq "$named_list" 2 "worker threads for a list with --workers 2"
+}
+
 test_usage() {
     local rc=0
     gather get --workers 0 "http://127.0.0.1:1/" 2> err.txt || rc=$?
