@@ -189,7 +189,7 @@ static const char usage_crawl[] =
 "      --workers N         threads that run the transfers, each with its own event loop and\n"
 "                          connections (default: one per CPU core; 1: the main loop runs\n"
 "                          them itself); -c, --per-host, delays and robots.txt hold for the\n"
-"                          whole process. async mode only; --warc-file uses 1\n"
+"                          whole process. async mode only; --warc-file and --delay use 1\n"
 "      --delay MS, -w, --wait SEC\n"
 "                          wait between requests to one host (default 0; -w takes seconds,\n"
 "                          0.5, 2m, 1h; robots.txt Crawl-delay raises it for that host)\n"

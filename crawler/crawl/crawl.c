@@ -464,6 +464,11 @@ int crawl_crawl_run(crawl_options_t *o)
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
+    /* A crawl paced by --delay/-w is bound by the delay, not by the CPU, and the gap between two
+     * requests to a host is kept on this loop: run its transfers here too, so that no hand-off to
+     * a worker thread (whose latency varies) can shorten the gap the server sees. */
+    if (o->delay_ms > 0 && !o->workers_given)
+        o->http.workers = 1;
     if (job_open(&cj->job, o, &spec) < 0)
         goto cleanup;
     /* Pages are parsed on the pool threads (page.c): libxml2's globals are set up once, here,

@@ -25,6 +25,14 @@ workers_all_ran() {
     assert_ge "$(jq min <<< "$ran")" 1 "transfers of the least used worker: $ran"
 }
 
+# await_inflight N: until the server has N requests in flight (at most 10 s).
+await_inflight() {
+    for _ in $(seq 1 200); do
+        [ "$(server_stat inflight)" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+}
+
 test_single_host_list_uses_every_worker_within_c() {
     server_start
     img_list 200 "?delay=50" > list.txt
@@ -130,10 +138,7 @@ test_workers_1_starts_no_thread() {
         # the binary itself (not under timeout, whose pid $! would be), bounded by the delays
         "$GATHER" get -q --discard -i list.txt -o out -c 10 --workers $w &
         pid=$!
-        for _ in $(seq 1 200); do
-            [ "$(server_stat inflight)" -ge 10 ] && break
-            sleep 0.05
-        done
+        await_inflight 10
         n=$(threads_named gather-xfer "$pid")
         total=$(ls /proc/"$pid"/task | wc -l)
         wait "$pid"
@@ -157,10 +162,7 @@ test_a_single_url_runs_on_the_loop() {
             list) echo "$url" > one.txt; "$GATHER" get -q --discard -o out -i one.txt --workers 2 & ;;
         esac
         pid=$!
-        for _ in $(seq 1 200); do
-            [ "$(server_stat inflight)" -ge 1 ] && break
-            sleep 0.05
-        done
+        await_inflight 1
         n=$(threads_named gather-xfer "$pid")
         wait "$pid"
         server_reset
@@ -169,6 +171,16 @@ test_a_single_url_runs_on_the_loop() {
     assert_eq "$named_single" 0 "worker threads for one URL"
     assert_eq "$named_given" 2 "worker threads for one URL with --workers 2"
     assert_eq "$named_list" 2 "worker threads for a list with --workers 2"
+}
+
+# A crawl paced by -w runs its transfers on the job's loop, where the gaps are timed; the
+# --json summary says one worker ran every transfer.
+test_a_crawl_with_a_delay_runs_on_the_loop() {
+    server_start
+    gather crawl "$BASE/site/" -d 1 -q -o paced -w 0.05 --json > paced.txt
+    assert_eq "$(summary paced.txt workers | jq length)" 1 "workers with -w"
+    gather crawl "$BASE/site/" -d 1 -q -o given -w 0.05 --workers 2 --json > given.txt
+    assert_eq "$(summary given.txt workers | jq length)" 2 "workers with -w and --workers 2"
 }
 
 test_usage() {
