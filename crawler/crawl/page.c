@@ -859,14 +859,18 @@ static void page_step(task_t *t)
     }
     if (p->parse_pending) {
         /* Parse on the pool (the body is held; the writer goes on with the same bytes). A job
-         * that never ran (out of memory, or cancelled before it started) leaves the links
-         * unread; an interrupted crawl finds them again when it resumes. */
+         * cancelled before it started (an interrupt) read no link: the page is not done, so it
+         * stays in the stored frontier and the resumed crawl fetches and reads it again (done,
+         * its links would be lost for good). */
         p->collect = 1;
         AWAIT(t, executor_run(&job->sched, page_parse_job, p));
         p->collect = 0;
-        if (task_error(t) == -ENOMEM && !task_cancelled(t))
+        if (task_error(t) == -ECANCELED)
+            p->outcome = PAGE_INTERRUPTED;
+        else if (task_error(t) == -ENOMEM)
             fprintf(stderr, "gather: out of memory parsing %s\n", p->item->url);
-        page_offer_found(p);
+        else
+            page_offer_found(p);
     }
     if (p->writer) {
         AWAIT(t, p->outcome == PAGE_OK ? store_writer_commit(p->writer) : store_writer_abort(p->writer, 0));
