@@ -229,7 +229,12 @@ static void on_done(future_t *f, void *arg)
     ((struct env *)arg)->done++;
 }
 
-static int env_setup(void **state)
+/* With workers a cancel cannot stop the transfer in place: the hook refuses (-EBUSY), the worker
+ * aborts it, and the future settles as cancelled a moment later. */
+static int cancel_deferred;
+
+/* A loop, a scheduler and a client with `workers` transfer threads (0: the loop runs them). */
+static void env_make(void **state, int workers, long max_connections)
 {
     struct env *e = calloc(1, sizeof(*e));
     int result;
@@ -241,44 +246,29 @@ static int env_setup(void **state)
     e->opts.connect_timeout_ms = 5000;
     e->opts.timeout_ms = 15000;
     e->opts.max_redirs = 10;
-    e->opts.max_connections = 4;
+    e->opts.max_connections = max_connections;
     e->opts.user_agent = "test_http";
+    e->opts.workers = workers;
+    cancel_deferred = workers > 1;
     e->client = http_client_new(&e->sched, &e->opts, &result);
     assert_non_null(e->client);
     assert_int_equal(result, 0);
+    assert_int_equal(http_client_workers(e->client, NULL, 0), workers > 1 ? (size_t)workers : 1);
     assert_int_equal(uv_timer_init(&e->loop, &e->timer), 0);
     *state = e;
-    return 0;
 }
 
-/* With workers a cancel cannot stop the transfer in place: the hook refuses (-EBUSY), the worker
- * aborts it, and the future settles as cancelled a moment later. */
-static int cancel_deferred;
+static int env_setup(void **state)
+{
+    env_make(state, 0, 4);
+    return 0;
+}
 
 /* The same client with its transfers on three worker threads (net/http/workers.h): what a
  * caller sees must not change. */
 static int env_setup_workers(void **state)
 {
-    struct env *e = calloc(1, sizeof(*e));
-    int result;
-
-    assert_non_null(e);
-    alarm(WATCHDOG_S);
-    assert_int_equal(uv_loop_init(&e->loop), 0);
-    assert_int_equal(sched_init(&e->sched, &e->loop), 0);
-    e->opts.connect_timeout_ms = 5000;
-    e->opts.timeout_ms = 15000;
-    e->opts.max_redirs = 10;
-    e->opts.max_connections = 6;
-    e->opts.user_agent = "test_http";
-    e->opts.workers = 3;
-    cancel_deferred = 1;
-    e->client = http_client_new(&e->sched, &e->opts, &result);
-    assert_non_null(e->client);
-    assert_int_equal(result, 0);
-    assert_int_equal(http_client_workers(e->client, NULL, 0), 3);
-    assert_int_equal(uv_timer_init(&e->loop, &e->timer), 0);
-    *state = e;
+    env_make(state, 3, 6);
     return 0;
 }
 
