@@ -11,14 +11,15 @@
 SHELL   := /bin/bash
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto zlib
+PKGS    := libcurl libuv libxml-2.0 jansson libpsl sqlite3 libcrypto zlib hiredis
 TESTPKGS := cmocka libmicrohttpd
 
 # Debian packages that provide the pkg-config modules above (checked by `make deps`). npm comes
 # apart, only when no npm is there: a nodejs that bundles it (NodeSource's) conflicts with it.
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
-            openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium
+            openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium \
+            libhiredis-dev redis-server
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
