@@ -32,6 +32,7 @@ server_start() {
 
 server_stop() {
     local pid
+    [ -z "${REDIS_PID:-}" ] || redis_stop
     for pid in "${SERVER_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true     # it may have died already
         wait "$pid" 2>/dev/null || true           # a server killed by TERM is not a failure
@@ -55,6 +56,60 @@ hostile_start() {
     [ -s "$pf" ] || { echo "# $script did not start"; cat "$TMP/hostile.log"; return 1; }
     HPORT=$(cat "$pf")
     HBASE="http://127.0.0.1:$HPORT"
+}
+
+# redis_start [redis-server args]: a redis-server on 127.0.0.1 and a free port, with its data
+# (AOF on, fsync always) in $TMP/redis; sets RPORT, REDIS_URL and REDIS_PID. server_stop stops it.
+redis_start() {
+    local port try
+    mkdir -p "$TMP/redis"
+    for try in 1 2 3 4 5; do
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        redis-server --bind 127.0.0.1 --port "$port" --dir "$TMP/redis" --save '' \
+            --appendonly yes --appendfsync always --logfile "$TMP/redis/log" "$@" &
+        REDIS_PID=$!
+        RPORT=$port
+        REDIS_URL="redis://127.0.0.1:$port/0"
+        REDIS_ARGS=("$@")
+        if redis_wait; then return 0; fi
+        kill -KILL "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+        REDIS_PID=
+    done
+    echo "# redis-server did not start"; tail -5 "$TMP/redis/log"; return 1
+}
+
+# redis_wait: until the server on RPORT answers PING (10 s at most).
+redis_wait() {
+    local i
+    for i in $(seq 1 200); do
+        kill -0 "$REDIS_PID" 2>/dev/null || return 1
+        [ "$(redis-cli -p "$RPORT" ${REDIS_PASS:+-a "$REDIS_PASS" --no-auth-warning} ping 2>/dev/null)" = PONG ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# rcli ARGS: redis-cli on the test's server.
+rcli() { redis-cli -p "$RPORT" ${REDIS_PASS:+-a "$REDIS_PASS" --no-auth-warning} "$@"; }
+
+redis_stop() {
+    [ -n "${REDIS_PID:-}" ] || return 0
+    kill -TERM "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=
+}
+
+# redis_restart [SECONDS]: kill -9 the server, wait SECONDS (default 0), start it again on the
+# same port and data (the AOF brings back what was written).
+redis_restart() {
+    kill -KILL "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    sleep "${1:-0}"
+    redis-server --bind 127.0.0.1 --port "$RPORT" --dir "$TMP/redis" --save '' \
+        --appendonly yes --appendfsync always --logfile "$TMP/redis/log" "${REDIS_ARGS[@]}" &
+    REDIS_PID=$!
+    redis_wait || { echo "# redis-server did not restart"; tail -5 "$TMP/redis/log"; return 1; }
 }
 
 stats() { curl -s -m 10 "$BASE/stats"; }
