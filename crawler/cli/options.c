@@ -32,6 +32,9 @@ enum {
     OPT_WORKERS
 };
 
+/* A job shared through Redis. */
+enum { OPT_REDIS = 1000, OPT_JOB, OPT_LEASE, OPT_ENQUEUE_ONLY };
+
 /* Segmented downloads. */
 enum { OPT_SPLIT = 900, OPT_MIN_SPLIT_SIZE };
 
@@ -53,6 +56,7 @@ enum {
 #define G CRAWL_CMD_GET
 #define C CRAWL_CMD_CRAWL
 #define B CRAWL_CMD_BENCH
+#define S CRAWL_CMD_STATUS
 
 static const struct {
     struct option opt;
@@ -95,7 +99,7 @@ static const struct {
     { { "limit-rate-each", required_argument, NULL, OPT_LIMIT_RATE_EACH }, G | C },
     { { "quiet", no_argument, NULL, 'q' }, G | C | B },
     { { "verbose", no_argument, NULL, 'v' }, G | C | B },
-    { { "json", no_argument, NULL, OPT_JSON }, G | C | B },
+    { { "json", no_argument, NULL, OPT_JSON }, G | C | B | S },
     { { "har", required_argument, NULL, OPT_HAR }, G | C | B },
     { { "depth", required_argument, NULL, 'd' }, C },
     { { "level", required_argument, NULL, 'd' }, C },
@@ -139,7 +143,11 @@ static const struct {
     { { "save-cookies", required_argument, NULL, OPT_SAVE_COOKIES }, G | C },
     { { "warc-file", required_argument, NULL, OPT_WARC_FILE }, G | C },
     { { "warc-cdx", no_argument, NULL, OPT_WARC_CDX }, G | C },
-    { { "help", no_argument, NULL, 'h' }, G | C | B },
+    { { "redis", required_argument, NULL, OPT_REDIS }, G | C | S },
+    { { "job", required_argument, NULL, OPT_JOB }, G | C | S },
+    { { "lease", required_argument, NULL, OPT_LEASE }, G | C },
+    { { "enqueue-only", no_argument, NULL, OPT_ENQUEUE_ONLY }, G | C },
+    { { "help", no_argument, NULL, 'h' }, G | C | B | S },
 };
 
 static const char usage_get[] =
@@ -257,6 +265,32 @@ static const char usage_bench[] =
 "      --chart FILE.svg    draw a waterfall of every request (sampled beyond 2000), one\n"
 "                          panel per mode on a shared time axis\n";
 
+static const char usage_status[] =
+"usage: gather status --redis URL --job NAME [--json]\n"
+"\n"
+"Show a job shared through Redis: URLs waiting, in flight, done and failed, the BFS level,\n"
+"the workers seen within a lease, and the hosts with the most URLs left.\n"
+"\n"
+"      --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix://PATH[?db=N]\n"
+"                          (a password may also come from $GATHER_REDIS_PASSWORD)\n"
+"      --job NAME          the job (letters, digits, '.', '_', '-'; at most 64)\n"
+"      --json              one JSON object on stdout instead of the table\n"
+"  -h, --help              this help\n"
+"\n"
+"Exit status: 0 shown, 2 usage error, no such job, or Redis unreachable.\n";
+
+static const char usage_shared[] =
+"\n"
+"A job shared by many processes and machines through Redis (see DISTRIBUTED.md):\n"
+"      --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix://PATH[?db=N]\n"
+"                          (a password may also come from $GATHER_REDIS_PASSWORD)\n"
+"      --job NAME          the shared job: URLs given are added to it (a URL added twice is\n"
+"                          added once), then this process works on it until nothing is left;\n"
+"                          -c, --per-host and delays hold for all its workers together\n"
+"      --lease SEC         a URL claimed by a worker that dies is given to another after SEC\n"
+"                          seconds (default 60)\n"
+"      --enqueue-only      add the URLs to the job and exit without fetching\n";
+
 static const char usage_common[] =
 "      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
 "      --connect-timeout SEC  give up connecting after SEC seconds (default 30)\n"
@@ -337,10 +371,16 @@ static const char usage_exit[] =
 
 void crawl_usage(crawl_cmd_t cmd, FILE *out)
 {
+    if (cmd == CRAWL_CMD_STATUS) {
+        fputs(usage_status, out);
+        return;
+    }
     fputs(cmd == CRAWL_CMD_GET ? usage_get : cmd == CRAWL_CMD_CRAWL ? usage_crawl : usage_bench, out);
     fputs(usage_common, out);
     if (cmd != CRAWL_CMD_BENCH)
         fputs(usage_files, out);
+    if (cmd != CRAWL_CMD_BENCH)
+        fputs(usage_shared, out);
     fputs(usage_exit, out);
 }
 
@@ -595,12 +635,55 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     o->retry_delay_ms = 1000;
     o->max_wait_ms = 60000;
     o->http.low_speed_time = 30;
+    o->lease_ms = 60000;
     crawl_filter_init(&o->filter);
 }
 
 static const char *cmd_name(crawl_cmd_t cmd)
 {
-    return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" : "bench";
+    return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" :
+           cmd == CRAWL_CMD_STATUS ? "status" : "bench";
+}
+
+/* --redis, --job and what goes with them. */
+static int options_shared(crawl_options_t *o, crawl_cmd_t cmd)
+{
+    const char *n = o->job_name;
+    const char *me = cmd_name(cmd);
+
+    if (cmd == CRAWL_CMD_STATUS && (!o->redis_url || !o->job_name)) {
+        fprintf(stderr, "gather status: give --redis URL and --job NAME (see gather status --help)\n");
+        return -1;
+    }
+    if (cmd == CRAWL_CMD_STATUS && o->nurls > 0) {
+        fprintf(stderr, "gather status: unexpected argument '%s'\n", o->urls[0]);
+        return -1;
+    }
+    if (!!o->redis_url != !!o->job_name) {
+        fprintf(stderr, "gather %s: --redis and --job go together: give both or neither\n", me);
+        return -1;
+    }
+    if (o->enqueue_only && !o->redis_url) {
+        fprintf(stderr, "gather %s: --enqueue-only needs --redis URL and --job NAME\n", me);
+        return -1;
+    }
+    if (!n)
+        return 0;
+    if (!*n || strlen(n) > 64 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-") != strlen(n)) {
+        fprintf(stderr, "gather %s: --job '%s': a job name is 1 to 64 letters, digits, '.', '_' or '-'\n",
+                me, n);
+        return -1;
+    }
+    if (o->mode != CRAWL_MODE_ASYNC) {
+        fprintf(stderr, "gather %s: --redis needs --mode async\n", me);
+        return -1;
+    }
+    if (o->enqueue_only && !o->input && o->nurls == 0) {
+        fprintf(stderr, "gather %s: --enqueue-only: give -i FILE or URLs to add\n", me);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- credentials ------------------------------------------------------------------------------ */
@@ -800,6 +883,17 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_JSON: o->json = 1; return 0;
     case OPT_HAR: o->har = arg; return 0;
     case OPT_WARC_FILE: o->warc_file = arg; return 0;
+    case OPT_REDIS: o->redis_url = arg; return 0;
+    case OPT_JOB: o->job_name = arg; return 0;
+    case OPT_ENQUEUE_ONLY: o->enqueue_only = 1; return 0;
+    case OPT_LEASE:
+        if (parse_seconds(name, arg, &o->lease_ms) < 0)
+            return -1;
+        if (o->lease_ms < 1000) {
+            fprintf(stderr, "gather: %s: '%s': a lease is at least 1 second\n", name, arg);
+            return -1;
+        }
+        return 0;
     case OPT_WARC_CDX: o->warc_cdx = 1; return 0;
     case OPT_DELAY: return parse_long(name, arg, 0, 3600000, &o->delay_ms);
     case 'w': return parse_wait(name, arg, &o->delay_ms);
@@ -1169,11 +1263,15 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
-    if (cmd == CRAWL_CMD_CRAWL && o->nurls == 0) {
+    if (options_shared(o, cmd) < 0)
+        return CRAWL_EXIT_USAGE;
+    if (cmd == CRAWL_CMD_STATUS)
+        return 0;
+    if (cmd == CRAWL_CMD_CRAWL && o->nurls == 0 && !o->redis_url) {
         fprintf(stderr, "gather crawl: give at least one start URL (see gather crawl --help)\n");
         return CRAWL_EXIT_USAGE;
     }
-    if (!o->input && o->nurls == 0)
+    if (!o->input && o->nurls == 0 && !o->redis_url)
         o->input = "urls.txt";
     if (options_credentials(o) < 0)
         return CRAWL_EXIT_USAGE;

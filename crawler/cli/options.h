@@ -10,7 +10,7 @@
 #include "storage/path.h"
 
 typedef enum { CRAWL_MODE_ASYNC, CRAWL_MODE_THREADS, CRAWL_MODE_SYNC } crawl_mode_t;
-typedef enum { CRAWL_CMD_GET = 1, CRAWL_CMD_CRAWL = 2, CRAWL_CMD_BENCH = 4 } crawl_cmd_t;
+typedef enum { CRAWL_CMD_GET = 1, CRAWL_CMD_CRAWL = 2, CRAWL_CMD_BENCH = 4, CRAWL_CMD_STATUS = 8 } crawl_cmd_t;
 typedef enum { CRAWL_SAVE_ALL, CRAWL_SAVE_PAGES, CRAWL_SAVE_ASSETS, CRAWL_SAVE_NONE } crawl_save_t;
 
 typedef struct crawl_options {
@@ -76,6 +76,12 @@ typedef struct crawl_options {
     /* WARC */
     const char *warc_file;      /* --warc-file NAME: NAME.warc.gz */
     int warc_cdx;               /* --warc-cdx: NAME.cdx beside it */
+    /* a job shared through Redis (DISTRIBUTED.md) */
+    const char *redis_url;      /* --redis URL (borrowed); NULL: the job is this process's own */
+    const char *job_name;       /* --job NAME (borrowed) */
+    long lease_ms;              /* --lease SEC: a claim not acknowledged for so long goes to
+                                 * another worker (default 60 s) */
+    int enqueue_only;           /* --enqueue-only: add the list or start URLs, fetch nothing */
     char **argv;                /* the command's arguments (borrowed), for the warcinfo record */
     int argc;
 } crawl_options_t;
