@@ -430,6 +430,11 @@ void shared_giveback(shared_t *sh, shared_item_t *it)
     item_free(it);
 }
 
+void shared_robots_put(shared_t *sh, const char *origin, int status, const char *body, size_t len)
+{
+    shared_track(sh, rjob_robots_put(&sh->rj, origin, status, body, len), NULL);
+}
+
 /* ---- the end --------------------------------------------------------------------------------- */
 
 static void on_drained(future_t *f, void *arg)

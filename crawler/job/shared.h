@@ -66,6 +66,9 @@ void shared_done(shared_t *sh, shared_item_t *it, char outcome, const char *erro
 /* The item goes back to the job (interrupted) and is freed. */
 void shared_giveback(shared_t *sh, shared_item_t *it);
 
+/* Stores origin's robots.txt for every worker of the job (status 0: unreachable). */
+void shared_robots_put(shared_t *sh, const char *origin, int status, const char *body, size_t len);
+
 /* 1 once this worker must take no more work: Redis out of memory, or unreachable for good. */
 int shared_broken(const shared_t *sh);
 
