@@ -3,7 +3,8 @@
 # out, and the numbers the table and --json show for them (waiting = stream length less pending,
 # in flight = pending, workers within the job's lease, adders whose lease has not ended, the ten
 # hosts with most URLs left); then each way of failing: no such job, a wrong or missing password,
-# a database Redis does not have, a refused port, URLs that are not redis:// (exit 2 each).
+# a database Redis does not have, a refused port, URLs that are not redis://, a server older than
+# Redis 6.2 (tests/hostile/old_redis.py) (exit 2 each).
 . "$(dirname "$0")/lib.sh"
 
 # now_ms: Redis's clock, as status reads it.
@@ -160,6 +161,19 @@ test_unreachable_or_bad_url_exits_2() {
     grep -q "rediss://u:\*\*\*@x: rediss:// (TLS) is not supported" err.txt
     assert_eq "$(status_rc s.txt err.txt --redis "$REDIS_URL")" 2 "no --job"
     assert_eq "$(wc -c < s.txt)" 0 "stdout"
+}
+
+test_redis_older_than_6_2_is_refused() {
+    hostile_start old_redis.py --version 5.0.7
+    assert_eq "$(status_rc s.txt err.txt --redis "redis://:pw@127.0.0.1:$HPORT/2" --job j1)" 2
+    assert_eq "$(cat err.txt)" \
+        "gather status: redis://:***@127.0.0.1:$HPORT/2: Redis 5.0.7 is too old: 6.2 or newer is needed"
+    server_stop
+    # 6.2 passes the check (and the job is then looked for: the fake has no HGETALL)
+    hostile_start old_redis.py --version 6.2.0
+    assert_eq "$(status_rc s.txt err.txt --redis "redis://127.0.0.1:$HPORT/0" --job j1)" 2
+    grep -q "ERR unknown command" err.txt
+    ! grep -q "too old" err.txt
 }
 
 run_tests "$@"
