@@ -116,6 +116,15 @@ test_finished_get_job_and_default_lease() {
     assert_eq "$(jq -c '[.producers, .finished]' s.json)" '[1,false]'
 }
 
+test_unix_socket_and_its_database() {
+    redis_start --unixsocket "$TMP/redis/sock" --unixsocketperm 700
+    rcli -n 3 HSET 'gather:{u}:meta' kind get level 0 done 7 > /dev/null
+    assert_eq "$(status_rc s.json err.txt --redis "unix://$TMP/redis/sock?db=3" --job u --json)" 0
+    assert_eq "$(jq -c '[.kind, .done]' s.json)" '["get",7]'
+    assert_eq "$(status_rc s.json err.txt --redis "unix://$TMP/redis/sock" --job u --json)" 2
+    assert_eq "$(cat err.txt)" "gather status: no job u at unix://$TMP/redis/sock"
+}
+
 test_no_such_job_exits_2() {
     redis_start
     crawl_job j1
@@ -138,9 +147,15 @@ test_password_wrong_missing_and_from_env() {
     ! grep -q wrong err.txt
     assert_eq "$(status_rc s.txt err.txt --redis "$REDIS_URL" --job j1)" 2
     grep -q NOAUTH err.txt
-    # ACL user form, and the password from the environment
+    # ACL users (AUTH USER PASSWORD; ann's password is not default's), and the password from
+    # the environment
     assert_eq "$(status_rc s.json err.txt --redis "redis://default:s3cret@127.0.0.1:$RPORT/0" --job j1 --json)" 0
     assert_eq "$(jq .waiting s.json)" 4
+    rcli ACL SETUSER ann on '>a%n@n' '~*' '+@all' > /dev/null
+    assert_eq "$(status_rc s.json err.txt --redis "redis://ann:a%25n%40n@127.0.0.1:$RPORT/0" --job j1 --json)" 0
+    assert_eq "$(jq .done s.json)" 4
+    assert_eq "$(status_rc s.json err.txt --redis "redis://bob:a%25n%40n@127.0.0.1:$RPORT/0" --job j1 --json)" 2
+    grep -q WRONGPASS err.txt
     assert_eq "$(GATHER_REDIS_PASSWORD=s3cret status_rc s.json err.txt --redis "$REDIS_URL" --job j1 --json)" 0
     assert_eq "$(jq .in_flight s.json)" 2
     assert_eq "$(GATHER_REDIS_PASSWORD=nope status_rc s.json err.txt --redis "$REDIS_URL" --job j1)" 2
