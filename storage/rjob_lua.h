@@ -123,12 +123,15 @@ static const char rjob_lua_beat[] =
     "end\n"
     "return lost\n";
 
-/* ack(level, id, url, origin, holder, outcome, json, bytes, error) -> 1, or 0 for a repeat. */
+/* ack(level, id, url, origin, holder, outcome, json, bytes, error) -> 1, or 0 for a repeat (an
+ * entry another worker acknowledged; the same acknowledgement sent again after a reconnect
+ * finds its own result and is no repeat). */
 static const char rjob_lua_ack[] =
     "local P = KEYS[1]\n"
     "local q = P .. 'q:' .. ARGV[1]\n"
     "if ARGV[5] ~= '' then redis.call('ZREM', P .. 'slots:' .. ARGV[4], ARGV[5]) end\n"
     "if redis.call('XACK', q, 'w', ARGV[2]) == 0 then\n"
+    "  if redis.call('HGET', P .. 'res', ARGV[3]) == ARGV[7] then return 1 end\n"
     "  redis.call('HINCRBY', P .. 'meta', 'repeats', 1)\n"
     "  return 0\n"
     "end\n"
