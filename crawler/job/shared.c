@@ -57,7 +57,7 @@ static void shared_note_error(shared_t *sh, int error)
     if (error == -ECANCELED)
         return;
     if (error == -ENOMEM || error == -ENOTCONN || error == -EACCES)
-        sh->broken = 1;
+        sh->broken = sh->job->broken = 1;       /* and the exit status says so */
     if (sh->reported)
         return;
     sh->reported = 1;
@@ -88,7 +88,6 @@ static void shared_track(shared_t *sh, future_t *f, future_cb cb)
 {
     if (!f) {
         shared_note_error(sh, -ENOMEM);
-        sh->broken = 1;
         return;
     }
     sh->outstanding++;
