@@ -54,7 +54,7 @@ static void shared_settled(shared_t *sh)
 /* A failed call: Redis out of memory or gone for good stops this worker taking work. */
 static void shared_note_error(shared_t *sh, int error)
 {
-    if (error == -ECANCELED)
+    if (error == -ECANCELED || error == -ETIMEDOUT)
         return;
     if (error == -ENOMEM || error == -ENOTCONN || error == -EACCES)
         sh->broken = sh->job->broken = 1;       /* and the exit status says so */
@@ -455,6 +455,18 @@ static void on_drained(future_t *f, void *arg)
     uv_close((uv_handle_t *)&sh->beat, on_beat_closed);
 }
 
+/* An interrupted job waits this long for Redis to take its acknowledgements and give-backs;
+ * then, if Redis is still away, what is left is dropped (it idles out to other workers). */
+#define SHARED_FINISH_WAIT_MS 5000
+
+static void on_finish_timer(uv_timer_t *t)
+{
+    shared_t *sh = t->data;
+
+    if (sh->client && sh->outstanding > 0 && !redis_client_fail_waiting(sh->client, -ETIMEDOUT))
+        uv_timer_start(&sh->beat, on_finish_timer, 1000, 0);   /* connected: answers are coming */
+}
+
 future_t *shared_finish(shared_t *sh)
 {
     future_t *f;
@@ -471,5 +483,7 @@ future_t *shared_finish(shared_t *sh)
     future_on_done(sh->drained, on_drained, sh);
     if (sh->outstanding == 0)
         future_resolve(sh->drained, NULL);
+    else if (sh->job->stopping)
+        (void)uv_timer_start(&sh->beat, on_finish_timer, SHARED_FINISH_WAIT_MS, 0);
     return f;
 }

@@ -164,8 +164,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     long v = 0;
 
-    if (!reply || c->closing || call->sent_on != c->conn)
-        return;         /* lost with its connection: sent again on the next one */
+    if (!reply || c->closing || c->dead || call->sent_on != c->conn)
+        return;         /* lost with its connection: sent again on the next one (or failed) */
     if (reply_is(reply, "NOSCRIPT") || reply_is(reply, "LOADING") || reply_is(reply, "BUSY")) {
         /* Scripts flushed, Redis still loading its data or busy with a script: start over on a
          * new connection, which loads the scripts first. */
@@ -454,6 +454,14 @@ int redis_client_script(redis_client_t *c, const char *lua)
 void redis_client_start(redis_client_t *c)
 {
     client_connect(c);
+}
+
+int redis_client_fail_waiting(redis_client_t *c, int error)
+{
+    if (c->ac)
+        return 0;           /* connected: hiredis holds the calls, and their answers come */
+    client_fail_all(c, error);
+    return 1;
 }
 
 const char *redis_client_error(const redis_client_t *c) { return c->error; }
