@@ -331,19 +331,20 @@ static long parse_claim(const redisReply *r, void *arg)
     return 0;
 }
 
-future_t *rjob_claim(rjob_t *j, size_t max, rjob_claim_t *out)
+future_t *rjob_claim(rjob_t *j, size_t max, size_t ahead, rjob_claim_t *out)
 {
     rjob_args_t a;
 
     memset(out, 0, sizeof(*out));
-    if (args_init(&a, 4) < 0) {
+    if (args_init(&a, 5) < 0) {
         args_free(&a);
         return NULL;
     }
     args_str(&a, j->prefix);
     args_str(&a, j->worker);
-    args_num(&a, (long long)(max ? max : 1));
+    args_num(&a, (long long)max);
     args_num(&a, j->lease_ms);
+    args_num(&a, (long long)ahead);
     return rjob_eval(j, S_CLAIM, &a, parse_claim, out);
 }
 

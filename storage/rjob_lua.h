@@ -58,13 +58,15 @@ static const char rjob_lua_offer[] =
     "if added > 0 then redis.call('HINCRBY', P .. 'meta', 'queued', added) end\n"
     "return added\n";
 
-/* claim(worker, count, lease_ms) -> {status, level, reclaimed, entries...}: entries taken back
- * from dead workers (XAUTOCLAIM) first, then new ones; an empty level moves the job to the next
- * one, and with no next level and no producer the job is done. */
+/* claim(worker, count, lease_ms, ahead) -> {status, level, reclaimed, entries...}: entries taken
+ * back from dead workers (XAUTOCLAIM) first, then new ones: count, plus up to `ahead` more when
+ * plenty is left (at most half of what is left per live worker), so a worker has its next URLs at
+ * hand without leaving others idle at the end; an empty level moves the job to the next one, and
+ * with no next level and no producer the job is done. */
 static const char rjob_lua_claim[] =
     RJOB_LUA_NOW
     "local P = KEYS[1]\n"
-    "local me, count, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local me, count, lease, ahead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now = now_ms()\n"
     "redis.call('ZADD', P .. 'workers', now, me)\n"
     "local level = tonumber(redis.call('HGET', P .. 'meta', 'level') or '0')\n"
@@ -72,12 +74,22 @@ static const char rjob_lua_claim[] =
     "  local q = P .. 'q:' .. level\n"
     "  if redis.call('EXISTS', q) == 1 then\n"
     "    local out = {'ok', level, 0}\n"
-    "    local ac = redis.call('XAUTOCLAIM', q, 'w', me, lease, '0-0', 'COUNT', count)\n"
-    "    for _, e in ipairs(ac[2]) do\n"
-    "      if e[2] then table.insert(out, e) end\n"
+    "    if count > 0 then\n"
+    "      local ac = redis.call('XAUTOCLAIM', q, 'w', me, lease, '0-0', 'COUNT', count)\n"
+    "      for _, e in ipairs(ac[2]) do\n"
+    "        if e[2] then table.insert(out, e) end\n"
+    "      end\n"
     "    end\n"
     "    out[3] = #out - 3\n"
     "    local n = count - out[3]\n"
+    "    if ahead > 0 then\n"
+    "      local left = redis.call('XLEN', q) - redis.call('XPENDING', q, 'w')[1]\n"
+    "      local live = redis.call('ZCOUNT', P .. 'workers', now - lease, '+inf')\n"
+    "      if live < 1 then live = 1 end\n"
+    "      local extra = math.floor((left - (n > 0 and n or 0)) / (2 * live))\n"
+    "      if extra > ahead then extra = ahead end\n"
+    "      if extra > 0 then n = (n > 0 and n or 0) + extra end\n"
+    "    end\n"
     "    if n > 0 then\n"
     "      local r = redis.call('XREADGROUP', 'GROUP', 'w', me, 'COUNT', n, 'STREAMS', q, '>')\n"
     "      if r then for _, e in ipairs(r[1][2]) do table.insert(out, e) end end\n"
