@@ -94,7 +94,7 @@ static const char rjob_lua_claim[] =
     "      local r = redis.call('XREADGROUP', 'GROUP', 'w', me, 'COUNT', n, 'STREAMS', q, '>')\n"
     "      if r then for _, e in ipairs(r[1][2]) do table.insert(out, e) end end\n"
     "    end\n"
-    "    if #out > 3 then return out end\n"
+    "    if #out > 3 or count == 0 then return out end\n"
     "    if redis.call('XLEN', q) > 0 then return {'wait', level, 0} end\n"
     "  end\n"
     "  local nq = P .. 'q:' .. (level + 1)\n"
