@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse/url.h"
 #include "storage/hash.h"
 #include "storage/rjob_lua.h"
 
@@ -256,30 +257,31 @@ static const redisReply *entry_field(const redisReply *fields, const char *name)
 }
 
 /* One stream entry {id, {field, value...}} into one allocation; NULL if malformed or no memory
- * (*oom says which). */
+ * (*oom says which). Fields left out mean their defaults (rjob_lua_offer). */
 static rjob_entry_t *entry_parse(const redisReply *e, int level, int *oom)
 {
-    const redisReply *fields, *u, *h, *p, *d, *k, *r, *s;
-    rjob_entry_t *out;
+    const redisReply *fields, *u, *p, *d, *k, *r, *s;
+    rjob_entry_t *out = NULL;
+    char *origin = NULL, *at;
     size_t need;
-    char *at;
 
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
         e->element[1]->type != REDIS_REPLY_ARRAY)
         return NULL;
     fields = e->element[1];
-    if (!(u = entry_field(fields, "u")) || !(h = entry_field(fields, "h")))
+    if (!(u = entry_field(fields, "u")))
         return NULL;
+    /* The origin is not stored: a URL without a host keeps "" (its fetch says why it fails). */
+    if (parse_url_origin(u->str, "", &origin) == PARSE_ENOMEM)
+        goto oom;
     p = entry_field(fields, "p");
     d = entry_field(fields, "d");
     k = entry_field(fields, "k");
     r = entry_field(fields, "r");
     s = entry_field(fields, "s");
-    need = sizeof(*out) + e->element[0]->len + u->len + h->len + (p ? p->len : 0) + 4;
-    if (!(out = calloc(1, need))) {
-        *oom = 1;
-        return NULL;
-    }
+    need = sizeof(*out) + e->element[0]->len + u->len + (origin ? strlen(origin) : 0) + (p ? p->len : 0) + 4;
+    if (!(out = calloc(1, need)))
+        goto oom;
     at = (char *)(out + 1);
     out->id = at;
     memcpy(at, e->element[0]->str, e->element[0]->len);
@@ -288,8 +290,11 @@ static rjob_entry_t *entry_parse(const redisReply *e, int level, int *oom)
     memcpy(at, u->str, u->len);
     at += u->len + 1;
     out->origin = at;
-    memcpy(at, h->str, h->len);
-    at += h->len + 1;
+    if (origin) {
+        memcpy(at, origin, strlen(origin));
+        at += strlen(origin);
+    }
+    at++;
     if (p) {
         out->parent = at;
         memcpy(at, p->str, p->len);
@@ -299,7 +304,13 @@ static rjob_entry_t *entry_parse(const redisReply *e, int level, int *oom)
     out->kind = k && k->str[0] == 'a' ? 'a' : 'p';
     out->hops = r ? atoi(r->str) : 0;
     out->seed = s ? strtol(s->str, NULL, 10) : -1;
+    free(origin);
     return out;
+
+oom:
+    free(origin);
+    *oom = 1;
+    return NULL;
 }
 
 static long parse_claim(const redisReply *r, void *arg)

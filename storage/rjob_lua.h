@@ -9,7 +9,9 @@
     "return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end\n"
 
 /* offer(level, requeue_failed, [fp url origin depth kind hops seed parent]...) -> queued.
- * fp: 8 bytes; the bucket is its top 14 bits, the bucket keeps the next 48 (6 bytes). */
+ * fp: 8 bytes; the bucket is its top 14 bits, the bucket keeps the next 48 (6 bytes). A stream
+ * entry keeps only what differs from the defaults (depth 0, kind p, hops 0, seed -1, no parent;
+ * the origin is worked out again from the URL): a get job's entry is its URL alone. */
 static const char rjob_lua_offer[] =
     "local P = KEYS[1]\n"
     "local level = ARGV[1]\n"
@@ -43,13 +45,13 @@ static const char rjob_lua_offer[] =
     "    add = true\n"
     "  end\n"
     "  if add then\n"
-    "    if ARGV[i + 7] ~= '' then\n"
-    "      redis.call('XADD', q, '*', 'u', url, 'h', origin, 'd', ARGV[i + 3], 'k', ARGV[i + 4],\n"
-    "                 'r', ARGV[i + 5], 's', ARGV[i + 6], 'p', ARGV[i + 7])\n"
-    "    else\n"
-    "      redis.call('XADD', q, '*', 'u', url, 'h', origin, 'd', ARGV[i + 3], 'k', ARGV[i + 4],\n"
-    "                 'r', ARGV[i + 5], 's', ARGV[i + 6])\n"
-    "    end\n"
+    "    local f = {'u', url}\n"
+    "    if ARGV[i + 3] ~= '0' then table.insert(f, 'd') table.insert(f, ARGV[i + 3]) end\n"
+    "    if ARGV[i + 4] ~= 'p' then table.insert(f, 'k') table.insert(f, ARGV[i + 4]) end\n"
+    "    if ARGV[i + 5] ~= '0' then table.insert(f, 'r') table.insert(f, ARGV[i + 5]) end\n"
+    "    if ARGV[i + 6] ~= '-1' then table.insert(f, 's') table.insert(f, ARGV[i + 6]) end\n"
+    "    if ARGV[i + 7] ~= '' then table.insert(f, 'p') table.insert(f, ARGV[i + 7]) end\n"
+    "    redis.call('XADD', q, '*', unpack(f))\n"
     "    redis.call('HINCRBY', P .. 'backlog', origin, 1)\n"
     "    added = added + 1\n"
     "  end\n"

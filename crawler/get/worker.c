@@ -54,7 +54,7 @@ static int adding_take(struct get_job *gj, struct get_adding *a)
         }
         a->urls[a->n] = url;
         a->origins[a->n] = origin;
-        a->items[a->n] = (rjob_offer_t){ .url = url, .origin = origin, .kind = 'a', .seed = -1 };
+        a->items[a->n] = (rjob_offer_t){ .url = url, .origin = origin, .kind = 'p', .seed = -1 };
         a->n++;
     }
     return 0;
