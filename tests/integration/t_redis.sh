@@ -113,7 +113,8 @@ name_of() {
 }
 
 # pending_urls NAME: the URLs of the entries consumer NAME has claimed and not acknowledged
-# (XPENDING, then each entry's u field), read in one script so no ack slips in between.
+# (XPENDING, then each entry's u field), read in one script so no ack slips in between; an
+# empty answer is no line.
 PENDING_LUA='
 local p = redis.call("XPENDING", KEYS[1], "w", "-", "+", 10000, ARGV[1])
 local out = {}
@@ -125,7 +126,7 @@ for _, e in ipairs(p) do
     end
 end
 return out'
-pending_urls() { rcli EVAL "$PENDING_LUA" 1 "$Q" "$1"; }
+pending_urls() { rcli EVAL "$PENDING_LUA" 1 "$Q" "$1" | sed "/^$/d"; }
 
 # pending_of NAME: how many entries consumer NAME holds.
 pending_of() {
