@@ -88,14 +88,17 @@ test_three_workers_crawl_the_bfs_levels_of_a_generated_site() {
 }
 
 # --delay 200 --per-host 1 given to three workers: the server sees the requests at least 200 ms
-# apart (190 allowed for the clocks' granularity), although each worker alone would keep it.
+# apart (190 allowed: one process alone shows gaps of 198 ms), for all workers together, not only
+# within each.
 test_crawl_delay_holds_across_workers() {
     server_start
     redis_start
     crawl_three "$BASE/site/" -d 1 -c 2 --per-host 1 --delay 200
     curl -sf -m 10 "$BASE/log?times=1" > log.txt
     assert_ge "$(wc -l < log.txt)" 6 "requests"
-    awk 'NR > 1 { printf "%d %s %s\n", ($1 - t) / 1000, prev, $3 } { t = $1; prev = $3 }' log.txt > gaps.txt
+    # robots.txt is not paced (one process also asks for the start page right after it)
+    awk '$3 != "/robots.txt"' log.txt |
+        awk 'NR > 1 { printf "%d %s %s\n", ($1 - t) / 1000, prev, $3 } { t = $1; prev = $3 }' > gaps.txt
     sort -n gaps.txt | head -3 | sed 's/^/# shortest gaps (ms): /'
     assert_ge "$(sort -n gaps.txt | head -1 | cut -d' ' -f1)" 190 "shortest gap between requests (ms)"
     assert_ge "$(workers_in_res)" 2 "workers named in res"
