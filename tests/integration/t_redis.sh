@@ -268,6 +268,37 @@ test_redis_restart_and_dropped_connections_lose_nothing() {
     assert_eq "$(rcli HGET "$META" "done")" 300 "meta done"
 }
 
+# Workers that reach Redis through tests/hostile/tcp_cut.py: three times in the job every
+# connection is reset (RST, as a network failure would) and new ones are refused for a second.
+# The workers reconnect, the job completes, nothing is lost.
+test_reset_connections_lose_nothing() {
+    server_start --delay 200
+    redis_start
+    hostile_start tcp_cut.py --to "127.0.0.1:$RPORT" --refuse-ms 1000 --count-file "$TMP/cut.count"
+    local proxy=${SERVER_PIDS[-1]} url="redis://127.0.0.1:$HPORT/0"
+    img_list 300 > list.txt
+    enqueue list.txt --lease 2
+    local pids=() k at
+    for k in 1 2 3; do
+        $GATHER_WRAP "$GATHER" get -q --redis "$url" --job "$JOB" -o "w$k" -c 6 --lease 2 \
+            > "w$k.out" 2> "w$k.err" &
+        pids+=("$!")
+    done
+    for at in 50 120 190; do
+        await_res "$at"
+        kill -USR1 "$proxy"
+        sleep 0.2
+        echo "# cut at $(res_count) of 300 done: $(tail -1 "$TMP/hostile.log")"
+    done
+    await_workers "${pids[@]}"
+    assert_ge "$(cat cut.count)" 3 "connections reset"
+    assert_eq "$(res_count)" 300 "entries of res"
+    assert_eq "$(res_ok)" 300 "ok entries of res"
+    hits_of 300 > hits.txt
+    assert_eq "$(awk '$1 == 0' hits.txt | wc -l)" 0 "targets never asked for"
+    assert_ge "$(files_ok w1 w2 w3)" 300 "whole files"
+}
+
 # The same list added twice adds nothing; a list with some new URLs adds only those.
 test_adding_a_list_twice_adds_nothing() {
     server_start
