@@ -1,4 +1,4 @@
-/* gather: the command line entry point; dispatches to the get, crawl and bench jobs. */
+/* gather: the command line entry point; dispatches to the get, crawl, bench and status commands. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +7,7 @@
 #include "crawler/bench/bench.h"
 #include "crawler/crawl/crawl.h"
 #include "crawler/get/get.h"
+#include "crawler/status/status.h"
 #include "crawler/cli/options.h"
 #include "crawler/cli/version.h"
 
@@ -20,6 +21,7 @@ static const struct command commands[] = {
     { "get", crawl_get_main, "download a list of URLs concurrently" },
     { "crawl", crawl_crawl_main, "follow links breadth-first within a scope and depth" },
     { "bench", crawl_bench_main, "run one list in sync, threads and async mode and compare" },
+    { "status", crawl_status_main, "show a job shared through Redis" },
 };
 
 static void usage(FILE *out)

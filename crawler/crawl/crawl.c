@@ -72,6 +72,8 @@ int crawl_job_offer(crawl_job_t *job, const char *url, int depth, crawl_kind_t k
 int crawl_job_queue(crawl_job_t *job, const char *url, int depth, crawl_kind_t kind, int hops,
                     crawl_parent_t *parent)
 {
+    if (job->is_shared)
+        return crawl_worker_queue(job, url, depth, kind, hops, parent);
     int result = crawl_frontier_push(&job->frontier, url, depth, kind, hops, parent);
 
     job->job.rep.queued += result == 1;   /* the progress line's total so far */
@@ -440,6 +442,59 @@ static void crawl_spill_setup(crawl_job_t *cj)
                           parse_url_redact, crawl_spill_unredact, cj);
 }
 
+/* --redis and --job: checks the job can be used (exit 2 if not) and stores its start URLs and
+ * depth; a worker given no start URL takes the job's (for its scope and HAR pages). */
+static int crawl_shared_prepare(crawl_job_t *cj, crawl_options_t *o)
+{
+    json_t *seeds = json_array(), *stored = NULL;
+    char *text = NULL, *stored_text = NULL;
+    long depth = o->depth;
+    int result = -1;
+
+    if (o->sitemap) {
+        fprintf(stderr, "gather crawl: --sitemap cannot be used with --redis yet\n");
+        goto cleanup;
+    }
+    for (int i = 0; seeds && i < o->nurls; i++)
+        json_array_append_new(seeds, json_string(o->urls[i]));
+    if (!seeds || !(text = json_dumps(seeds, JSON_COMPACT))) {
+        fprintf(stderr, "gather: out of memory\n");
+        goto cleanup;
+    }
+    if (shared_check(o, "crawl", o->nurls > 0 ? text : NULL, o->depth, &stored_text, &depth) < 0)
+        goto cleanup;
+    if (o->nurls == 0) {
+        size_t n;
+        if (!stored_text || !(stored = json_loads(stored_text, 0, NULL)) || !json_is_array(stored) ||
+            !(n = json_array_size(stored))) {
+            fprintf(stderr, "gather crawl: job %s has no start URLs yet: give at least one\n", o->job_name);
+            goto cleanup;
+        }
+        if (!(cj->stored_starts = calloc(n + 1, sizeof(char *)))) {
+            fprintf(stderr, "gather: out of memory\n");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *u = json_string_value(json_array_get(stored, i));
+            if (!u || !(cj->stored_starts[i] = strdup(u))) {
+                fprintf(stderr, "gather: out of memory\n");
+                goto cleanup;
+            }
+        }
+        o->urls = cj->stored_starts;
+        o->nurls = (int)n;
+        o->depth = depth;           /* the job's depth, as its first crawl set it */
+    }
+    cj->is_shared = 1;
+    result = 0;
+cleanup:
+    json_decref(seeds);
+    json_decref(stored);
+    free(text);
+    free(stored_text);
+    return result;
+}
+
 int crawl_crawl_run(crawl_options_t *o)
 {
     job_spec_t spec = {
@@ -469,15 +524,24 @@ int crawl_crawl_run(crawl_options_t *o)
      * a worker thread (whose latency varies) can shorten the gap the server sees. */
     if (o->delay_ms > 0 && !o->workers_given)
         o->http.workers = 1;
+    if (o->redis_url) {
+        if (crawl_shared_prepare(cj, o) < 0) {
+            status = CRAWL_EXIT_USAGE;
+            goto cleanup;
+        }
+        spec.driver = crawl_worker_step;
+    }
     if (job_open(&cj->job, o, &spec) < 0)
         goto cleanup;
     /* Pages are parsed on the pool threads (page.c): libxml2's globals are set up once, here,
      * before any of them can race to do it. */
     xmlInitParser();
-    crawl_spill_setup(cj);
+    /* A shared job's frontier is in Redis: the local one only holds this worker's retries. */
+    if (!cj->is_shared)
+        crawl_spill_setup(cj);
     /* The start URLs come first: a resumed URL gets its password back from them. */
     result = crawl_starts(cj);
-    if (result == 0 && (result = crawl_resume(cj)) == 0)
+    if (result == 0 && (cj->is_shared || (result = crawl_resume(cj)) == 0))
         result = crawl_seed(cj);
     if (result < 0) {
         status = result == -EINVAL ? CRAWL_EXIT_USAGE : CRAWL_EXIT_FAILURES;
@@ -517,6 +581,7 @@ cleanup:
         fprintf(stderr, "gather: could not remove the frontier's temporary database\n");
     crawl_frontier_free(&cj->frontier);
     store_seen_free(cj->refused);
+    crawl_worker_free(cj);
     free(cj);
     return status;
 }

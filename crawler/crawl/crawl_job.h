@@ -6,6 +6,7 @@
 #include "crawler/crawl/frontier.h"
 #include "crawler/crawl/scope.h"
 #include "crawler/job/job.h"
+#include "crawler/job/shared.h"
 #include "net/async/permit.h"
 #include "parse/robots.h"
 
@@ -43,7 +44,30 @@ typedef struct crawl_job {
     unsigned long sitemap_urls;
     unsigned long resumed;           /* pending URLs taken back from the state database */
     char start_failure[768];         /* "URL: why" of the first start URL that came to nothing */
+    /* a job shared through Redis (--redis, --job): worker.c */
+    shared_t *shared;                /* set while the loop runs */
+    int is_shared;                   /* the URLs queued go to the shared job */
+    struct crawl_outbox *outbox;     /* URLs queued, not yet sent to the job */
+    shared_item_t *sitem;            /* the entry being handed to a new page task */
+    long wait_ms;                    /* the dispatcher's pause while others hold what is left */
+    char **stored_starts;            /* the job's start URLs, for a worker given none (owned) */
 } crawl_job_t;
+
+/* ---- a shared job (worker.c) ---- */
+
+/* The dispatcher of a shared crawl. */
+void crawl_worker_step(task_t *t);
+/* crawl_job_queue for a shared job: the URL goes to the outbox unless this worker saw it. */
+int crawl_worker_queue(crawl_job_t *cj, const char *url, int depth, crawl_kind_t kind, int hops,
+                       crawl_parent_t *parent);
+/* Sends the outbox to the job (before an acknowledgement, so the links of a page are in the job
+ * before the page is done). */
+void crawl_worker_flush(crawl_job_t *cj);
+/* The end of an item that came from the job: outcome 'd' done, 's' skipped, 'f' failed (with
+ * error), 'i' interrupted (given back). Takes res (may be NULL). */
+void crawl_worker_end(crawl_job_t *cj, crawl_item_t *item, char outcome, const char *error, int64_t bytes,
+                      json_t *res);
+void crawl_worker_free(crawl_job_t *cj);
 
 /* Queues url in the frontier and remembers it in the state database (the crawl can resume). */
 int crawl_job_queue(crawl_job_t *cj, const char *url, int depth, crawl_kind_t kind, int hops,

@@ -20,6 +20,7 @@ crawl_parent_t *crawl_parent_new(const char *url)
         return NULL;
     p->refs = 1;
     p->seed = 0;
+    p->level_delta = 0;
     memcpy(p->url, url, len + 1);
     return p;
 }
@@ -190,6 +191,7 @@ int crawl_frontier_push(crawl_frontier_t *f, const char *url, int depth, crawl_k
         it->hops = hops;
         it->attempts = 0;
         it->kind = kind;
+        it->shared = NULL;
         it->parent = crawl_parent_ref(parent);
         if (depth == f->depth) {
             list_insert_tail(&f->tail, &it->link);
@@ -290,6 +292,7 @@ static void fill_finish(struct crawl_fill *fl, int result)
             it->depth = fl->depth;
             it->hops = row->hops;
             it->attempts = 0;
+            it->shared = NULL;
             it->kind = row->kind ? CRAWL_KIND_ASSET : CRAWL_KIND_PAGE;
             it->parent = row->parent ? crawl_parent_ref(parent) : NULL;
             list_insert_tail(&f->cur, &it->link);

@@ -24,6 +24,8 @@ typedef enum { CRAWL_KIND_PAGE = 0, CRAWL_KIND_ASSET = 1 } crawl_kind_t;
 typedef struct crawl_parent {
     unsigned long refs;
     size_t seed;              /* the start URL it descends from (cj->starts index): its HAR page */
+    int level_delta;          /* a shared job: BFS level minus depth along this lineage (a start
+                               * URL added while the job was at level L has L) */
     char url[];
 } crawl_parent_t;
 
@@ -39,6 +41,8 @@ typedef struct crawl_item {
     int attempts;             /* retries so far (a transient failure puts an item back) */
     crawl_kind_t kind;
     crawl_parent_t *parent;   /* a reference; NULL for start URLs */
+    struct shared_item *shared;   /* a shared job's entry it came from (acknowledged by the page
+                                   * task), or NULL */
     char url[];
 } crawl_item_t;
 

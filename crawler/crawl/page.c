@@ -73,6 +73,7 @@ struct crawl_page {
     char *local_body;            /* a page's saved bytes, read for its links (malloc'd) */
     size_t local_len;
     int kept;                    /* the saved file stays as it is: -nc, or a 304 under -N */
+    int gated;                   /* a shared job's slot on the host is held */
     int local_known;             /* the state database has a saved row for it */
     int local_converted;         /* ... and -k rewrote its links: they are not the server's */
     struct curl_slist *headers;  /* -N: the job's headers and If-Modified-Since (owned) */
@@ -142,6 +143,8 @@ static void page_offer_link(struct crawl_page *p, const char *url, parse_link_ki
         char ref[CRAWL_PAGEREF_SIZE];
 
         crawl_job_pageref(p->job, p->item->url, p->item->parent, ref, &p->as_parent->seed);
+        if (p->item->shared)
+            p->as_parent->level_delta = p->item->shared->e->level - p->item->depth;
     }
     if (!p->as_parent ||
         crawl_job_offer(p->job, url, p->item->depth + 1,
@@ -486,6 +489,17 @@ static uint64_t page_reserve_slot(crawl_job_t *cj, crawl_host_t *h)
     return (start - now) / 1000000ULL;
 }
 
+/* The gap between two requests to h in a shared job (the job's clock keeps it): --delay, -w or
+ * robots.txt's Crawl-delay, drawn again per request under --random-wait. */
+static long page_shared_delay(crawl_job_t *cj, crawl_host_t *h)
+{
+    long delay = h->delay_ms;
+
+    if (cj->job.opts->random_wait && delay > 0)
+        delay = crawl_retry_random_wait_ms(&cj->job.retry, delay);
+    return delay;
+}
+
 /* No request to h starts in the next ms (already capped by --max-wait). */
 static void page_pause_host(crawl_host_t *h, long ms)
 {
@@ -740,6 +754,37 @@ static void page_note_start(struct crawl_page *p)
     snprintf(cj->start_failure, sizeof(cj->start_failure), "%.300s: %.440s", p->item->url, why);
 }
 
+/* A shared job's entry: its outcome goes to the job (interrupted: the entry goes back). */
+static void page_acknowledge(struct crawl_page *p)
+{
+    crawl_job_t *cj = p->job;
+    char outcome = p->outcome == PAGE_OK || p->outcome == PAGE_REDIRECTED ? 'd'
+                 : p->outcome == PAGE_SKIPPED ? 's' : p->outcome == PAGE_FAILED ? 'f' : 'i';
+    json_t *res = NULL;
+
+    if (p->gated)
+        shared_ungate(cj->shared, p->item->shared);
+    p->gated = 0;
+    if (outcome != 'i') {
+        res = json_pack("{s:b, s:i, s:I, s:i, s:s}", "ok", outcome != 'f', "status", (int)p->req.status,
+                        "bytes", (json_int_t)p->req.body_bytes, "depth", p->item->depth, "kind",
+                        p->item->kind == CRAWL_KIND_PAGE ? "page" : "asset");
+        if (res && p->outcome == PAGE_OK && p->writer) {
+            json_object_set_new(res, "path", json_string(p->path));
+            if (store_writer_sha256(p->writer))
+                json_object_set_new(res, "sha256", json_string(store_writer_sha256(p->writer)));
+        }
+        if (res && outcome == 'f')
+            json_object_set_new(res, "error", json_string(p->reason));
+        if (res && outcome == 's' && p->skipped)
+            json_object_set_new(res, "skipped", json_string(p->skipped));
+        if (res && p->outcome == PAGE_REDIRECTED && p->redirect_target)
+            json_object_set_new(res, "redirect", json_string(p->redirect_target));
+    }
+    crawl_worker_end(cj, p->item, outcome, outcome == 'f' ? p->reason : NULL,
+                     p->outcome == PAGE_OK ? (int64_t)p->req.body_bytes : 0, res);
+}
+
 /* The end, however it comes: report, record, put a retry back, give the host back. */
 static void page_finally(task_defer_t *d)
 {
@@ -749,6 +794,8 @@ static void page_finally(task_defer_t *d)
     page_report(p, p->outcome);
     page_record(p, p->outcome);
     page_note_start(p);
+    if (p->item && p->item->shared && p->outcome != PAGE_REQUEUED)
+        page_acknowledge(p);
     if (p->outcome == PAGE_REQUEUED) {
         crawl_frontier_requeue(&cj->frontier, p->item);
         p->item = NULL;
@@ -833,8 +880,15 @@ static void page_step(task_t *t)
     AWAIT(t, permit_acquire(&p->host_slot, &p->site->host.sem));
     if (page_interrupted(p, task_error(t)))
         goto finish;
-    if ((wait = page_reserve_slot(cj, &p->site->host)) > 0)
+    if (p->item->shared) {
+        /* A shared job: the host's slots and its delay hold over every worker. */
+        AWAIT(t, shared_gate(cj->shared, p->item->shared, job->opts->per_host, page_shared_delay(cj, &p->site->host)));
+        if (page_interrupted(p, task_error(t)))
+            goto finish;
+        p->gated = 1;
+    } else if ((wait = page_reserve_slot(cj, &p->site->host)) > 0) {
         AWAIT(t, net_sleep(&job->sched, wait));
+    }
     if (page_interrupted(p, task_error(t)))
         goto finish;
 
@@ -850,6 +904,10 @@ static void page_step(task_t *t)
     AWAIT(t, http_req_start(job->http, &p->req));
     job_transfer_end(job);
     permit_release(&p->host_slot);
+    if (p->gated) {
+        shared_ungate(cj->shared, p->item->shared);
+        p->gated = 0;
+    }
     p->outcome = page_transfer_outcome(p, task_error(t));
     if (p->kept && (p->item->kind == CRAWL_KIND_PAGE || page_is_css("", p->item->url))) {
         p->read_body = 1;
@@ -917,6 +975,7 @@ void crawl_page_spawn(crawl_job_t *cj, crawl_item_t *item)
         /* Not started: the item stays in the stored frontier, so a re-run fetches it. */
         if (result == -ENOMEM)
             crawl_report_result(&cj->job.rep, item->url, NULL, NULL, "out of memory", NULL);
+        crawl_worker_end(cj, item, 'i', NULL, 0, NULL);     /* a shared job's entry goes back */
         crawl_item_free(item);
         free(p);
         permit_release(&cj->dispatch_slot);

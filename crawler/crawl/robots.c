@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "crawler/crawl/crawl_job.h"
+#include "net/async/sleep.h"
 #include "net/http/bufsink.h"
 #include "parse/robots.h"
 #include "parse/url.h"
@@ -22,7 +23,16 @@ struct robots_fetch {
     http_req_t req;
     http_bufsink_t body;
     char *url;
+    /* a shared job: the copy the job holds, or the lock on fetching it for the job */
+    rjob_robots_t got;
+    char *origin;
+    long waited_ms;
 };
+
+/* A shared job reads robots.txt once per origin for every worker: the first worker to need it
+ * takes the job's lock and stores what it got; the others wait for that copy (for a lease at
+ * most, then fetch it themselves). */
+#define ROBOTS_SHARED_POLL_MS 100
 
 /* The product token robots.txt groups are matched against (RFC 9309 2.2.1): --robots-agent,
  * else the User-Agent's first word ("gather" of "gather/0.1"); the parser keeps its leading
@@ -112,6 +122,34 @@ static void robots_step(task_t *t)
     parse_robots_t *rules;
 
     CORO_BEGIN(t);
+    if (r->cj->shared) {
+        while (r->waited_ms < job->opts->lease_ms) {
+            AWAIT(t, rjob_robots_get(shared_rjob(r->cj->shared), r->origin, &r->got));
+            if (task_error(t) < 0 || task_cancelled(t))
+                break;
+            if ((intptr_t)task_result(t) == 1) {
+                /* The job's copy, decided on as if this worker had fetched it. */
+                r->req.code = r->got.status > 0 ? CURLE_OK : CURLE_COULDNT_CONNECT;
+                r->req.status = r->got.status;
+                free(r->body.data);
+                r->body.data = r->got.body;
+                r->body.len = r->body.alloc = r->got.len;
+                r->got.body = NULL;
+                goto decide;
+            }
+            AWAIT(t, rjob_robots_lock(shared_rjob(r->cj->shared), r->origin));
+            if (task_error(t) < 0 || task_cancelled(t) || (intptr_t)task_result(t) == 1)
+                break;
+            AWAIT(t, net_sleep(&job->sched, ROBOTS_SHARED_POLL_MS));
+            if (task_error(t) < 0 || task_cancelled(t))
+                break;
+            r->waited_ms += ROBOTS_SHARED_POLL_MS;
+        }
+        if (task_cancelled(t)) {
+            robots_settle(r, parse_robots_disallow_all(), 1);
+            goto finish;
+        }
+    }
     r->req.url = r->url;
     r->req.sink = &r->body.sink;
     r->req.follow = ROBOTS_REDIRECTS;
@@ -129,6 +167,10 @@ static void robots_step(task_t *t)
 
         crawl_har_add(job->rep.har, crawl_job_pageref(r->cj, r->url, NULL, ref, NULL), r->url, &r->req, NULL);
     }
+    if (r->cj->shared)
+        shared_robots_put(r->cj->shared, r->origin, r->req.code == CURLE_OK ? (int)r->req.status : 0,
+                          r->body.data, r->body.len);
+decide:
     rules = robots_decide(r, &why);
     if (!rules) {
         fprintf(stderr, "gather: out of memory for %s: treating the host as disallowed\n", r->url);
@@ -171,6 +213,8 @@ static void robots_free(future_t *done, void *arg)
     (void)done;
     http_req_cleanup(&r->req);
     http_bufsink_free(&r->body);
+    free(r->got.body);
+    free(r->origin);
     free(r->url);
     free(r);
 }
@@ -205,10 +249,13 @@ void crawl_robots_start(crawl_job_t *cj, crawl_site_t *site, const char *url)
         future_set_cancel(site->robots_ready, robots_refuse_cancel, NULL);
     r = calloc(1, sizeof(*r));
     if (!site->robots_ready || !r || parse_url_origin(url, "/robots.txt", &r->url) < 0 ||
+        (cj->shared && parse_url_origin(url, "", &r->origin) < 0) ||
         job_spawn(&cj->job, &r->task, robots_step) < 0) {
         /* Without memory to ask (or a job that is stopping), be conservative: off limits. */
-        if (r)
+        if (r) {
             free(r->url);
+            free(r->origin);
+        }
         free(r);
         parse_robots_free(site->robots);
         site->robots = parse_robots_disallow_all();

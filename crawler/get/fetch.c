@@ -171,6 +171,37 @@ static void fetch_report(struct get_fetch *f)
                         f->tries > 1 ? json_pack("{s:i}", "attempts", f->tries) : NULL);
 }
 
+/* A shared job's entry: its outcome goes to the job (or, interrupted, the entry goes back). */
+static void fetch_acknowledge(struct get_fetch *f)
+{
+    shared_t *sh = f->gj->shared;
+    const http_req_t *req = f->attempt->request(f);
+    char outcome = f->outcome == FETCH_OK ? 'd' : f->outcome == FETCH_SKIPPED ? 's' : 'f';
+    json_t *res;
+
+    if (f->gated)
+        shared_ungate(sh, f->item);
+    f->gated = 0;
+    if (f->outcome == FETCH_INTERRUPTED || f->outcome == FETCH_RETRY) {
+        shared_giveback(sh, f->item);
+        f->item = NULL;
+        return;
+    }
+    res = json_pack("{s:b, s:i, s:I}", "ok", outcome != 'f', "status", req && req->url ? (int)req->status : 0,
+                    "bytes", (json_int_t)(f->outcome == FETCH_OK ? f->bytes : 0));
+    if (res && f->path[0])
+        json_object_set_new(res, "path", json_string(f->path));
+    if (res && f->outcome == FETCH_OK && f->sha256)
+        json_object_set_new(res, "sha256", json_string(f->sha256));
+    if (res && outcome == 'f')
+        json_object_set_new(res, "error", json_string(f->reason));
+    if (res && outcome == 's')
+        json_object_set_new(res, "skipped", json_string(f->skipped ? f->skipped : "skipped"));
+    shared_done(sh, f->item, outcome, outcome == 'f' ? f->reason : NULL,
+                f->outcome == FETCH_OK ? f->bytes : 0, res);
+    f->item = NULL;
+}
+
 static void fetch_finally(task_defer_t *d)
 {
     struct get_fetch *f = container_of(d, struct get_fetch, finally);
@@ -187,6 +218,8 @@ static void fetch_finally(task_defer_t *d)
         fetch_record_found(f);
     }
     fetch_report(f);
+    if (f->item)
+        fetch_acknowledge(f);
     if (f->host)
         crawl_hostmap_put(job->hosts, f->host);
     f->host = NULL;
@@ -224,6 +257,15 @@ static void fetch_step(task_t *t)
             f->outcome = FETCH_INTERRUPTED;
             break;
         }
+        if (f->item && job->opts->per_host > 0) {
+            /* --per-host holds over every worker of the job: the origin's shared slot. */
+            AWAIT(t, shared_gate(gj->shared, f->item, job->opts->per_host, 0));
+            if (task_error(t) < 0 || task_cancelled(t) || job->stopping) {
+                f->outcome = FETCH_INTERRUPTED;
+                break;
+            }
+            f->gated = 1;
+        }
         f->tries++;
         f->reason[0] = '\0';
         if (f->attempt->begin(f) < 0) {
@@ -235,6 +277,10 @@ static void fetch_step(task_t *t)
         job_transfer_end(job);
         f->outcome = f->attempt->classify(f, task_error(t));
         permit_release(&f->host_slot);
+        if (f->gated) {
+            shared_ungate(gj->shared, f->item);
+            f->gated = 0;
+        }
         if (f->writer) {
             /* Let the next transfer start while the disk finishes this one (the commit slots
              * bound how many wait on the disk without a -c permit). */
@@ -283,7 +329,25 @@ static void fetch_free(future_t *done, void *arg)
     free(f);
 }
 
-void get_fetch_spawn(struct get_job *gj, char *url)
+void get_fetch_spawn_item(struct get_job *gj, shared_item_t *item)
+{
+    char *url = strdup(item->e->url);
+    struct get_fetch *f;
+
+    if (!url) {
+        crawl_report_result(&gj->job.rep, item->e->url, NULL, NULL, "out of memory", NULL);
+        shared_giveback(gj->shared, item);
+        permit_release(&gj->spawn_slot);
+        return;
+    }
+    if (!(f = get_fetch_spawn(gj, url))) {
+        shared_giveback(gj->shared, item);
+        return;
+    }
+    f->item = item;
+}
+
+struct get_fetch *get_fetch_spawn(struct get_job *gj, char *url)
 {
     job_t *job = &gj->job;
     struct get_fetch *f = calloc(1, sizeof(*f));
@@ -295,7 +359,7 @@ void get_fetch_spawn(struct get_job *gj, char *url)
         free(url);
         free(f);
         permit_release(&gj->spawn_slot);
-        return;
+        return NULL;
     }
     f->gj = gj;
     f->url = url;
@@ -305,4 +369,5 @@ void get_fetch_spawn(struct get_job *gj, char *url)
     task_defer(&f->task, &f->finally, fetch_finally);
     permit_move(&f->slot, &gj->spawn_slot);
     future_on_done(task_done(&f->task), fetch_free, f);   /* the inline slot: cannot fail */
+    return f;
 }

@@ -77,6 +77,10 @@ struct get_fetch {
     /* the split attempt (split.h); again: it handed over to one stream, start that at once */
     struct get_split *split;
     int again;
+    /* a shared job's entry (worker.c), acknowledged at the end; gated: its origin's shared slot
+     * is held */
+    shared_item_t *item;
+    int gated;
 };
 
 /* With a writer (async, not --discard): a future (the caller's reference) for the disk work

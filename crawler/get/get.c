@@ -196,6 +196,13 @@ int crawl_get_run(crawl_options_t *o)
     }
     job = &gj->job;
     s.host_permits = o->per_host;
+    if (o->redis_url) {
+        if (shared_check(o, "get", NULL, 0, NULL, NULL) < 0) {
+            status = CRAWL_EXIT_USAGE;
+            goto cleanup;
+        }
+        s.driver = get_worker_step;
+    }
     /* One URL is one transfer (or one --split file, whose ranges are one origin's): it cannot
      * use a second loop, and a worker would only add the relay's copy of every body byte
      * (bench (c): 1 GiB cost 2.65 CPU s with two workers). */
@@ -225,13 +232,15 @@ int crawl_get_run(crawl_options_t *o)
         job_run(job);
     }
     crawl_report_summary(&job->rep);
-    status = job_exit_status(job, job->rep.failed > 0 || gj->src.invalid > 0 || gj->src.read_error < 0);
+    status = job_exit_status(job, job->rep.failed > 0 || gj->src.invalid > 0 || gj->src.read_error < 0 ||
+                                  (o->redis_url && job->broken));
 
 cleanup:
     if (job_close(job) < 0 && status == CRAWL_EXIT_OK)
         status = CRAWL_EXIT_FAILURES;
     crawl_source_close(&gj->src);
     store_seen_free(gj->seen);
+    free(gj->adding);
     free(gj);
     return status;
 }

@@ -99,7 +99,8 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
      * part of the job sized from it (permits, curl's connection cap, commit slots, the pool in
      * threads mode) must see the value in force. */
     crawl_fdlimit_apply(o, spec->commit_slots, spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC);
-    result = store_dir_open(o->outdir, &job->dirfd);
+    /* --enqueue-only fetches nothing: no folder, no state. */
+    result = o->enqueue_only ? 0 : store_dir_open(o->outdir, &job->dirfd);
     if (result < 0) {
         fprintf(stderr, "gather: cannot use output folder %s: %s\n", o->outdir, strerror(-result));
         return result;
@@ -115,7 +116,7 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
     o->http.capture = o->har != NULL;
     if ((result = job_warc_open(job)) < 0)
         return result;
-    if (spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC &&
+    if (spec->use_state && !o->discard && !o->enqueue_only && o->mode != CRAWL_MODE_SYNC &&
         (result = store_state_open(o->outdir, &job->state, &job->state_existed)) < 0)
         return result;
     return 0;
@@ -304,6 +305,8 @@ int job_close(job_t *job)
         fprintf(stderr, "gather: the disk is full: stopped starting new downloads\n");
     if (crawl_report_har_close(&job->rep) < 0)
         result = -EIO;
+    json_decref(job->rep.shared);
+    job->rep.shared = NULL;
     if (job_cookies_close(job) < 0)
         result = -EIO;
     if (job->warc) {

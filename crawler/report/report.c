@@ -153,6 +153,8 @@ void crawl_report_summary(crawl_report_t *rep)
             json_array_append_new(ran, json_integer((json_int_t)rep->worker_ran[i]));
         if (ran)
             json_object_set_new(json_object_get(o, "summary"), "workers", ran);
+        if (rep->shared && o)
+            json_object_set(json_object_get(o, "summary"), "shared", rep->shared);
         crawl_report_json(rep, o);
     }
     fflush(rep->out);

@@ -23,6 +23,8 @@ typedef struct crawl_report {
     unsigned long *worker_ran;  /* transfers each transfer worker ran, for --json's summary
                                  * (malloc'd by the job; NULL: not async) */
     size_t nworkers;
+    json_t *shared;           /* a job shared through Redis: this worker's counts for --json's
+                               * summary (owned), or NULL */
     uint64_t start_ns;
     const char *mode;
     int json, quiet, verbose;
