@@ -65,6 +65,15 @@ await_workers() {
     done
 }
 
+# worker_errors: the last lines each worker wrote on stderr (when a test fails).
+worker_errors() {
+    local f
+    for f in w*.err; do
+        [ -s "$f" ] && tail -3 "$f" | sed "s|^|# $f: |"
+    done
+    return 0
+}
+
 # res_count: entries of the job's res hash; res_ok: those with ok true.
 res_count() { rcli HLEN "$RES"; }
 res_ok() { rcli HVALS "$RES" | jq -s '[.[] | select(.ok == true)] | length'; }
@@ -77,6 +86,7 @@ await_res() {
         sleep 0.1
     done
     echo "# the res hash has $(res_count) entries, not $1"
+    worker_errors
     return 1
 }
 
@@ -214,7 +224,7 @@ test_killed_workers_only_repeat_what_they_held() {
         pending_urls "$name" > "held.$kill.txt"
         echo "# kill $kill: ${dirs[$v]} ($name) held $(wc -l < "held.$kill.txt") URLs"
         cat "held.$kill.txt" >> held.txt
-        wait "${pids[$v]}" || true
+        { wait "${pids[$v]}"; } 2>/dev/null || true    # (no "Killed" line from bash)
         # the replacement works in the same folder, as a restarted machine would
         worker_start "${dirs[$v]}" -c 4 --lease 2
         pids[v]=$WPID
