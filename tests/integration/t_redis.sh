@@ -61,6 +61,7 @@ await_workers() {
     local p
     for p in "$@"; do
         await_exit "$p"
+        [ "$RC" -eq 0 ] || worker_errors
         assert_eq "$RC" 0 "exit status of worker $p"
     done
 }
