@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storage/hash.h"
@@ -109,6 +111,7 @@ cleanup:
 int rjob_init(rjob_t *j, redis_client_t *c, const char *name, long lease_ms)
 {
     char host[64];
+    uint32_t nonce = 0;
 
     memset(j, 0, sizeof(*j));
     j->client = c;
@@ -117,8 +120,10 @@ int rjob_init(rjob_t *j, redis_client_t *c, const char *name, long lease_ms)
     if (gethostname(host, sizeof(host)) < 0)
         snprintf(host, sizeof(host), "host");
     host[sizeof(host) - 1] = '\0';
-    snprintf(j->worker, sizeof(j->worker), "%s:%ld:%04lx", host, (long)getpid(),
-             (unsigned long)(store_hash64(&j, sizeof(&j)) ^ (uint64_t)getpid()) & 0xffff);
+    /* The nonce tells apart two processes with one host name and pid (containers). */
+    if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
+        nonce = (uint32_t)(store_hash64(&j, sizeof(&j)) ^ (uint64_t)time(NULL));
+    snprintf(j->worker, sizeof(j->worker), "%s:%ld:%08x", host, (long)getpid(), (unsigned)nonce);
     for (int i = 0; i < S_COUNT; i++)
         if ((j->scripts[i] = redis_client_script(c, rjob_scripts[i])) < 0)
             return j->scripts[i];
@@ -326,19 +331,20 @@ static long parse_claim(const redisReply *r, void *arg)
     return 0;
 }
 
-future_t *rjob_claim(rjob_t *j, size_t max, rjob_claim_t *out)
+future_t *rjob_claim(rjob_t *j, size_t max, size_t ahead, rjob_claim_t *out)
 {
     rjob_args_t a;
 
     memset(out, 0, sizeof(*out));
-    if (args_init(&a, 4) < 0) {
+    if (args_init(&a, 5) < 0) {
         args_free(&a);
         return NULL;
     }
     args_str(&a, j->prefix);
     args_str(&a, j->worker);
-    args_num(&a, (long long)(max ? max : 1));
+    args_num(&a, (long long)max);
     args_num(&a, j->lease_ms);
+    args_num(&a, (long long)ahead);
     return rjob_eval(j, S_CLAIM, &a, parse_claim, out);
 }
 

@@ -66,9 +66,10 @@ int rjob_init(rjob_t *j, redis_client_t *c, const char *name, long lease_ms);
  * user). Resolves with the number queued. */
 future_t *rjob_offer(rjob_t *j, int level, int requeue_failed, const rjob_offer_t *items, size_t n);
 
-/* Claims up to max entries into *out (taken back from dead workers first). Resolves with 0;
- * *out must live until the future settles. */
-future_t *rjob_claim(rjob_t *j, size_t max, rjob_claim_t *out);
+/* Claims up to max entries into *out (taken back from dead workers first; max 0: none of those),
+ * plus up to `ahead` more while plenty is left. Resolves with 0; *out must live until the future
+ * settles. */
+future_t *rjob_claim(rjob_t *j, size_t max, size_t ahead, rjob_claim_t *out);
 void rjob_claim_clear(rjob_claim_t *c);
 void rjob_entry_free(rjob_entry_t *e);
 

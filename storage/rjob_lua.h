@@ -58,13 +58,15 @@ static const char rjob_lua_offer[] =
     "if added > 0 then redis.call('HINCRBY', P .. 'meta', 'queued', added) end\n"
     "return added\n";
 
-/* claim(worker, count, lease_ms) -> {status, level, reclaimed, entries...}: entries taken back
- * from dead workers (XAUTOCLAIM) first, then new ones; an empty level moves the job to the next
- * one, and with no next level and no producer the job is done. */
+/* claim(worker, count, lease_ms, ahead) -> {status, level, reclaimed, entries...}: entries taken
+ * back from dead workers (XAUTOCLAIM) first, then new ones: count, plus up to `ahead` more when
+ * plenty is left (at most half of what is left per live worker), so a worker has its next URLs at
+ * hand without leaving others idle at the end; an empty level moves the job to the next one, and
+ * with no next level and no producer the job is done. */
 static const char rjob_lua_claim[] =
     RJOB_LUA_NOW
     "local P = KEYS[1]\n"
-    "local me, count, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local me, count, lease, ahead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local now = now_ms()\n"
     "redis.call('ZADD', P .. 'workers', now, me)\n"
     "local level = tonumber(redis.call('HGET', P .. 'meta', 'level') or '0')\n"
@@ -72,17 +74,27 @@ static const char rjob_lua_claim[] =
     "  local q = P .. 'q:' .. level\n"
     "  if redis.call('EXISTS', q) == 1 then\n"
     "    local out = {'ok', level, 0}\n"
-    "    local ac = redis.call('XAUTOCLAIM', q, 'w', me, lease, '0-0', 'COUNT', count)\n"
-    "    for _, e in ipairs(ac[2]) do\n"
-    "      if e[2] then table.insert(out, e) end\n"
+    "    if count > 0 then\n"
+    "      local ac = redis.call('XAUTOCLAIM', q, 'w', me, lease, '0-0', 'COUNT', count)\n"
+    "      for _, e in ipairs(ac[2]) do\n"
+    "        if e[2] then table.insert(out, e) end\n"
+    "      end\n"
     "    end\n"
     "    out[3] = #out - 3\n"
     "    local n = count - out[3]\n"
+    "    if ahead > 0 then\n"
+    "      local left = redis.call('XLEN', q) - redis.call('XPENDING', q, 'w')[1]\n"
+    "      local live = redis.call('ZCOUNT', P .. 'workers', now - lease, '+inf')\n"
+    "      if live < 1 then live = 1 end\n"
+    "      local extra = math.floor((left - (n > 0 and n or 0)) / (2 * live))\n"
+    "      if extra > ahead then extra = ahead end\n"
+    "      if extra > 0 then n = (n > 0 and n or 0) + extra end\n"
+    "    end\n"
     "    if n > 0 then\n"
     "      local r = redis.call('XREADGROUP', 'GROUP', 'w', me, 'COUNT', n, 'STREAMS', q, '>')\n"
     "      if r then for _, e in ipairs(r[1][2]) do table.insert(out, e) end end\n"
     "    end\n"
-    "    if #out > 3 then return out end\n"
+    "    if #out > 3 or count == 0 then return out end\n"
     "    if redis.call('XLEN', q) > 0 then return {'wait', level, 0} end\n"
     "  end\n"
     "  local nq = P .. 'q:' .. (level + 1)\n"
@@ -123,12 +135,15 @@ static const char rjob_lua_beat[] =
     "end\n"
     "return lost\n";
 
-/* ack(level, id, url, origin, holder, outcome, json, bytes, error) -> 1, or 0 for a repeat. */
+/* ack(level, id, url, origin, holder, outcome, json, bytes, error) -> 1, or 0 for a repeat (an
+ * entry another worker acknowledged; the same acknowledgement sent again after a reconnect
+ * finds its own result and is no repeat). */
 static const char rjob_lua_ack[] =
     "local P = KEYS[1]\n"
     "local q = P .. 'q:' .. ARGV[1]\n"
     "if ARGV[5] ~= '' then redis.call('ZREM', P .. 'slots:' .. ARGV[4], ARGV[5]) end\n"
     "if redis.call('XACK', q, 'w', ARGV[2]) == 0 then\n"
+    "  if redis.call('HGET', P .. 'res', ARGV[3]) == ARGV[7] then return 1 end\n"
     "  redis.call('HINCRBY', P .. 'meta', 'repeats', 1)\n"
     "  return 0\n"
     "end\n"

@@ -154,7 +154,7 @@ static const char usage_get[] =
 "usage: gather get [-i FILE | -] [URL ...] [options]\n"
 "\n"
 "Download every URL of a list concurrently, streaming each body to a file.\n"
-"With no -i and no URL, reads urls.txt in the current folder.\n"
+"With no -i and no URL, reads urls.txt in the current folder (with --redis: works on the job).\n"
 "\n"
 "  -i, --input FILE        URL list, one per line ('-' = stdin); '#' starts a comment\n"
 "  -o, --output DIR        where files go (default ./downloads)\n"
@@ -367,7 +367,7 @@ static const char usage_exit[] =
 "wget's two-letter options (-np, -nc) are whole arguments: -npq is -n -p -q, and an option's\n"
 "value is never one (-o -np names the folder -np).\n"
 "Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
-"2 usage error, 130 interrupted (SIGINT/SIGTERM).\n";
+"2 usage error (or Redis unreachable or refusing), 130 interrupted (SIGINT/SIGTERM).\n";
 
 void crawl_usage(crawl_cmd_t cmd, FILE *out)
 {

@@ -553,8 +553,10 @@ int crawl_crawl_run(crawl_options_t *o)
     ran = 1;
     if (result < 0)
         fprintf(stderr, "gather: crawl failed to start: %s\n", strerror(-result));
-    crawl_report_summary(&cj->job.rep);
-    crawl_summary(cj);
+    if (!o->enqueue_only || o->json) {
+        crawl_report_summary(&cj->job.rep);
+        crawl_summary(cj);
+    }
     /* Every start URL failed, was refused or led nowhere: a crawl of nothing is a failure. (A
      * finished crawl run again fetches nothing too, but its start URLs are not tried again.) */
     nothing = !cj->job.interrupted && cj->pages == 0 && cj->assets == 0 && cj->start_failure[0];

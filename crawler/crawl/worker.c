@@ -13,8 +13,8 @@
 #include "parse/url.h"
 
 #define OUTBOX_MAX 256
-#define WAIT_FIRST_MS 20
-#define WAIT_MAX_MS 500
+#define WAIT_FIRST_MS 10
+#define WAIT_MAX_MS 50
 
 struct crawl_outbox {
     size_t n;
@@ -193,22 +193,24 @@ void crawl_worker_step(task_t *t)
                 break;
             }
             crawl_worker_flush(cj);
-            AWAIT(t, shared_fill(cj->shared, (size_t)job->permits.permits + 1));
+            AWAIT(t, shared_fill(cj->shared, (size_t)job->permits.permits + 1, (size_t)o->concurrency / 2));
             if (task_error(t) < 0 || (intptr_t)task_result(t) == RJOB_CLAIM_DONE)
                 goto done;
             if ((intptr_t)task_result(t) == RJOB_CLAIM_OK) {
                 cj->wait_ms = WAIT_FIRST_MS;
                 continue;
             }
-            /* Others hold what is left of this level: look again soon. */
-            AWAIT(t, net_sleep(&job->sched, (uint64_t)cj->wait_ms));
-            if (task_error(t) < 0 || job->stopping)
+            /* Others hold what is left of this level: look again soon, or as soon as this
+             * worker's own pages have all ended. */
+            AWAIT(t, shared_pause(job, cj->wait_ms));
+            if ((task_error(t) < 0 && task_error(t) != -ETIMEDOUT) || job->stopping)
                 goto done;
             cj->wait_ms = cj->wait_ms * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : cj->wait_ms * 2;
         }
         if (item->kind == CRAWL_KIND_PAGE)
             cj->started_pages++;
         crawl_page_spawn(cj, item);   /* takes the permit */
+        shared_prefetch(cj->shared, (size_t)o->concurrency / 2);
     }
 done:
     permit_release(&cj->dispatch_slot);

@@ -231,7 +231,8 @@ int crawl_get_run(crawl_options_t *o)
         asem_init(&gj->commit_slots, &job->sched, o->concurrency);
         job_run(job);
     }
-    crawl_report_summary(&job->rep);
+    if (!o->enqueue_only || o->json)
+        crawl_report_summary(&job->rep);
     status = job_exit_status(job, job->rep.failed > 0 || gj->src.invalid > 0 || gj->src.read_error < 0 ||
                                   (o->redis_url && job->broken));
 

@@ -15,8 +15,8 @@
 #include "parse/url.h"
 
 #define ADD_BATCH 512
-#define WAIT_FIRST_MS 20
-#define WAIT_MAX_MS 500
+#define WAIT_FIRST_MS 10
+#define WAIT_MAX_MS 50
 
 /* The batch being added: URLs taken from the source and their origins. */
 struct get_adding {
@@ -102,6 +102,12 @@ static void adder_step(task_t *t)
     CORO_END(t);
 }
 
+/* Entries a worker claims ahead of its free permits while the job has plenty left: half its -c. */
+static size_t get_worker_ahead(const job_t *job)
+{
+    return (size_t)(job->opts->concurrency / 2);
+}
+
 /* The spawner: one permit, then one claimed entry, then one fetch. */
 void get_worker_step(task_t *t)
 {
@@ -131,7 +137,7 @@ void get_worker_step(task_t *t)
         if (task_error(t) < 0 || job->stopping || shared_broken(gj->shared))
             break;
         while (!(gj->item = shared_take(gj->shared))) {
-            AWAIT(t, shared_fill(gj->shared, (size_t)job->permits.permits + 1));
+            AWAIT(t, shared_fill(gj->shared, (size_t)job->permits.permits + 1, get_worker_ahead(job)));
             if (task_error(t) < 0)
                 goto done;
             if ((intptr_t)task_result(t) == RJOB_CLAIM_DONE)
@@ -140,15 +146,17 @@ void get_worker_step(task_t *t)
                 gj->wait_ms = WAIT_FIRST_MS;
                 continue;
             }
-            /* Others hold what is left (or are still adding): look again soon. */
-            AWAIT(t, net_sleep(&job->sched, (uint64_t)gj->wait_ms));
-            if (task_error(t) < 0 || job->stopping)
+            /* Others hold what is left (or are still adding): look again soon, or as soon as
+             * this worker's own transfers have all ended (the job may be over then). */
+            AWAIT(t, shared_pause(job, gj->wait_ms));
+            if ((task_error(t) < 0 && task_error(t) != -ETIMEDOUT) || job->stopping)
                 goto done;
             gj->wait_ms = gj->wait_ms * 2 > WAIT_MAX_MS ? WAIT_MAX_MS : gj->wait_ms * 2;
         }
         job->rep.queued++;
         get_fetch_spawn_item(gj, gj->item);      /* takes the permit and the item */
         gj->item = NULL;
+        shared_prefetch(gj->shared, get_worker_ahead(job));
     }
 done:
     permit_release(&gj->spawn_slot);

@@ -21,6 +21,7 @@ struct shared {
     rjob_t rj;
     list_t ready;               /* claimed, not taken yet */
     list_t held;                /* taken by a task */
+    size_t nready;
     rjob_claim_t claim;         /* the claim in flight's answer */
     future_t *fill;             /* the claim in flight (the caller's future), or NULL */
     uv_timer_t beat;
@@ -54,10 +55,10 @@ static void shared_settled(shared_t *sh)
 /* A failed call: Redis out of memory or gone for good stops this worker taking work. */
 static void shared_note_error(shared_t *sh, int error)
 {
-    if (error == -ECANCELED)
+    if (error == -ECANCELED || error == -ETIMEDOUT)
         return;
     if (error == -ENOMEM || error == -ENOTCONN || error == -EACCES)
-        sh->broken = 1;
+        sh->broken = sh->job->broken = 1;       /* and the exit status says so */
     if (sh->reported)
         return;
     sh->reported = 1;
@@ -88,7 +89,6 @@ static void shared_track(shared_t *sh, future_t *f, future_cb cb)
 {
     if (!f) {
         shared_note_error(sh, -ENOMEM);
-        sh->broken = 1;
         return;
     }
     sh->outstanding++;
@@ -263,6 +263,7 @@ static void on_claimed(future_t *f, void *arg)
             sh->claimed++;
             sh->reclaimed += (unsigned long)it->e->reclaimed;
             list_insert_tail(&sh->ready, &it->link);
+            sh->nready++;
         }
         free(sh->claim.entries);
         sh->claim.entries = NULL;
@@ -287,10 +288,33 @@ shared_item_t *shared_take(shared_t *sh)
     it = container_of(sh->ready.next, shared_item_t, link);
     list_remove(&it->link);
     list_insert_tail(&sh->held, &it->link);
+    sh->nready--;
     return it;
 }
 
-future_t *shared_fill(shared_t *sh, size_t max)
+size_t shared_ready(const shared_t *sh) { return sh->nready; }
+
+future_t *shared_pause(job_t *job, long ms)
+{
+    future_t *all, *f;
+
+    if (task_group_size(&job->tasks) == 0)
+        return net_sleep(&job->sched, (uint64_t)ms);
+    if (!(all = job_tasks_done(job)))
+        return NULL;
+    f = future_timeout(&job->sched, all, (uint64_t)ms);
+    future_unref(all);
+    return f;
+}
+
+void shared_prefetch(shared_t *sh, size_t ahead)
+{
+    if (ahead == 0 || sh->fill || sh->broken || sh->nready * 2 >= ahead)
+        return;
+    future_unref(shared_fill(sh, 0, ahead));   /* its outcome lands in the ready list */
+}
+
+future_t *shared_fill(shared_t *sh, size_t max, size_t ahead)
 {
     future_t *f, *out;
 
@@ -300,7 +324,8 @@ future_t *shared_fill(shared_t *sh, size_t max)
         return future_ref(sh->fill);
     if (!(out = future_new(&sh->job->sched)))
         return NULL;
-    if (!(f = rjob_claim(&sh->rj, max > SHARED_FILL_MAX ? SHARED_FILL_MAX : max ? max : 1, &sh->claim))) {
+    if (!(f = rjob_claim(&sh->rj, max > SHARED_FILL_MAX ? SHARED_FILL_MAX : max,
+                         ahead > SHARED_FILL_MAX ? SHARED_FILL_MAX : ahead, &sh->claim))) {
         future_unref(out);
         return NULL;
     }
@@ -456,13 +481,27 @@ static void on_drained(future_t *f, void *arg)
     uv_close((uv_handle_t *)&sh->beat, on_beat_closed);
 }
 
+/* An interrupted job waits this long for Redis to take its acknowledgements and give-backs;
+ * then, if Redis is still away, what is left is dropped (it idles out to other workers). */
+#define SHARED_FINISH_WAIT_MS 5000
+
+static void on_finish_timer(uv_timer_t *t)
+{
+    shared_t *sh = t->data;
+
+    if (sh->client && sh->outstanding > 0 && !redis_client_fail_waiting(sh->client, -ETIMEDOUT))
+        uv_timer_start(&sh->beat, on_finish_timer, 1000, 0);   /* connected: answers are coming */
+}
+
 future_t *shared_finish(shared_t *sh)
 {
     future_t *f;
 
     uv_timer_stop(&sh->beat);
-    while (!list_empty(&sh->ready))
+    while (!list_empty(&sh->ready)) {
+        sh->nready--;
         shared_giveback(sh, container_of(sh->ready.next, shared_item_t, link));
+    }
     while (!list_empty(&sh->held))       /* none: every task gave its item back or acknowledged */
         shared_giveback(sh, container_of(sh->held.next, shared_item_t, link));
     shared_producing_done(sh);
@@ -472,5 +511,7 @@ future_t *shared_finish(shared_t *sh)
     future_on_done(sh->drained, on_drained, sh);
     if (sh->outstanding == 0)
         future_resolve(sh->drained, NULL);
+    else if (sh->job->stopping)
+        (void)uv_timer_start(&sh->beat, on_finish_timer, SHARED_FINISH_WAIT_MS, 0);
     return f;
 }

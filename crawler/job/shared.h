@@ -50,8 +50,19 @@ void shared_producing_done(shared_t *sh);
 
 /* The next entry already claimed, now held by the caller, or NULL. */
 shared_item_t *shared_take(shared_t *sh);
-/* Claims up to max entries (at most 256); resolves with an rjob_claim_status_t, or fails. */
-future_t *shared_fill(shared_t *sh, size_t max);
+/* Claims up to max entries (at most 256), and up to `ahead` more while the job has plenty left;
+ * resolves with an rjob_claim_status_t, or fails. The claim in flight, if any, is the one
+ * returned. */
+future_t *shared_fill(shared_t *sh, size_t max, size_t ahead);
+/* The pause of a driver whose claim found nothing while others hold the rest: ms, or less if
+ * every task of the job ends first (then it fails with -ETIMEDOUT after ms, as wait_for). */
+future_t *shared_pause(job_t *job, long ms);
+
+/* Entries claimed and not taken yet. */
+size_t shared_ready(const shared_t *sh);
+/* Claims `ahead` more in the background when fewer than half that are ready and no claim is in
+ * flight: the next URLs are at hand when a transfer ends, with no round trip to Redis. */
+void shared_prefetch(shared_t *sh, size_t ahead);
 
 /* Waits until the item's origin gives it a slot (limit in flight over every worker, delay_ms
  * between requests): asks Redis, sleeping on the loop between asks. limit <= 0 and delay_ms <= 0:

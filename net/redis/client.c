@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 #include <openssl/evp.h>
 
 #include "net/async/list.h"
@@ -46,6 +45,79 @@ struct redis_client {
 };
 
 static void client_connect(redis_client_t *c);
+
+/* ---- hiredis on libuv -------------------------------------------------------------------------
+ * Our own adapter rather than hiredis 0.14's adapters/libuv.h, which drops a poll that ends in
+ * an error (`if (status != 0) return;`): a reconnect to a port that refuses then never reaches
+ * hiredis and the client waits forever. Here an error is handed to hiredis as the events it
+ * waited for, so it reads the socket's error and reports the failure. */
+
+struct redis_ev {
+    redisAsyncContext *ac;      /* NULL once hiredis let go of the connection */
+    uv_poll_t poll;
+    int events;
+};
+
+static void ev_on_poll(uv_poll_t *h, int status, int events)
+{
+    struct redis_ev *p = h->data;
+    int ev = status < 0 ? p->events : events;
+
+    if (p->ac && (ev & UV_READABLE))
+        redisAsyncHandleRead(p->ac);
+    if (p->ac && (ev & UV_WRITABLE))
+        redisAsyncHandleWrite(p->ac);
+}
+
+static void ev_update(struct redis_ev *p, int events)
+{
+    p->events = events;
+    if (events)
+        (void)uv_poll_start(&p->poll, events, ev_on_poll);   /* fails only on a bad fd: hiredis
+                                                             * sees the error at its next read */
+    else
+        (void)uv_poll_stop(&p->poll);
+}
+
+static void ev_add_read(void *d) { struct redis_ev *p = d; ev_update(p, p->events | UV_READABLE); }
+static void ev_del_read(void *d) { struct redis_ev *p = d; ev_update(p, p->events & ~UV_READABLE); }
+static void ev_add_write(void *d) { struct redis_ev *p = d; ev_update(p, p->events | UV_WRITABLE); }
+static void ev_del_write(void *d) { struct redis_ev *p = d; ev_update(p, p->events & ~UV_WRITABLE); }
+
+static void ev_on_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void ev_cleanup(void *d)
+{
+    struct redis_ev *p = d;
+
+    p->ac = NULL;
+    uv_close((uv_handle_t *)&p->poll, ev_on_closed);
+}
+
+static int ev_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+    struct redis_ev *p = calloc(1, sizeof(*p));
+
+    if (!p || ac->ev.data)
+        goto fail;
+    if (uv_poll_init(loop, &p->poll, ac->c.fd) != 0)
+        goto fail;
+    p->ac = ac;
+    p->poll.data = p;
+    ac->ev.data = p;
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    return 0;
+fail:
+    free(p);
+    return -1;
+}
 
 /* ---- calls ----------------------------------------------------------------------------------- */
 
@@ -92,8 +164,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     long v = 0;
 
-    if (!reply || c->closing || call->sent_on != c->conn)
-        return;         /* lost with its connection: sent again on the next one */
+    if (!reply || c->closing || c->dead || call->sent_on != c->conn)
+        return;         /* lost with its connection: sent again on the next one (or failed) */
     if (reply_is(reply, "NOSCRIPT") || reply_is(reply, "LOADING") || reply_is(reply, "BUSY")) {
         /* Scripts flushed, Redis still loading its data or busy with a script: start over on a
          * new connection, which loads the scripts first. */
@@ -311,7 +383,7 @@ static void client_connect(redis_client_t *c)
         goto later;
     }
     ac->data = c;
-    if (redisLibuvAttach(ac, c->sched->loop) != REDIS_OK ||
+    if (ev_attach(ac, c->sched->loop) < 0 ||
         redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
         redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK) {
         snprintf(c->error, sizeof(c->error), "cannot watch the connection");
@@ -382,6 +454,14 @@ int redis_client_script(redis_client_t *c, const char *lua)
 void redis_client_start(redis_client_t *c)
 {
     client_connect(c);
+}
+
+int redis_client_fail_waiting(redis_client_t *c, int error)
+{
+    if (c->ac)
+        return 0;           /* connected: hiredis holds the calls, and their answers come */
+    client_fail_all(c, error);
+    return 1;
 }
 
 const char *redis_client_error(const redis_client_t *c) { return c->error; }

@@ -58,6 +58,10 @@ int redis_client_dead(const redis_client_t *c);
 /* Connections made so far (1 after the first; more after reconnects). */
 unsigned long redis_client_connects(const redis_client_t *c);
 
+/* While disconnected: fails every call waiting for the connection with error (an interrupted
+ * job that will not wait for Redis to come back) and returns 1; connected: 0, nothing done. */
+int redis_client_fail_waiting(redis_client_t *c, int error);
+
 /* Fails every pending call with -ECANCELED and closes the connection; the client frees itself
  * once its handles are closed (the loop must run on for that). NULL is ignored. */
 void redis_client_close(redis_client_t *c);

@@ -24,7 +24,7 @@ bench U -d 1                 | gather bench: unknown option '-d' (see gather ben
 crawl U --bogus=1            | gather crawl: unknown option '--bogus' (see gather crawl --help)
 get U --depth 1              | gather get: unknown option '--depth' (see gather get --help)
 crawl U --sitemap=yes        | gather crawl: option '--sitemap' takes no value
-crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay, --recursive or --reject?)
+crawl U --re 1               | gather crawl: option '--re' is not spelled in full (did you mean --read-timeout, --retries, --retry-delay, --recursive, --reject or --redis?)
 get --user-a x:y U           | gather get: option '--user-a' is not spelled in full (did you mean --user-agent?)
 get --head U                 | gather get: option '--head' is not spelled in full (did you mean --header?)
 crawl U --dept               | gather crawl: option '--dept' is not spelled in full (did you mean --depth?)

@@ -714,9 +714,9 @@ static void test_abbreviations_are_refused(void **state)
     parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--dept"), "'--dept' is not spelled");
     parse_refused(CRAWL_CMD_GET, ARGS("get", "--quie=1"), "'--quie' is not spelled in full");
     parse_refused(CRAWL_CMD_GET, ARGS("get", "--re", "1"),
-                  "did you mean --read-timeout, --retries or --retry-delay?");
+                  "did you mean --read-timeout, --retries, --retry-delay or --redis?");
     parse_refused(CRAWL_CMD_CRAWL, ARGS("crawl", "http://h/", "--re", "1"),
-                  "did you mean --read-timeout, --retries, --retry-delay, --recursive or --reject?");
+                  "did you mean --read-timeout, --retries, --retry-delay, --recursive, --reject or --redis?");
     /* "--he" is no way to ask for help */
     parse(&p, CRAWL_CMD_GET, ARGS("get", "--he"));
     assert_int_equal(p.result, CRAWL_EXIT_USAGE);
