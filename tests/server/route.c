@@ -624,10 +624,18 @@ static void route_reset(const struct route_ctx *c, struct reply *r)
     reply_text(r, 200, "ok\n");
 }
 
+/* /log[?times=1]: the request log, with each request's arrival time when asked. */
 static void route_log(const struct route_ctx *c, struct reply *r)
 {
     size_t len = 0;
-    char *log = stats_log(c->fx->stats, &len);
+    uint64_t times = 0;
+    char *log;
+
+    if (!target_query_uint(c->query, "times", 0, 1, &times)) {
+        answer_bad_request(r, "times must be 0 or 1");
+        return;
+    }
+    log = stats_log(c->fx->stats, times == 1, &len);
 
     reply_buf(r, 200, "text/plain; charset=utf-8", log, len);
 }

@@ -1,16 +1,18 @@
 /* stats.c - thread-safe request counters, per-target hit maps, flaky counters and request log. */
 #include "stats.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sbuf.h"
 
-#define LOG_LIMIT ((size_t)STATS_LOG_MAX_LINES * (STATS_KEY_MAX + 16))
+#define LOG_LIMIT ((size_t)STATS_LOG_MAX_LINES * (STATS_KEY_MAX + 40))
 #define CREDS_LIMIT ((size_t)STATS_CREDS_MAX_LINES * (STATS_KEY_MAX + 3 * (STATS_CREDS_VALUE_MAX + 32)))
 
 struct stats {
@@ -32,7 +34,7 @@ struct stats {
     json_t *paths;  /* raw path (target without query) -> count */
     json_t *flaky;  /* flaky key -> count */
     json_t *served; /* [status, first, last] per /big answer, at most STATS_SERVED_MAX */
-    struct sbuf log;
+    struct sbuf log; /* "USEC METHOD TARGET\n": stats_log() drops USEC unless asked for it */
     size_t log_lines;
     struct sbuf creds;
     size_t creds_lines;
@@ -128,6 +130,16 @@ static uint64_t map_bump(json_t *map, const char *key)
     return (uint64_t)n;
 }
 
+/* Microseconds on the monotonic clock: when a request arrived, comparable within one server. */
+static uint64_t now_usec(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int stats_request_begin(struct stats *s, const char *method, const char *target, bool has_range)
 {
     char key[STATS_KEY_MAX + 1];
@@ -148,7 +160,7 @@ int stats_request_begin(struct stats *s, const char *method, const char *target,
     if (map_bump(s->hits, key) == 0 || map_bump(s->paths, path) == 0)
         result = -1;
     if (s->log_lines < STATS_LOG_MAX_LINES) {
-        sbuf_printf(&s->log, "%.16s %s\n", method, key);
+        sbuf_printf(&s->log, "%" PRIu64 " %.16s %s\n", now_usec(), method, key);
         if (s->log.failed) {
             /* Keep what was logged so far; only this line is lost. */
             s->log.failed = false;
@@ -319,20 +331,35 @@ cleanup:
     return text;
 }
 
-char *stats_log(struct stats *s, size_t *len)
+char *stats_log(struct stats *s, bool times, size_t *len)
 {
     char *copy;
-    size_t n;
+    size_t n, out = 0;
 
     if (pthread_mutex_lock(&s->lock) != 0)
         return NULL;
     n = s->log.len;
     copy = malloc(n + 1);
     if (copy != NULL) {
-        if (n > 0)
-            memcpy(copy, s->log.data, n);
-        copy[n] = '\0';
-        *len = n;
+        /* Every line starts with its time and a space; without times, copy what follows. */
+        for (size_t i = 0; i < n;) {
+            const char *line = s->log.data + i;
+            const char *end = memchr(line, '\n', n - i);
+            size_t line_len = end != NULL ? (size_t)(end - line) + 1 : n - i;
+            const char *from = line;
+
+            if (!times) {
+                const char *sp = memchr(line, ' ', line_len);
+
+                if (sp != NULL)
+                    from = sp + 1;
+            }
+            memcpy(copy + out, from, line_len - (size_t)(from - line));
+            out += line_len - (size_t)(from - line);
+            i += line_len;
+        }
+        copy[out] = '\0';
+        *len = out;
     }
     (void)pthread_mutex_unlock(&s->lock);
     return copy;

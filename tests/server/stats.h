@@ -41,9 +41,10 @@ uint64_t stats_flaky_hit(struct stats *s, const char *key);
  * memory. */
 char *stats_json(struct stats *s);
 
-/* A copy of the log ("METHOD TARGET\n" per counted request); the caller frees it. NULL when out
- * of memory. */
-char *stats_log(struct stats *s, size_t *len);
+/* A copy of the log ("METHOD TARGET\n" per counted request, or "USEC METHOD TARGET\n" with times:
+ * USEC is when its headers arrived, in microseconds on the server's monotonic clock); the caller
+ * frees it. NULL when out of memory. */
+char *stats_log(struct stats *s, bool times, size_t *len);
 
 /* The credentials a counted request carried (each NULL when it had no such header): one line of
  * the /creds log, "TARGET" then "\tName: value" for each one present. Returns 0, or -1 when the
