@@ -142,7 +142,10 @@ VALGRIND_TESTS ?= tests/integration/t_get.sh:test_failures_leave_no_file_and_spa
                   tests/integration/t_crawl.sh:test_accept_jpg_saves_exactly_the_images \
                   tests/integration/t_crawl.sh:test_robots_5xx_disallows_the_host \
                   tests/integration/t_interrupt.sh:test_crawl_sigint_while_robots_txt_is_slow \
-                  tests/integration/t_interrupt.sh:test_get_sigint_while_waiting_to_retry
+                  tests/integration/t_interrupt.sh:test_get_sigint_while_waiting_to_retry \
+                  tests/integration/t_redis.sh:test_three_workers_fetch_each_url_once \
+                  tests/integration/t_redis.sh:test_redis_restart_and_dropped_connections_lose_nothing \
+                  tests/integration/t_redis_crawl.sh:test_three_workers_crawl_what_one_process_crawls
 valgrind: deps
 	@$(MAKE) --no-print-directory all $(SERVER_BIN)
 	@command -v valgrind >/dev/null || { echo "valgrind missing: apt-get install -y valgrind"; exit 1; }
