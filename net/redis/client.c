@@ -164,7 +164,9 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     long v = 0;
 
-    if (!reply || c->closing || call->sent_on != c->conn)
+    /* Closing or dead: every call was failed already and `call` is freed (a refused hello
+     * fails them while their replies are still on the way). */
+    if (!reply || c->closing || c->dead || call->sent_on != c->conn)
         return;         /* lost with its connection: sent again on the next one */
     if (reply_is(reply, "NOSCRIPT") || reply_is(reply, "LOADING") || reply_is(reply, "BUSY")) {
         /* Scripts flushed, Redis still loading its data or busy with a script: start over on a
