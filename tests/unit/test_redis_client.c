@@ -63,13 +63,18 @@ static int env_teardown(void **state)
     return 0;
 }
 
-static redis_client_t *client_new(struct env *e, int port, long giveup_ms)
+static redis_client_t *client_new_auth(struct env *e, int port, long giveup_ms, char *password)
 {
-    redis_addr_t addr = { .host = "127.0.0.1", .port = port };
+    redis_addr_t addr = { .host = "127.0.0.1", .port = port, .password = password };
 
     snprintf(addr.shown, sizeof(addr.shown), "redis://127.0.0.1:%d", port);
     assert_non_null(e->client = redis_client_new(&e->l.sched, &addr, giveup_ms));
     return e->client;
+}
+
+static redis_client_t *client_new(struct env *e, int port, long giveup_ms)
+{
+    return client_new_auth(e, port, giveup_ms, NULL);
 }
 
 /* A blocking command that must succeed; its reply freed. */
@@ -351,6 +356,26 @@ static void test_nothing_listening_fails_the_calls(void **state)
     assert_non_null(strstr(redis_client_error(c), "refused"));
 }
 
+/* A refused hello (AUTH with a password the server does not have) is fatal: the calls waiting
+ * behind it fail with -EACCES, though their replies (errors too) still arrive on that connection,
+ * and the client lets go of the loop. */
+static void test_a_refused_hello_fails_the_calls(void **state)
+{
+    struct env *e = *state;
+    redis_client_t *c = client_new_auth(e, server.port, 5000, "wrong");
+    future_t *f[3];
+
+    for (int i = 0; i < 3; i++)
+        f[i] = call(c, "INCR", "n", NULL);
+    redis_client_start(c);
+    for (int i = 0; i < 3; i++)
+        await_error(e, f[i], -EACCES);
+    rs_run_for(&e->l, 100);                         /* the replies to those calls come in */
+    assert_int_equal(redis_client_dead(c), 1);
+    assert_non_null(strstr(redis_client_error(c), "AUTH"));
+    await_error(e, call(c, "PING", NULL, NULL), -ENOTCONN);
+}
+
 /* An error reply fails that call alone, with its text kept; the connection stays. */
 static void test_an_error_reply_fails_the_call(void **state)
 {
@@ -422,6 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_calls_survive_a_server_restart, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_a_server_that_stays_away_fails_the_calls, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_nothing_listening_fails_the_calls, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_a_refused_hello_fails_the_calls, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_an_error_reply_fails_the_call, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels_pending_calls, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_close_while_reconnecting, env_setup, env_teardown),
