@@ -30,7 +30,8 @@ struct redis_client {
     sched_t *sched;
     redis_addr_t addr;
     redisAsyncContext *ac;      /* NULL while disconnected */
-    unsigned long conn;         /* connections made: ac is number conn */
+    unsigned long conn;         /* connection attempts: ac is number conn */
+    unsigned long connects;     /* attempts that connected */
     int connected;              /* the connect callback said yes */
     list_t calls;               /* every call not answered yet, in order */
     const char *scripts[REDIS_CLIENT_MAX_SCRIPTS];
@@ -262,7 +263,7 @@ static void client_retry_later(redis_client_t *c)
         client_fail_all(c, -ENOTCONN);
         return;
     }
-    if (!c->reported && c->conn > 0) {
+    if (!c->reported && c->connects > 0) {
         c->reported = 1;
         fprintf(stderr, "gather: %s: connection lost (%s); reconnecting\n", c->addr.shown,
                 c->error[0] ? c->error : "closed");
@@ -304,6 +305,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
     if (status == REDIS_OK) {
         c->connected = 1;
+        c->connects++;
         return;
     }
     /* hiredis frees the context after this (without calling on_disconnect). */
@@ -461,7 +463,7 @@ void redis_client_start(redis_client_t *c)
 const char *redis_client_error(const redis_client_t *c) { return c->error; }
 int redis_client_oom(const redis_client_t *c) { return c->oom; }
 int redis_client_dead(const redis_client_t *c) { return c->dead; }
-unsigned long redis_client_connects(const redis_client_t *c) { return c->conn; }
+unsigned long redis_client_connects(const redis_client_t *c) { return c->connects; }
 
 static void on_closed(uv_handle_t *h)
 {
