@@ -30,7 +30,8 @@ struct redis_client {
     sched_t *sched;
     redis_addr_t addr;
     redisAsyncContext *ac;      /* NULL while disconnected */
-    unsigned long conn;         /* connections made: ac is number conn */
+    unsigned long conn;         /* connection attempts: ac is number conn */
+    unsigned long connects;     /* attempts that connected */
     int connected;              /* the connect callback said yes */
     list_t calls;               /* every call not answered yet, in order */
     const char *scripts[REDIS_CLIENT_MAX_SCRIPTS];
@@ -164,8 +165,10 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     long v = 0;
 
+    /* Closing or dead: every call was failed already and `call` is freed (a refused hello
+     * fails them while their replies are still on the way). */
     if (!reply || c->closing || c->dead || call->sent_on != c->conn)
-        return;         /* lost with its connection: sent again on the next one (or failed) */
+        return;         /* lost with its connection: sent again on the next one */
     if (reply_is(reply, "NOSCRIPT") || reply_is(reply, "LOADING") || reply_is(reply, "BUSY")) {
         /* Scripts flushed, Redis still loading its data or busy with a script: start over on a
          * new connection, which loads the scripts first. */
@@ -260,7 +263,7 @@ static void client_retry_later(redis_client_t *c)
         client_fail_all(c, -ENOTCONN);
         return;
     }
-    if (!c->reported && c->conn > 0) {
+    if (!c->reported && c->connects > 0) {
         c->reported = 1;
         fprintf(stderr, "gather: %s: connection lost (%s); reconnecting\n", c->addr.shown,
                 c->error[0] ? c->error : "closed");
@@ -302,6 +305,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
     if (status == REDIS_OK) {
         c->connected = 1;
+        c->connects++;
         return;
     }
     /* hiredis frees the context after this (without calling on_disconnect). */
@@ -467,7 +471,7 @@ int redis_client_fail_waiting(redis_client_t *c, int error)
 const char *redis_client_error(const redis_client_t *c) { return c->error; }
 int redis_client_oom(const redis_client_t *c) { return c->oom; }
 int redis_client_dead(const redis_client_t *c) { return c->dead; }
-unsigned long redis_client_connects(const redis_client_t *c) { return c->conn; }
+unsigned long redis_client_connects(const redis_client_t *c) { return c->connects; }
 
 static void on_closed(uv_handle_t *h)
 {
