@@ -159,7 +159,7 @@ static long await_value(struct env *e, future_t *f)
 
 static rjob_offer_t page(const char *url)
 {
-    return (rjob_offer_t){ .url = url, .origin = "http://a.test:80", .kind = 'p', .seed = 0 };
+    return (rjob_offer_t){ .url = url, .origin = "http://a.test", .kind = 'p', .seed = 0 };
 }
 
 static long offer1(struct env *e, int level, int requeue, const char *url)
@@ -172,7 +172,7 @@ static long offer1(struct env *e, int level, int requeue, const char *url)
 /* Claims up to max for w into *c, expecting status. */
 static void claim(struct env *e, rjob_t *w, size_t max, rjob_claim_t *c, rjob_claim_status_t status)
 {
-    assert_int_equal(await_value(e, rjob_claim(w, max, c)), 0);
+    assert_int_equal(await_value(e, rjob_claim(w, max, 0, c)), 0);
     assert_int_equal(c->status, status);
 }
 
@@ -205,7 +205,7 @@ static void test_offer_adds_each_url_once(void **state)
     assert_int_equal(await_value(e, rjob_offer(&e->w1, -1, 0, many, 1000)), 0);
     assert_int_equal(rnum(e, "HGET " P "meta queued"), 1001);
     assert_int_equal(rnum(e, "XLEN " P "q:0"), 1001);
-    assert_int_equal(rnum(e, "HGET " P "backlog http://a.test:80"), 1001);
+    assert_int_equal(rnum(e, "HGET " P "backlog http://a.test"), 1001);
     free(many);
     free(urls);
 }
@@ -246,7 +246,7 @@ static void test_offer_requeues_a_failed_url_only_with_the_flag(void **state)
 static long long offer_fp(struct env *e, const unsigned char fp[8], const char *url)
 {
     const char *argv[] = { "EVAL", rjob_lua_offer, "1", P, "0", "0",
-                           (const char *)fp, url, "http://a.test:80", "0", "p", "0", "0", "" };
+                           (const char *)fp, url, "http://a.test", "0", "p", "0", "0", "" };
     size_t lens[sizeof(argv) / sizeof(argv[0])];
     redisReply *r;
     long long v;
@@ -312,9 +312,9 @@ static void test_claim_gives_fields_and_reclaims_after_the_lease(void **state)
 {
     struct env *e = *state;
     rjob_offer_t o[3] = {
-        { "http://a.test/1", "http://a.test:80", 2, 3, 'a', 7, "http://a.test/" },
+        { "http://a.test/1", "http://a.test", 2, 3, 'a', 7, "http://a.test/" },
         { "http://b.test:8080/2", "http://b.test:8080", 0, 0, 'p', -1, NULL },
-        { "http://a.test/3", "http://a.test:80", 5, 1, 'p', 12, "http://a.test/1" },
+        { "http://a.test/3", "http://a.test", 5, 1, 'p', 12, "http://a.test/1" },
     };
     rjob_claim_t c1, c2, c3;
 
@@ -425,11 +425,11 @@ static void test_ack_counts_once_and_records_the_outcome(void **state)
     assert_int_equal(offer1(e, 0, 0, "http://a.test/2"), 1);
     claim(e, &e->w1, 2, &c, RJOB_CLAIM_OK);
     assert_int_equal(c.n, 2);
-    assert_int_equal(await_value(e, rjob_gate(&e->w1, "http://a.test:80", "w1/slot", 2, 0)), 0);
+    assert_int_equal(await_value(e, rjob_gate(&e->w1, "http://a.test", "w1/slot", 2, 0)), 0);
 
     assert_int_equal(await_value(e, rjob_ack(&e->w1, c.entries[0], &ok1)), 1);
     assert_int_equal(rnum(e, "XLEN " P "q:0"), 1);
-    assert_int_equal(rnum(e, "ZSCORE " P "slots:http://a.test:80 w1/slot"), -1);
+    assert_int_equal(rnum(e, "ZSCORE " P "slots:http://a.test w1/slot"), -1);
     assert_rstr(e, ok1.json, "HGET " P "res http://a.test/1");
     assert_int_equal(await_value(e, rjob_ack(&e->w2, c.entries[0], &ok2)), 0);
     assert_int_equal(rnum(e, "HGET " P "meta repeats"), 1);
@@ -446,7 +446,7 @@ static void test_ack_counts_once_and_records_the_outcome(void **state)
     assert_int_equal(rnum(e, "HGET " P "meta bytes"), 200);
     assert_int_equal(rnum(e, "XLEN " P "q:0"), 0);
     assert_int_equal(rnum(e, "XPENDING " P "q:0 w - + 10"), 0);
-    assert_int_equal(rnum(e, "HEXISTS " P "backlog http://a.test:80"), 0);
+    assert_int_equal(rnum(e, "HEXISTS " P "backlog http://a.test"), 0);
     rjob_claim_clear(&c);
 }
 
@@ -459,10 +459,10 @@ static void test_release_gives_the_entry_back_at_once(void **state)
     assert_int_equal(offer1(e, 0, 0, "http://a.test/r"), 1);
     claim(e, &e->w1, 1, &c1, RJOB_CLAIM_OK);
     assert_int_equal(c1.n, 1);
-    assert_int_equal(await_value(e, rjob_gate(&e->w1, "http://a.test:80", "w1/r", 1, 0)), 0);
+    assert_int_equal(await_value(e, rjob_gate(&e->w1, "http://a.test", "w1/r", 1, 0)), 0);
     claim(e, &e->w2, 1, &c2, RJOB_CLAIM_WAIT);
     assert_int_equal(await_value(e, rjob_release(&e->w1, c1.entries[0], "w1/r")), 1);
-    assert_int_equal(rnum(e, "ZCARD " P "slots:http://a.test:80"), 0);
+    assert_int_equal(rnum(e, "ZCARD " P "slots:http://a.test"), 0);
     claim(e, &e->w2, 1, &c2, RJOB_CLAIM_OK);
     assert_int_equal(c2.n, 1);
     assert_string_equal(c2.entries[0]->url, "http://a.test/r");
@@ -529,7 +529,7 @@ static void test_gate_drops_expired_holders(void **state)
 static void test_beat_keeps_held_entries(void **state)
 {
     struct env *e = *state;
-    const char *o = "http://a.test:80";
+    const char *o = "http://a.test";
     rjob_claim_t c1, c2;
     rjob_held_t held;
     long long before;
