@@ -258,8 +258,8 @@ static void client_retry_later(redis_client_t *c)
         c->down_since = now;
     if (now - c->down_since >= (uint64_t)c->giveup_ms) {
         c->dead = 1;
-        fprintf(stderr, "gather: %s: no connection for %ld s (%s): giving up\n", c->addr.shown,
-                c->giveup_ms / 1000, c->error[0] ? c->error : "unreachable");
+        fprintf(stderr, "gather: %s: no connection for %.1f s (%s): giving up\n", c->addr.shown,
+                (double)c->giveup_ms / 1000.0, c->error[0] ? c->error : "unreachable");
         client_fail_all(c, -ENOTCONN);
         return;
     }

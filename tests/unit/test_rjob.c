@@ -559,6 +559,43 @@ static void test_beat_keeps_held_entries(void **state)
     rjob_claim_clear(&c2);
 }
 
+/* A claim ahead takes more than asked while plenty is left (at most half of what is left per
+ * live worker, at most `ahead`), and nothing more near the end; a claim of 0 ahead that finds
+ * nothing to take ahead says ok (its caller asks again at once), not wait. */
+static void test_claim_ahead_takes_extra_only_while_plenty_is_left(void **state)
+{
+    struct env *e = *state;
+    rjob_claim_t c;
+    char url[64];
+
+    for (int i = 0; i < 100; i++) {
+        snprintf(url, sizeof(url), "http://a.test/ahead/%d", i);
+        assert_int_equal(offer1(e, 0, 0, url), 1);
+    }
+    /* 100 left, one live worker: 1 asked + min(10, (100 - 1) / 2) */
+    assert_int_equal(await_value(e, rjob_claim(&e->w1, 1, 10, &c)), 0);
+    assert_int_equal(c.status, RJOB_CLAIM_OK);
+    assert_int_equal(c.n, 11);
+    rjob_claim_clear(&c);
+    /* 89 left, now two live workers (w2 claims): 2 + min(40, (89 - 2) / 4) = 2 + 21 */
+    assert_int_equal(await_value(e, rjob_claim(&e->w2, 2, 40, &c)), 0);
+    assert_int_equal(c.n, 23);
+    rjob_claim_clear(&c);
+    /* 66 left: take 64 plainly, then 2 left: 1 + (2 - 1) / 4 = 1, nothing extra */
+    claim(e, &e->w1, 64, &c, RJOB_CLAIM_OK);
+    assert_int_equal(c.n, 64);
+    rjob_claim_clear(&c);
+    assert_int_equal(await_value(e, rjob_claim(&e->w1, 1, 10, &c)), 0);
+    assert_int_equal(c.n, 1);
+    rjob_claim_clear(&c);
+    /* 1 left: a claim ahead alone ((1 - 0) / 4 = 0) takes nothing and says ok */
+    assert_int_equal(await_value(e, rjob_claim(&e->w1, 0, 10, &c)), 0);
+    assert_int_equal(c.status, RJOB_CLAIM_OK);
+    assert_int_equal(c.n, 0);
+    rjob_claim_clear(&c);
+    assert_int_equal(rnum(e, "XLEN " P "q:0"), 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seen_bucket_search_is_aligned, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_claim_gives_fields_and_reclaims_after_the_lease, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_claim_on_an_empty_job_waits_for_producers, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_claim_ahead_takes_extra_only_while_plenty_is_left, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_levels_open_one_after_another, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_ack_counts_once_and_records_the_outcome, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_the_entry_back_at_once, env_setup, env_teardown),
