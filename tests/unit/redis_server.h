@@ -145,6 +145,24 @@ static int rs_start(redis_server_t *s)
 
 /* ---- a loop to run until something settles --------------------------------------------------- */
 
+/* The one server of a test binary, started by the group setup and stopped by its teardown; a
+ * hung wait fails the run (SIGALRM) instead of hanging it. */
+static redis_server_t server;
+
+static int rs_group_setup(void **state)
+{
+    (void)state;
+    alarm(120);
+    return rs_start(&server);
+}
+
+static int rs_group_teardown(void **state)
+{
+    (void)state;
+    rs_stop(&server);
+    return 0;
+}
+
 typedef struct rs_loop {
     uv_loop_t loop;
     sched_t sched;

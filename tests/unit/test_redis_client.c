@@ -15,22 +15,6 @@
 #define WAIT_MS 5000
 #define NCALLS 200
 
-static redis_server_t server;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    alarm(120);                 /* a hung wait fails the run instead of hanging it */
-    return rs_start(&server);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_stop(&server);
-    return 0;
-}
-
 /* ---- a loop per test; the server is started again if a test stopped it ---------------------- */
 
 struct env {
@@ -454,5 +438,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_while_reconnecting, env_setup, env_teardown),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, rs_group_setup, rs_group_teardown);
 }

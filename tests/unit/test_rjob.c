@@ -18,22 +18,6 @@
 #define JOB "t"
 #define P "gather:{" JOB "}:"
 
-static redis_server_t server;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    alarm(120);                 /* a hung wait fails the run instead of hanging it */
-    return rs_start(&server);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rs_stop(&server);
-    return 0;
-}
-
 /* ---- a fresh job on a fresh loop per test ---------------------------------------------------- */
 
 struct env {
@@ -614,5 +598,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_beat_keeps_held_entries, env_setup, env_teardown),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, rs_group_setup, rs_group_teardown);
 }
