@@ -28,6 +28,7 @@ struct shared {
     int beating;                /* a heartbeat is in flight */
     int producing;
     int broken;
+    int finishing;              /* shared_finish was called: no entry is kept any more */
     int reported;               /* an error was printed */
     long outstanding;           /* calls whose answer is awaited */
     future_t *drained;          /* shared_finish's future, resolved when outstanding is 0 */
@@ -264,6 +265,10 @@ static void on_claimed(future_t *f, void *arg)
             sh->reclaimed += (unsigned long)it->e->reclaimed;
             list_insert_tail(&sh->ready, &it->link);
             sh->nready++;
+            if (sh->finishing) {        /* claimed while the job was ending: straight back */
+                sh->nready--;
+                shared_giveback(sh, it);
+            }
         }
         free(sh->claim.entries);
         sh->claim.entries = NULL;
@@ -469,10 +474,11 @@ static void on_drained(future_t *f, void *arg)
 
     (void)f;
     json_decref(rep->shared);
-    rep->shared = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "job", sh->job->opts->job_name,
+    rep->shared = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "job", sh->job->opts->job_name,
                             "worker", sh->rj.worker, "claimed", (json_int_t)sh->claimed,
                             "reclaimed", (json_int_t)sh->reclaimed, "acked", (json_int_t)sh->acked,
                             "repeats", (json_int_t)sh->repeats, "given_back", (json_int_t)sh->given_back,
+                            "lost", (json_int_t)sh->lost,
                             "connections", (json_int_t)redis_client_connects(sh->client));
     redis_client_close(sh->client);
     sh->client = NULL;
@@ -498,6 +504,7 @@ future_t *shared_finish(shared_t *sh)
     future_t *f;
 
     uv_timer_stop(&sh->beat);
+    sh->finishing = 1;
     while (!list_empty(&sh->ready)) {
         sh->nready--;
         shared_giveback(sh, container_of(sh->ready.next, shared_item_t, link));
