@@ -386,4 +386,24 @@ test_refused_port_exits_2() {
     grep -qiE 'refused|connect' err.get-list || { echo "# no word of the connection: $(cat err.get-list)"; return 1; }
 }
 
+# Redis out of memory (maxmemory, noeviction): the worker says so, takes no more work and exits
+# 1; what it acknowledged before is kept.
+test_redis_out_of_memory_stops_the_worker() {
+    server_start
+    redis_start --maxmemory 2mb --maxmemory-policy noeviction
+    # 40,000 long URLs need far more than 2 MB of seen set and stream
+    python3 -c '
+import sys
+for i in range(40000):
+    print("http://127.0.0.1:%s/img/%d.jpg?pad=%s" % (sys.argv[1], i, "x" * 60))' "$PORT" > big.txt
+    local rc=0
+    gather get -q -i big.txt --redis "$REDIS_URL" --job "$JOB" -o out -c 4 --discard 2>err.txt || rc=$?
+    assert_eq "$rc" 1 "exit status"
+    grep -q 'Redis is out of memory' err.txt || { echo "# no word of Redis's memory: $(cat err.txt)"; return 1; }
+    grep -q 'OOM' err.txt || { echo "# Redis's own message missing: $(cat err.txt)"; return 1; }
+    # it stopped: far fewer requests than URLs reached the server
+    assert_le "$(server_stat requests)" 1000 "requests after Redis filled up"
+    assert_le "$(rcli HLEN "gather:{$JOB}:res")" "$(server_stat requests)" "results recorded"
+}
+
 run_tests "$@"
