@@ -137,7 +137,7 @@ typedef struct rjob_args {
     const char **v;
     size_t *len;
     int n, cap;
-    char (*nums)[24];           /* numbers printed for the call: one per argument at most */
+    char nums[64][24];          /* small numbers printed for the call */
     int nnums;
     int oom;
 } rjob_args_t;
@@ -147,16 +147,14 @@ static int args_init(rjob_args_t *a, int cap)
     memset(a, 0, sizeof(*a));
     a->v = malloc((size_t)cap * sizeof(*a->v));
     a->len = malloc((size_t)cap * sizeof(*a->len));
-    a->nums = malloc((size_t)cap * sizeof(*a->nums));
     a->cap = cap;
-    return a->v && a->len && a->nums ? 0 : -ENOMEM;
+    return a->v && a->len ? 0 : -ENOMEM;
 }
 
 static void args_free(rjob_args_t *a)
 {
     free(a->v);
     free(a->len);
-    free(a->nums);
 }
 
 static void args_add(rjob_args_t *a, const char *s, size_t len)
@@ -173,7 +171,7 @@ static void args_str(rjob_args_t *a, const char *s) { args_add(a, s ? s : "", s 
 
 static void args_num(rjob_args_t *a, long long v)
 {
-    if (a->nnums >= a->cap) {
+    if (a->nnums >= 64) {
         a->oom = 1;
         return;
     }
@@ -389,36 +387,26 @@ future_t *rjob_beat(rjob_t *j, int producing, const rjob_held_t *held, size_t n)
     return f;
 }
 
-future_t *rjob_ack_many(rjob_t *j, const rjob_ack_t *acks, size_t n)
+future_t *rjob_ack(rjob_t *j, const rjob_entry_t *e, const rjob_result_t *r)
 {
     rjob_args_t a;
-    static const char *const outcomes[] = { "d", "f", "s" };
+    char outcome[2] = { r->outcome, '\0' };
 
-    if (args_init(&a, (int)(n * 9 + 1)) < 0) {
+    if (args_init(&a, 10) < 0) {
         args_free(&a);
         return NULL;
     }
     args_str(&a, j->prefix);
-    for (size_t i = 0; i < n; i++) {
-        const rjob_ack_t *k = &acks[i];
-        args_num(&a, k->level);
-        args_str(&a, k->id);
-        args_str(&a, k->url);
-        args_str(&a, k->origin);
-        args_str(&a, k->r.holder);
-        args_str(&a, outcomes[k->r.outcome == 'f' ? 1 : k->r.outcome == 's' ? 2 : 0]);
-        args_str(&a, k->r.json);
-        args_num(&a, k->r.bytes);
-        args_str(&a, k->r.error);
-    }
+    args_num(&a, e->level);
+    args_str(&a, e->id);
+    args_str(&a, e->url);
+    args_str(&a, e->origin);
+    args_str(&a, r->holder);
+    args_str(&a, outcome);
+    args_str(&a, r->json);
+    args_num(&a, r->bytes);
+    args_str(&a, r->error);
     return rjob_eval(j, S_ACK, &a, parse_integer, NULL);
-}
-
-future_t *rjob_ack(rjob_t *j, const rjob_entry_t *e, const rjob_result_t *r)
-{
-    rjob_ack_t k = { .level = e->level, .id = e->id, .url = e->url, .origin = e->origin, .r = *r };
-
-    return rjob_ack_many(j, &k, 1);
 }
 
 future_t *rjob_release(rjob_t *j, const rjob_entry_t *e, const char *holder)

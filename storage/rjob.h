@@ -97,17 +97,6 @@ typedef struct rjob_result {
  * acknowledged it first). */
 future_t *rjob_ack(rjob_t *j, const rjob_entry_t *e, const rjob_result_t *r);
 
-/* An acknowledgement of an entry that may be gone already (its fields copied). */
-typedef struct rjob_ack {
-    int level;
-    const char *id, *url, *origin;
-    rjob_result_t r;
-} rjob_ack_t;
-
-/* Acknowledges n entries in one call; resolves with how many were first acknowledgements (the
- * rest were repeats). */
-future_t *rjob_ack_many(rjob_t *j, const rjob_ack_t *acks, size_t n);
-
 /* Gives e back to the stream at once (an interrupt). */
 future_t *rjob_release(rjob_t *j, const rjob_entry_t *e, const char *holder);
 

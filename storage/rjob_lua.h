@@ -137,47 +137,31 @@ static const char rjob_lua_beat[] =
     "end\n"
     "return lost\n";
 
-/* ack([level id url origin holder outcome json bytes error]...) -> how many were first
- * acknowledgements; the others are repeats (an entry another worker acknowledged; the same
- * acknowledgement sent again after a reconnect finds its own result and is no repeat). The
- * counters are added once per call. */
+/* ack(level, id, url, origin, holder, outcome, json, bytes, error) -> 1, or 0 for a repeat (an
+ * entry another worker acknowledged; the same acknowledgement sent again after a reconnect
+ * finds its own result and is no repeat). */
 static const char rjob_lua_ack[] =
     "local P = KEYS[1]\n"
-    "local n = {done = 0, failed = 0, skipped = 0, repeats = 0, bytes = 0}\n"
-    "local acked = 0\n"
-    "local i = 1\n"
-    "while i + 8 <= #ARGV do\n"
-    "  local q = P .. 'q:' .. ARGV[i]\n"
-    "  local id, url, origin, holder = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]\n"
-    "  local outcome, json = ARGV[i + 5], ARGV[i + 6]\n"
-    "  if holder ~= '' then redis.call('ZREM', P .. 'slots:' .. origin, holder) end\n"
-    "  if redis.call('XACK', q, 'w', id) == 1 then\n"
-    "    redis.call('XDEL', q, id)\n"
-    "    redis.call('HSET', P .. 'res', url, json)\n"
-    "    if redis.call('HINCRBY', P .. 'backlog', origin, -1) <= 0 then\n"
-    "      redis.call('HDEL', P .. 'backlog', origin)\n"
-    "    end\n"
-    "    if outcome == 'f' then\n"
-    "      n.failed = n.failed + 1\n"
-    "      redis.call('HSET', P .. 'failed', url, ARGV[i + 8])\n"
-    "    elseif outcome == 's' then\n"
-    "      n.skipped = n.skipped + 1\n"
-    "    else\n"
-    "      n.done = n.done + 1\n"
-    "    end\n"
-    "    n.bytes = n.bytes + tonumber(ARGV[i + 7])\n"
-    "    acked = acked + 1\n"
-    "  elseif redis.call('HGET', P .. 'res', url) == json then\n"
-    "    acked = acked + 1\n"
-    "  else\n"
-    "    n.repeats = n.repeats + 1\n"
-    "  end\n"
-    "  i = i + 9\n"
+    "local q = P .. 'q:' .. ARGV[1]\n"
+    "if ARGV[5] ~= '' then redis.call('ZREM', P .. 'slots:' .. ARGV[4], ARGV[5]) end\n"
+    "if redis.call('XACK', q, 'w', ARGV[2]) == 0 then\n"
+    "  if redis.call('HGET', P .. 'res', ARGV[3]) == ARGV[7] then return 1 end\n"
+    "  redis.call('HINCRBY', P .. 'meta', 'repeats', 1)\n"
+    "  return 0\n"
     "end\n"
-    "for k, v in pairs(n) do\n"
-    "  if v ~= 0 then redis.call('HINCRBY', P .. 'meta', k, v) end\n"
+    "redis.call('XDEL', q, ARGV[2])\n"
+    "redis.call('HSET', P .. 'res', ARGV[3], ARGV[7])\n"
+    "if redis.call('HINCRBY', P .. 'backlog', ARGV[4], -1) <= 0 then\n"
+    "  redis.call('HDEL', P .. 'backlog', ARGV[4])\n"
     "end\n"
-    "return acked\n";
+    "if ARGV[6] == 'f' then\n"
+    "  redis.call('HINCRBY', P .. 'meta', 'failed', 1)\n"
+    "  redis.call('HSET', P .. 'failed', ARGV[3], ARGV[9])\n"
+    "else\n"
+    "  redis.call('HINCRBY', P .. 'meta', ARGV[6] == 's' and 'skipped' or 'done', 1)\n"
+    "end\n"
+    "if ARGV[8] ~= '0' then redis.call('HINCRBY', P .. 'meta', 'bytes', ARGV[8]) end\n"
+    "return 1\n";
 
 /* release(level, id, origin, holder) -> 1 when the entry went back to the stream's tail. */
 static const char rjob_lua_release[] =

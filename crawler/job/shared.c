@@ -14,13 +14,6 @@
 #define GATE_BUSY_FIRST_MS 10
 #define GATE_BUSY_MAX_MS 200
 #define GATE_WAIT_MAX_MS 5000
-#define ACK_BATCH 256
-
-/* An acknowledgement waiting for the batch's call: its strings in one allocation (mem). */
-struct pending_ack {
-    rjob_ack_t k;
-    char *mem;
-};
 
 struct shared {
     job_t *job;
@@ -40,13 +33,7 @@ struct shared {
     long outstanding;           /* calls whose answer is awaited */
     future_t *drained;          /* shared_finish's future, resolved when outstanding is 0 */
     unsigned long claimed, reclaimed, acked, repeats, lost, given_back;
-    /* acknowledgements of one loop turn go to Redis in one call */
-    struct pending_ack acks[ACK_BATCH];
-    size_t nacks;
-    sched_node_t ack_flush;
 };
-
-static void on_ack_flush(sched_node_t *node);
 
 int shared_check(const crawl_options_t *o, const char *kind, const char *seeds_json, long depth,
                  char **stored_seeds, long *stored_depth)
@@ -188,7 +175,6 @@ shared_t *shared_start(job_t *job, int producing)
         return NULL;
     }
     sh->beat.data = sh;
-    sh->ack_flush.fn = on_ack_flush;
     list_init(&sh->ready);
     list_init(&sh->held);
     sh->job = job;
@@ -433,87 +419,17 @@ void shared_ungate(shared_t *sh, shared_item_t *it)
 
 /* ---- outcomes -------------------------------------------------------------------------------- */
 
-/* The answer to a batch: how many of its acknowledgements were the first. */
-struct ack_batch {
-    shared_t *sh;
-    size_t n;
-};
-
 static void on_acked(future_t *f, void *arg)
 {
-    struct ack_batch *b = arg;
-    shared_t *sh = b->sh;
+    shared_t *sh = arg;
 
     if (future_error(f) == 0) {
-        size_t first = (uintptr_t)future_result(f);
-        sh->acked += first;
-        sh->repeats += b->n > first ? b->n - first : 0;
+        if ((uintptr_t)future_result(f) == 1)
+            sh->acked++;
+        else
+            sh->repeats++;
     }
-    free(b);
-    on_checked(f, sh);
-}
-
-/* Sends the acknowledgements gathered so far, in one call. */
-static void shared_ack_flush(shared_t *sh)
-{
-    struct ack_batch *b;
-    rjob_ack_t acks[ACK_BATCH];
-    future_t *f = NULL;
-    size_t n = sh->nacks;
-
-    if (n == 0)
-        return;
-    for (size_t i = 0; i < n; i++)
-        acks[i] = sh->acks[i].k;
-    if ((b = malloc(sizeof(*b))))
-        f = rjob_ack_many(&sh->rj, acks, n);   /* the arguments are copied into the command */
-    for (size_t i = 0; i < n; i++)
-        free(sh->acks[i].mem);
-    sh->nacks = 0;
-    if (!f) {
-        free(b);
-        shared_note_error(sh, -ENOMEM);
-        return;
-    }
-    *b = (struct ack_batch){ sh, n };
-    sh->outstanding++;
-    if (future_on_done(f, on_acked, b) < 0) {
-        free(b);
-        future_unref(f);
-        shared_settled(sh);
-    }
-}
-
-static void on_ack_flush(sched_node_t *node)
-{
-    shared_ack_flush(container_of(node, shared_t, ack_flush));
-}
-
-/* Copies what acknowledging item needs into the batch, sent at the end of this scheduler pass. */
-static int shared_ack_add(shared_t *sh, const shared_item_t *it, const rjob_result_t *r)
-{
-    const rjob_entry_t *e = it->e;
-    size_t lid = strlen(e->id) + 1, lurl = strlen(e->url) + 1, lorg = strlen(e->origin) + 1;
-    size_t lhold = strlen(r->holder) + 1, ljson = strlen(r->json) + 1, lerr = strlen(r->error) + 1;
-    struct pending_ack *p;
-    char *m;
-
-    if (sh->nacks == ACK_BATCH)
-        shared_ack_flush(sh);
-    if (!(m = malloc(lid + lurl + lorg + lhold + ljson + lerr)))
-        return -ENOMEM;
-    p = &sh->acks[sh->nacks++];
-    p->mem = m;
-    p->k = (rjob_ack_t){ .level = e->level, .r = *r };
-    p->k.r.outcome = r->outcome;
-    p->k.id = memcpy(m, e->id, lid), m += lid;
-    p->k.url = memcpy(m, e->url, lurl), m += lurl;
-    p->k.origin = memcpy(m, e->origin, lorg), m += lorg;
-    p->k.r.holder = memcpy(m, r->holder, lhold), m += lhold;
-    p->k.r.json = memcpy(m, r->json, ljson), m += ljson;
-    p->k.r.error = memcpy(m, r->error, lerr);
-    sched_post(&sh->job->sched, &sh->ack_flush);
-    return 0;
+    on_checked(f, arg);
 }
 
 void shared_done(shared_t *sh, shared_item_t *it, char outcome, const char *error, int64_t bytes,
@@ -531,8 +447,7 @@ void shared_done(shared_t *sh, shared_item_t *it, char outcome, const char *erro
         text = json_dumps(result, JSON_COMPACT);
     }
     r.json = text ? text : "{}";
-    if (shared_ack_add(sh, it, &r) < 0)
-        shared_note_error(sh, -ENOMEM);
+    shared_track(sh, rjob_ack(&sh->rj, it->e, &r), on_acked);
     free(text);
     json_decref(result);
     item_free(it);
@@ -590,8 +505,6 @@ future_t *shared_finish(shared_t *sh)
 
     uv_timer_stop(&sh->beat);
     sh->finishing = 1;
-    sched_cancel(&sh->job->sched, &sh->ack_flush);
-    shared_ack_flush(sh);
     while (!list_empty(&sh->ready)) {
         sh->nready--;
         shared_giveback(sh, container_of(sh->ready.next, shared_item_t, link));

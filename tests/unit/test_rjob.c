@@ -580,40 +580,6 @@ static void test_claim_ahead_takes_extra_only_while_plenty_is_left(void **state)
     assert_int_equal(rnum(e, "XLEN " P "q:0"), 100);
 }
 
-/* A batch of acknowledgements in one call: each counts as one alone would, the counters are
- * summed, and a repeat inside the batch is counted as one. */
-static void test_ack_many_counts_each_entry(void **state)
-{
-    struct env *e = *state;
-    rjob_claim_t c;
-    rjob_ack_t acks[4];
-    char url[64];
-
-    for (int i = 0; i < 3; i++) {
-        snprintf(url, sizeof(url), "http://a.test/b%d", i);
-        assert_int_equal(offer1(e, 0, 0, url), 1);
-    }
-    claim(e, &e->w1, 3, &c, RJOB_CLAIM_OK);
-    assert_int_equal(c.n, 3);
-    for (int i = 0; i < 3; i++)
-        acks[i] = (rjob_ack_t){ .level = 0, .id = c.entries[i]->id, .url = c.entries[i]->url,
-                                .origin = c.entries[i]->origin,
-                                .r = result(i == 2 ? 'f' : 'd', i == 2 ? "{\"ok\":false}" : "{\"ok\":true}",
-                                            i == 2 ? "HTTP 500" : "", "") };
-    /* the first entry again, as another worker's: a repeat */
-    acks[3] = acks[0];
-    acks[3].r.json = "{\"ok\":true,\"worker\":\"w2\"}";
-    assert_int_equal(await_value(e, rjob_ack_many(&e->w1, acks, 4)), 3);
-    assert_int_equal(rnum(e, "HGET " P "meta done"), 2);
-    assert_int_equal(rnum(e, "HGET " P "meta failed"), 1);
-    assert_int_equal(rnum(e, "HGET " P "meta repeats"), 1);
-    assert_int_equal(rnum(e, "HGET " P "meta bytes"), 300);
-    assert_int_equal(rnum(e, "XLEN " P "q:0"), 0);
-    assert_rstr(e, "HTTP 500", "HGET " P "failed http://a.test/b2");
-    assert_rstr(e, "{\"ok\":true}", "HGET " P "res http://a.test/b0");
-    rjob_claim_clear(&c);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,7 +591,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_ahead_takes_extra_only_while_plenty_is_left, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_levels_open_one_after_another, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_ack_counts_once_and_records_the_outcome, env_setup, env_teardown),
-        cmocka_unit_test_setup_teardown(test_ack_many_counts_each_entry, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_the_entry_back_at_once, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_gate_limits_holders, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_gate_delay_makes_the_next_holder_wait, env_setup, env_teardown),
