@@ -233,8 +233,7 @@ int crawl_get_run(crawl_options_t *o)
     }
     if (!o->enqueue_only || o->json)
         crawl_report_summary(&job->rep);
-    status = job_exit_status(job, job->rep.failed > 0 || gj->src.invalid > 0 || gj->src.read_error < 0 ||
-                                  (o->redis_url && job->broken));
+    status = job_exit_status(job, job->rep.failed > 0 || gj->src.invalid > 0 || gj->src.read_error < 0);
 
 cleanup:
     if (job_close(job) < 0 && status == CRAWL_EXIT_OK)

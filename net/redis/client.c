@@ -17,7 +17,6 @@
 
 struct redis_call {
     list_t link;
-    redis_client_t *c;
     char *cmd;                  /* the command in the protocol (redisFormatCommandArgv) */
     size_t len;
     unsigned long sent_on;      /* the connection it was last sent on (0: not sent) */
@@ -32,7 +31,6 @@ struct redis_client {
     redisAsyncContext *ac;      /* NULL while disconnected */
     unsigned long conn;         /* connection attempts: ac is number conn */
     unsigned long connects;     /* attempts that connected */
-    int connected;              /* the connect callback said yes */
     list_t calls;               /* every call not answered yet, in order */
     const char *scripts[REDIS_CLIENT_MAX_SCRIPTS];
     char shas[REDIS_CLIENT_MAX_SCRIPTS][41];
@@ -210,7 +208,6 @@ future_t *redis_client_call(redis_client_t *c, int argc, const char **argv, cons
         return NULL;
     }
     call->len = (size_t)n;
-    call->c = c;
     call->parse = parse;
     call->arg = arg;
     list_insert_tail(&c->calls, &call->link);
@@ -246,12 +243,14 @@ cleanup:
 
 /* ---- the connection -------------------------------------------------------------------------- */
 
-static void client_retry_later(redis_client_t *c)
+static void client_schedule(redis_client_t *c);
+
+/* The connection is gone (or never came): give up after giveup_ms, else try again later. */
+static void client_lost(redis_client_t *c)
 {
     uint64_t now = uv_now(c->sched->loop);
 
     c->ac = NULL;
-    c->connected = 0;
     if (c->closing || c->dead)
         return;
     if (!c->down_since)
@@ -268,6 +267,7 @@ static void client_retry_later(redis_client_t *c)
         fprintf(stderr, "gather: %s: connection lost (%s); reconnecting\n", c->addr.shown,
                 c->error[0] ? c->error : "closed");
     }
+    client_schedule(c);
 }
 
 static void on_retry(uv_timer_t *t)
@@ -294,9 +294,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
     if (status != REDIS_OK && ac->errstr)
         snprintf(c->error, sizeof(c->error), "%s", ac->errstr);
-    client_retry_later(c);
-    if (!c->closing && !c->dead)
-        client_schedule(c);
+    client_lost(c);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -304,15 +302,12 @@ static void on_connect(const redisAsyncContext *ac, int status)
     redis_client_t *c = ac->data;
 
     if (status == REDIS_OK) {
-        c->connected = 1;
         c->connects++;
         return;
     }
     /* hiredis frees the context after this (without calling on_disconnect). */
     snprintf(c->error, sizeof(c->error), "%s", ac->errstr ? ac->errstr : "cannot connect");
-    client_retry_later(c);
-    if (!c->closing && !c->dead)
-        client_schedule(c);
+    client_lost(c);
 }
 
 /* The reply to AUTH, SELECT or SCRIPT LOAD on a new connection: an error there is fatal (a
@@ -405,9 +400,7 @@ static void client_connect(redis_client_t *c)
     return;
 
 later:
-    client_retry_later(c);
-    if (!c->closing && !c->dead)
-        client_schedule(c);
+    client_lost(c);
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
