@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,39 @@ static int rs_start(redis_server_t *s)
 }
 
 /* ---- a loop to run until something settles --------------------------------------------------- */
+
+/* For the tests (cmocka.h comes before this header): a blocking command's reply, the test failing
+ * on no reply or an error reply. */
+static redisReply *rs_vreply(redisContext *rc, const char *fmt, va_list ap)
+{
+    redisReply *r = redisvCommand(rc, fmt, ap);
+
+    if (!r)
+        fail_msg("redis: %s", rc->errstr);
+    if (r->type == REDIS_REPLY_ERROR)
+        fail_msg("redis: %s", r->str);
+    return r;
+}
+
+/* An integer reply, a string reply read as one (nil: -1), or an array's length. */
+static long long rs_vnum(redisContext *rc, const char *fmt, va_list ap)
+{
+    redisReply *r = rs_vreply(rc, fmt, ap);
+    long long v = 0;
+
+    if (r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r->type == REDIS_REPLY_STRING)
+        v = strtoll(r->str, NULL, 10);
+    else if (r->type == REDIS_REPLY_NIL)
+        v = -1;
+    else if (r->type == REDIS_REPLY_ARRAY)
+        v = (long long)r->elements;
+    else
+        fail_msg("redis: unexpected reply type %d", r->type);
+    freeReplyObject(r);
+    return v;
+}
 
 /* The one server of a test binary, started by the group setup and stopped by its teardown; a
  * hung wait fails the run (SIGALRM) instead of hanging it. */

@@ -65,37 +65,21 @@ static redis_client_t *client_new(struct env *e, int port, long giveup_ms)
 static void rdo(struct env *e, const char *fmt, ...)
 {
     va_list ap;
-    redisReply *r;
 
     va_start(ap, fmt);
-    r = redisvCommand(e->rc, fmt, ap);
+    freeReplyObject(rs_vreply(e->rc, fmt, ap));
     va_end(ap);
-    if (!r)
-        fail_msg("redis: %s", e->rc->errstr);
-    if (r->type == REDIS_REPLY_ERROR)
-        fail_msg("redis: %s", r->str);
-    freeReplyObject(r);
 }
 
-/* A blocking command's integer reply (a string read as one). */
+/* A blocking command's number (rs_vnum). */
 static long long rnum(struct env *e, const char *fmt, ...)
 {
     va_list ap;
-    redisReply *r;
-    long long v = 0;
+    long long v;
 
     va_start(ap, fmt);
-    r = redisvCommand(e->rc, fmt, ap);
+    v = rs_vnum(e->rc, fmt, ap);
     va_end(ap);
-    if (!r)
-        fail_msg("redis: %s", e->rc->errstr);
-    if (r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r->type == REDIS_REPLY_STRING)
-        v = strtoll(r->str, NULL, 10);
-    else
-        fail_msg("redis: unexpected reply type %d", r->type);
-    freeReplyObject(r);
     return v;
 }
 

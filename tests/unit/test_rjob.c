@@ -39,12 +39,8 @@ static redisReply *rreply(struct env *e, const char *fmt, ...)
     redisReply *r;
 
     va_start(ap, fmt);
-    r = redisvCommand(e->rc, fmt, ap);
+    r = rs_vreply(e->rc, fmt, ap);
     va_end(ap);
-    if (!r)
-        fail_msg("redis: %s", e->rc->errstr);
-    if (r->type == REDIS_REPLY_ERROR)
-        fail_msg("redis: %s", r->str);
     return r;
 }
 
@@ -52,25 +48,11 @@ static redisReply *rreply(struct env *e, const char *fmt, ...)
 static long long rnum(struct env *e, const char *fmt, ...)
 {
     va_list ap;
-    redisReply *r;
-    long long v = 0;
+    long long v;
 
     va_start(ap, fmt);
-    r = redisvCommand(e->rc, fmt, ap);
+    v = rs_vnum(e->rc, fmt, ap);
     va_end(ap);
-    if (!r)
-        fail_msg("redis: %s", e->rc->errstr);
-    if (r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r->type == REDIS_REPLY_STRING)
-        v = strtoll(r->str, NULL, 10);
-    else if (r->type == REDIS_REPLY_NIL)
-        v = -1;
-    else if (r->type == REDIS_REPLY_ARRAY)
-        v = (long long)r->elements;
-    else
-        fail_msg("redis: unexpected reply type %d", r->type);
-    freeReplyObject(r);
     return v;
 }
 
