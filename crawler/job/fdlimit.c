@@ -31,8 +31,8 @@ crawl_fd_budget_t crawl_fdlimit_need(const crawl_options_t *o, int commit_slots,
     }
     if (o->mode == CRAWL_MODE_THREADS)
         b.per_transfer += CRAWL_FD_PER_POOL_THREAD - 1;  /* its own thread walks to NAME.part */
-    else
-        b.fixed += CRAWL_FD_PER_POOL_THREAD * (pool_threads > 0 ? pool_threads : CRAWL_POOL_DEFAULT);
+    /* libuv's pool: the file work of async mode, the state database's in every mode */
+    b.fixed += CRAWL_FD_PER_POOL_THREAD * (pool_threads > 0 ? pool_threads : CRAWL_POOL_DEFAULT);
     if (use_state)
         b.fixed += CRAWL_FD_STATE;
     if (o->har)
@@ -104,13 +104,15 @@ static long fdlimit_open_now(void)
     return n - 1;                       /* opendir's own descriptor */
 }
 
-long crawl_fdlimit_apply(crawl_options_t *o, int commit_slots, int use_state)
+long crawl_fdlimit_apply(crawl_options_t *o, int commit_slots, int use_state, char *why, size_t whylen)
 {
     const char *env = getenv("UV_THREADPOOL_SIZE");
     long pool = env ? strtol(env, NULL, 10) : 0;
     crawl_fd_budget_t b;
     long need, limit, fit, open_now;
 
+    if (why && whylen)
+        why[0] = '\0';
     if (o->mode == CRAWL_MODE_SYNC)
         return o->concurrency;          /* one transfer at a time whatever -c says */
     b = crawl_fdlimit_need(o, commit_slots, use_state, pool);
@@ -125,6 +127,8 @@ long crawl_fdlimit_apply(crawl_options_t *o, int commit_slots, int use_state)
     if (fit < o->concurrency) {
         fprintf(stderr, "gather: -c %ld needs ~%ld file descriptors but the limit is %ld: "
                         "using -c %ld\n", o->concurrency, need, limit, fit);
+        if (why && whylen)
+            snprintf(why, whylen, "the file descriptor limit (ulimit -n %ld) allows -c %ld", limit, fit);
         o->concurrency = fit;
     }
     if (o->http.max_connections > o->concurrency)

@@ -45,9 +45,9 @@ long crawl_fdlimit_fit(const crawl_fd_budget_t *b, long want, long limit);
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit, then lowers o->concurrency (and curl's
  * connection cap, o->http.max_connections) to what fits, with one warning on stderr naming the
- * numbers. Descriptors already open beyond stdio (inherited from a parent, the URL list) count
- * against the limit too. Returns the concurrency in force. Main thread, before the job's loop
- * starts. */
-long crawl_fdlimit_apply(crawl_options_t *o, int commit_slots, int use_state);
+ * numbers, and the reason in one line into why (may be NULL; "" when -c stands). Descriptors
+ * already open beyond stdio (inherited from a parent, the URL list) count against the limit too.
+ * Returns the concurrency in force. Main thread, before the job's loop starts. */
+long crawl_fdlimit_apply(crawl_options_t *o, int commit_slots, int use_state, char *why, size_t whylen);
 
 #endif

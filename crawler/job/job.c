@@ -98,7 +98,10 @@ int job_open(job_t *job, crawl_options_t *o, const job_spec_t *spec)
     /* Before anything is opened: -c may have to shrink to fit the descriptor limit, and every
      * part of the job sized from it (permits, curl's connection cap, commit slots, the pool in
      * threads mode) must see the value in force. */
-    crawl_fdlimit_apply(o, spec->commit_slots, spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC);
+    job->rep.concurrency_asked = o->concurrency;
+    crawl_fdlimit_apply(o, spec->commit_slots, spec->use_state && !o->discard && o->mode != CRAWL_MODE_SYNC,
+                        job->rep.limit, sizeof(job->rep.limit));
+    job->rep.concurrency = o->mode == CRAWL_MODE_SYNC ? 1 : o->concurrency;
     /* --enqueue-only fetches nothing: no folder, no state. */
     result = o->enqueue_only ? 0 : store_dir_open(o->outdir, &job->dirfd);
     if (result < 0) {

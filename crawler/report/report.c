@@ -19,6 +19,7 @@ void crawl_report_init(crawl_report_t *rep, const char *mode, int json, int quie
     rep->quiet = quiet;
     rep->verbose = verbose;
     rep->out = stdout;
+    rep->threads = -1;
     rep->start_ns = uv_hrtime();
 }
 
@@ -92,6 +93,8 @@ void crawl_report_result_in(crawl_report_t *rep, const char *pageref, const char
             fprintf(stderr, "%s -> %s (%lld bytes)\n", shown, path ? path : "-",
                     req ? (long long)req->bytes : 0LL);
     }
+    if (req)
+        crawl_latency_add(&rep->latency, (int64_t)req->timing.total_us);
     if (rep->har && req)
         crawl_har_add(rep->har, pageref, url, req, reason);  /* an error shows at close */
     if (rep->json) {
@@ -120,6 +123,24 @@ void crawl_report_result_in(crawl_report_t *rep, const char *pageref, const char
         crawl_report_json(rep, o);
     }
     json_decref(extra);
+}
+
+/* What the run was like, for bench: request time percentiles, the concurrency in force and why
+ * it fell short of -c, the threads started. */
+static void report_summary_run(const crawl_report_t *rep, json_t *sum)
+{
+    json_object_set_new(sum, "latency_ms", json_pack("{s:o, s:o, s:o, s:o}",
+        "p50", crawl_report_real(crawl_latency_ms(&rep->latency, 0.50), 3),
+        "p95", crawl_report_real(crawl_latency_ms(&rep->latency, 0.95), 3),
+        "p99", crawl_report_real(crawl_latency_ms(&rep->latency, 0.99), 3),
+        "max", crawl_report_real(crawl_latency_ms(&rep->latency, 1), 3)));
+    if (rep->concurrency > 0) {
+        json_object_set_new(sum, "concurrency", json_integer(rep->concurrency));
+        json_object_set_new(sum, "concurrency_asked", json_integer(rep->concurrency_asked));
+        json_object_set_new(sum, "limit", rep->limit[0] ? json_string(rep->limit) : json_null());
+    }
+    if (rep->threads >= 0)
+        json_object_set_new(sum, "threads", json_integer(rep->threads));
 }
 
 void crawl_report_summary(crawl_report_t *rep)
@@ -155,6 +176,8 @@ void crawl_report_summary(crawl_report_t *rep)
             json_object_set_new(json_object_get(o, "summary"), "workers", ran);
         if (rep->shared && o)
             json_object_set(json_object_get(o, "summary"), "shared", rep->shared);
+        if (o)
+            report_summary_run(rep, json_object_get(o, "summary"));
         crawl_report_json(rep, o);
     }
     fflush(rep->out);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "crawler/report/har.h"
+#include "crawler/report/latency.h"
 #include "net/http/http.h"
 
 typedef struct crawl_report {
@@ -20,6 +21,11 @@ typedef struct crawl_report {
     uint64_t duplicates;      /* list lines naming a URL already queued */
     uint64_t bytes;
     long inflight, max_inflight;
+    crawl_latency_t latency;  /* every transfer's total time (p50/p95/p99 in --json's summary) */
+    long concurrency;         /* -c in force (0: not set: the summary leaves it out) */
+    long concurrency_asked;   /* -c as given */
+    char limit[192];          /* why fewer transfers than asked could run at once, or "" */
+    long threads;             /* threads mode: threads started for transfers (-1: not that mode) */
     unsigned long *worker_ran;  /* transfers each transfer worker ran, for --json's summary
                                  * (malloc'd by the job; NULL: not async) */
     size_t nworkers;

@@ -74,9 +74,9 @@ static void test_fixed_part(void **state)
     big_pool = crawl_fdlimit_need(&o, 1, 0, 64);                   /* UV_THREADPOOL_SIZE=64 */
     assert_int_equal(big_pool.fixed, bare.fixed + 2 * 60);
     assert_int_equal(crawl_fdlimit_need(&o, 1, 0, 0).fixed, bare.fixed);  /* unset: libuv's 4 */
-    o.mode = CRAWL_MODE_THREADS;                   /* the pool is the transfers: counted there */
+    o.mode = CRAWL_MODE_THREADS;   /* transfers on threads of their own; libuv's pool for the rest */
     threads = crawl_fdlimit_need(&o, 1, 0, 4);
-    assert_int_equal(threads.fixed, CRAWL_FD_BASE + CRAWL_FD_MARGIN);
+    assert_int_equal(threads.fixed, bare.fixed);
 }
 
 /* ---- the -c that fits ----------------------------------------------------------------------- */
@@ -131,10 +131,10 @@ static void test_apply(void **state)
 
     (void)state;
     o.concurrency = 5000;
-    assert_int_equal(crawl_fdlimit_apply(&o, 1, 1), 5000);
+    assert_int_equal(crawl_fdlimit_apply(&o, 1, 1, NULL, 0), 5000);
     o = opts(CRAWL_MODE_ASYNC, 0);
     o.http.max_connections = 16;
-    assert_int_equal(crawl_fdlimit_apply(&o, 1, 1), 16);
+    assert_int_equal(crawl_fdlimit_apply(&o, 1, 1, NULL, 0), 16);
     assert_int_equal(o.concurrency, 16);
     assert_int_equal(o.http.max_connections, 16);
 }
