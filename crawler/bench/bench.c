@@ -1,11 +1,9 @@
-/* crawl_bench: the same list once per mode (and --repeat times), each run a child `gather get`
- * whose CPU time and peak RSS come from wait4(); one table at the end. */
+/* crawl_bench: one URL list run in each mode at each concurrency of a sweep (and --repeat times),
+ * each run a child `gather get` whose CPU time, peak RSS and threads are measured from outside;
+ * one table at the end, the same as JSON, and an HTML report with charts. */
 #include "crawler/bench/bench.h"
 
-#include "crawler/job/signals.h"
-
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,59 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <uv.h>
 
-#include "crawler/report/chart.h"
-#include "crawler/report/har.h"
+#include "crawler/bench/report.h"
+#include "crawler/bench/sweep.h"
 #include "crawler/cli/options.h"
 #include "crawler/get/source.h"
+#include "crawler/job/signals.h"
+#include "crawler/report/chart.h"
+#include "crawler/report/har.h"
 #include "parse/url.h"
 #include "storage/seen.h"
 
-#define BENCH_MODES_MAX 3
-#define BENCH_SUMMARY_MAX 4096      /* the child's summary line; longer lines are skipped */
-#define BENCH_ERR_LINES 5           /* lines of a child's stderr shown per run */
-#define BENCH_EXE "/proc/self/exe"
-
-struct bench_run {
-    int mode;                       /* index into bench.modes */
-    int rep;                        /* 0 .. repeat-1 */
-    int status;                     /* exit status; 128 + signal when killed */
-    int has_summary;
-    uint64_t ok, failed, bytes, har_entries;
-    long max_inflight;
-    double seconds;                 /* the job's own time, from its summary */
-    double elapsed;                 /* fork to reap, measured here */
-    double cpu_s, rss_mib;
-};
-
-struct bench {
-    crawl_options_t *opts;
-    char root[PATH_MAX];            /* mkdtemp folder, removed at the end */
-    char list[PATH_MAX];            /* the clean list every run reads */
-    char warmup[PATH_MAX];          /* one URL per host:port */
-    uint64_t urls, hosts;
-    crawl_mode_t modes[BENCH_MODES_MAX];
-    int nmodes;
-    struct bench_run *runs;         /* nmodes * repeat, in the order they ran */
-    int nruns;
-    struct bench_run warm;
-    crawl_har_t *har;               /* --har: every run's entries, one page per run */
-    crawl_chart_t *chart;           /* --chart: the first run of each mode */
-    int bad_lines;
-};
-
 /* What the HAR read-back of one run feeds. */
 struct bench_readback {
-    struct bench *b;
-    struct bench_run *run;
+    bench_t *b;
+    bench_run_t *run;
     const char *page_id;
     const char *page_title;
     crawl_chart_panel_t *panel;
@@ -76,11 +40,6 @@ static volatile sig_atomic_t bench_signal;
 static volatile pid_t bench_child;
 
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-static double bench_now(void)
-{
-    return (double)uv_hrtime() / 1e9;
-}
 
 static int bench_path(char *out, const char *fmt, ...)
 {
@@ -106,266 +65,6 @@ static int bench_rm_one(const char *path, const struct stat *st, int flag, struc
 static void bench_rmtree(const char *path)
 {
     nftw(path, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* The median of v[0..n) (sorts v). */
-static double bench_median(double *v, int n)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* ---- argv of a child ----------------------------------------------------------------------- */
-
-struct bench_argv {
-    char *v[96];
-    int n;
-    int overflow;
-};
-
-static void argv_add(struct bench_argv *a, const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    if (a->n >= (int)(sizeof(a->v) / sizeof(a->v[0])) - 1) {
-        a->overflow = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    if (!s) {
-        a->overflow = 1;
-        return;
-    }
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-
-static void argv_free(struct bench_argv *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    a->n = 0;
-}
-
-/* The options every child gets: concurrency, the HTTP options bench accepted, no retries. */
-static void argv_common(struct bench_argv *a, const crawl_options_t *o)
-{
-    argv_add(a, "-c");
-    argv_add(a, "%ld", o->concurrency);
-    if (o->per_host > 0) {
-        argv_add(a, "--per-host");
-        argv_add(a, "%ld", o->per_host);
-    }
-    if (o->http.timeout_ms > 0) {
-        argv_add(a, "--timeout");
-        argv_add(a, "%.3f", (double)o->http.timeout_ms / 1000);
-    }
-    argv_add(a, "--connect-timeout");
-    argv_add(a, "%.3f", (double)o->http.connect_timeout_ms / 1000);
-    argv_add(a, "--read-timeout");
-    argv_add(a, "%.3f", (double)o->http.read_timeout_ms / 1000);
-    argv_add(a, "--max-redirs");
-    argv_add(a, "%ld", o->http.max_redirs);
-    argv_add(a, "--user-agent");
-    argv_add(a, "%s", o->http.user_agent);
-    for (const struct curl_slist *h = o->headers; h; h = h->next) {
-        argv_add(a, "--header");
-        argv_add(a, "%s", h->data);
-    }
-    for (const struct curl_slist *h = o->proxy_headers; h; h = h->next) {   /* Proxy-Authorization */
-        argv_add(a, "--header");
-        argv_add(a, "%s", h->data);
-    }
-    if (o->http.low_speed_limit > 0) {
-        argv_add(a, "--min-speed");
-        argv_add(a, "%ld", o->http.low_speed_limit);
-        argv_add(a, "--min-speed-time");
-        argv_add(a, "%ld", o->http.low_speed_time);
-    }
-    if (o->http.insecure)
-        argv_add(a, "--insecure");
-    {
-        /* TLS and proxy settings (a CA from the environment too: the child would read it alike) */
-        const struct { const char *opt, *value; } pass[] = {
-            { "--cacert", o->http.ca_file }, { "--capath", o->http.ca_path },
-            { "--cert", o->http.client_cert }, { "--key", o->http.client_key },
-            { "--proxy", o->http.proxy }, { "--noproxy", o->http.noproxy },
-        };
-        for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
-            if (pass[i].value) {
-                argv_add(a, "%s", pass[i].opt);
-                argv_add(a, "%s", pass[i].value);
-            }
-        }
-    }
-    /* A retry's random backoff would blur the timings, and sync mode would not retry alike. */
-    argv_add(a, "--retries");
-    argv_add(a, "0");
-}
-
-/* ---- one child ----------------------------------------------------------------------------- */
-
-/* Keeps the last stdout line that is a summary object. */
-struct bench_lines {
-    char line[BENCH_SUMMARY_MAX];
-    size_t len;
-    int too_long;
-    char summary[BENCH_SUMMARY_MAX];
-};
-
-static void lines_feed(struct bench_lines *l, const char *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] != '\n') {
-            if (l->len + 1 < sizeof(l->line))
-                l->line[l->len++] = buf[i];
-            else
-                l->too_long = 1;
-            continue;
-        }
-        l->line[l->len] = '\0';
-        if (!l->too_long && !strncmp(l->line, "{\"summary\":", 11))
-            memcpy(l->summary, l->line, l->len + 1);
-        l->len = 0;
-        l->too_long = 0;
-    }
-}
-
-/* Runs BENCH_EXE with argv, stdout read here, stderr into errpath; fills the run's status,
- * summary, CPU time and peak RSS. Returns 0, or -errno when the child could not be started. */
-static int bench_spawn(char **argv, const char *errpath, struct bench_run *run)
-{
-    struct bench_lines *lines = calloc(1, sizeof(*lines));
-    struct rusage ru;
-    int pipefd[2] = { -1, -1 };
-    int status = 0;
-    char buf[65536];
-    double t0;
-    pid_t pid;
-    json_t *sum;
-
-    if (!lines)
-        return -ENOMEM;
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        free(lines);
-        return -errno;
-    }
-    fflush(NULL);
-    t0 = bench_now();
-    pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(pipefd[0]);
-        close(pipefd[1]);
-        free(lines);
-        return -e;
-    }
-    if (pid == 0) {
-        /* Only async-signal-safe calls between fork and exec. */
-        int errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-        if (errfd < 0 || nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(pipefd[1], 1) < 0 ||
-            dup2(errfd, 2) < 0)
-            _exit(127);
-        execv(BENCH_EXE, argv);
-        _exit(127);
-    }
-    bench_child = pid;
-    close(pipefd[1]);
-    for (;;) {
-        ssize_t n = read(pipefd[0], buf, sizeof(buf));
-        if (n > 0)
-            lines_feed(lines, buf, (size_t)n);
-        else if (n == 0 || errno != EINTR)
-            break;
-    }
-    close(pipefd[0]);
-    while (wait4(pid, &status, 0, &ru) < 0) {
-        if (errno != EINTR) {
-            memset(&ru, 0, sizeof(ru));
-            status = 127 << 8;
-            break;
-        }
-    }
-    bench_child = 0;
-    run->elapsed = bench_now() - t0;
-    run->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    run->rss_mib = (double)ru.ru_maxrss / 1024.0;       /* Linux: KiB */
-    sum = lines->summary[0] ? json_loads(lines->summary, 0, NULL) : NULL;
-    if (sum) {
-        json_int_t ok = 0, failed = 0, bytes = 0, inflight = 0;
-        double secs = 0;
-        if (json_unpack(sum, "{s:{s:I, s:I, s:I, s:F, s:I}}", "summary", "ok", &ok, "failed",
-                        &failed, "bytes", &bytes, "seconds", &secs, "max_inflight", &inflight) == 0) {
-            run->has_summary = 1;
-            run->ok = (uint64_t)ok;
-            run->failed = (uint64_t)failed;
-            run->bytes = (uint64_t)bytes;
-            run->seconds = secs;
-            run->max_inflight = (long)inflight;
-        }
-        json_decref(sum);
-    }
-    free(lines);
-    return 0;
-}
-
-/* Shows what a child said on stderr, but its summary line and at most BENCH_ERR_LINES lines. */
-static void bench_show_stderr(const char *errpath, const char *what)
-{
-    FILE *f = fopen(errpath, "re");
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned long shown = 0, more = 0;
-
-    if (!f)
-        return;
-    while (getline(&line, &cap, f) > 0) {
-        if (!strncmp(line, "gather: ", 8) && strstr(line, " ok, ") && strstr(line, " mode)"))
-            continue;
-        if (!strncmp(line, "gather: warning: --insecure", 27))
-            continue;
-        if (shown++ < BENCH_ERR_LINES)
-            fprintf(stderr, "  %s: %s", what, line);
-        else
-            more++;
-    }
-    if (more)
-        fprintf(stderr, "  %s: ... and %lu more lines\n", what, more);
-    free(line);
-    fclose(f);
-}
-
-/* A one-line reason a run did not finish normally, or NULL. */
-static const char *bench_run_problem(const struct bench_run *run, char *buf, size_t n)
-{
-    if (run->status == 127)
-        snprintf(buf, n, "could not start %s", BENCH_EXE);
-    else if (run->status > 128)
-        snprintf(buf, n, "killed by signal %d", run->status - 128);
-    else if (run->status > 1)
-        snprintf(buf, n, "exited with status %d", run->status);
-    else if (!run->has_summary)
-        snprintf(buf, n, "printed no summary");
-    else
-        return NULL;
-    return buf;
 }
 
 /* ---- reading a run's HAR back ------------------------------------------------------------ */
@@ -402,28 +101,31 @@ static int readback_page(json_t *page, void *arg)
 
 /* ---- the runs ------------------------------------------------------------------------------ */
 
-/* Reads the list once: bad lines are reported here, the clean URLs go to b->list for every run,
- * the first URL of each host:port to b->warmup. Returns 0, CRAWL_EXIT_USAGE or -errno. */
-static int bench_prepare(struct bench *b)
+/* Reads the list once: bad lines are reported here, the clean URLs go to b->list for every run
+ * (the first --sync-limit also to b->sync_list), the first URL of each host:port to b->warmup.
+ * Returns 0, CRAWL_EXIT_USAGE or -errno. */
+static int bench_prepare(bench_t *b)
 {
     crawl_options_t *o = b->opts;
     crawl_source_t src;
     store_seen_t *hosts = NULL;
-    FILE *list = NULL, *warm = NULL;
+    FILE *list = NULL, *warm = NULL, *sync = NULL;
     int result = 0;
     char *url;
 
     if (crawl_source_open(&src, o->input, o->urls, o->nurls) < 0)
         return CRAWL_EXIT_USAGE;
     if (bench_path(b->list, "%s/list.txt", b->root) < 0 ||
-        bench_path(b->warmup, "%s/warmup.txt", b->root) < 0) {
+        bench_path(b->warmup, "%s/warmup.txt", b->root) < 0 ||
+        bench_path(b->sync_list, "%s/sync.txt", b->root) < 0) {
         result = -ENAMETOOLONG;
         goto cleanup;
     }
     hosts = store_seen_new(16);
     list = fopen(b->list, "we");
     warm = fopen(b->warmup, "we");
-    if (!hosts || !list || !warm) {
+    sync = fopen(b->sync_list, "we");
+    if (!hosts || !list || !warm || !sync) {
         result = hosts ? -errno : -ENOMEM;
         goto cleanup;
     }
@@ -434,6 +136,10 @@ static int bench_prepare(struct bench *b)
             break;
         fprintf(list, "%s\n", url);
         b->urls++;
+        if (o->sync_limit == 0 || b->sync_urls < (uint64_t)o->sync_limit) {
+            fprintf(sync, "%s\n", url);
+            b->sync_urls++;
+        }
         if (parse_url_hostport(url, &key) == 0) {
             if (store_seen_add(hosts, key, strlen(key)) == 1) {
                 fprintf(warm, "%s\n", url);
@@ -444,7 +150,7 @@ static int bench_prepare(struct bench *b)
         free(url);
     }
     b->bad_lines = src.invalid > 0 || src.read_error < 0;
-    if (ferror(list) || ferror(warm))
+    if (ferror(list) || ferror(warm) || ferror(sync))
         result = -EIO;
 
 cleanup:
@@ -452,31 +158,33 @@ cleanup:
         result = -errno;
     if (warm && fclose(warm) != 0 && result == 0)
         result = -errno;
+    if (sync && fclose(sync) != 0 && result == 0)
+        result = -errno;
     store_seen_free(hosts);
     crawl_source_close(&src);
     return result;
 }
 
-static int bench_warmup(struct bench *b)
+static int bench_warmup(bench_t *b)
 {
-    struct bench_argv a = { .n = 0 };
+    bench_argv_t a = { .n = 0 };
     char out[PATH_MAX], err[PATH_MAX];
     int result;
 
     if (bench_path(out, "%s/warmup", b->root) < 0 || bench_path(err, "%s/warmup.err", b->root) < 0)
         return -ENAMETOOLONG;
-    argv_add(&a, "gather");
-    argv_add(&a, "get");
-    argv_add(&a, "-q");
-    argv_add(&a, "--json");
-    argv_add(&a, "--discard");
-    argv_add(&a, "-i");
-    argv_add(&a, "%s", b->warmup);
-    argv_add(&a, "-o");
-    argv_add(&a, "%s", out);
-    argv_common(&a, b->opts);
-    result = a.overflow ? -ENOMEM : bench_spawn(a.v, err, &b->warm);
-    argv_free(&a);
+    bench_argv_add(&a, "gather");
+    bench_argv_add(&a, "get");
+    bench_argv_add(&a, "-q");
+    bench_argv_add(&a, "--json");
+    bench_argv_add(&a, "--discard");
+    bench_argv_add(&a, "-i");
+    bench_argv_add(&a, "%s", b->warmup);
+    bench_argv_add(&a, "-o");
+    bench_argv_add(&a, "%s", out);
+    bench_argv_common(&a, b->opts, b->opts->concurrency);
+    result = a.overflow ? -ENOMEM : bench_spawn(a.v, err, &b->warm, &bench_child);
+    bench_argv_free(&a);
     if (result < 0)
         return result;
     if (!b->opts->quiet)
@@ -488,14 +196,68 @@ static int bench_warmup(struct bench *b)
     return 0;
 }
 
-static int bench_one(struct bench *b, struct bench_run *run)
+/* The points of the sweep: sync once (its concurrency is always 1), then every other mode at
+ * each concurrency, ascending. */
+static void bench_points(bench_t *b)
+{
+    const crawl_options_t *o = b->opts;
+
+    b->npoints = 0;
+    for (int m = 0; m < b->nmodes; m++) {
+        if (b->modes[m] == CRAWL_MODE_SYNC) {
+            bench_point_t *p = &b->points[b->npoints++];
+            p->mode = CRAWL_MODE_SYNC;
+            p->concurrency = 1;
+            p->urls = b->sync_urls;
+            p->scale = b->sync_urls > 0 ? (double)b->urls / (double)b->sync_urls : 1;
+        }
+    }
+    for (int s = 0; s < o->nsweep; s++) {
+        for (int m = 0; m < b->nmodes; m++) {
+            bench_point_t *p;
+            if (b->modes[m] == CRAWL_MODE_SYNC)
+                continue;
+            p = &b->points[b->npoints++];
+            p->mode = b->modes[m];
+            p->concurrency = o->sweep[s];
+            p->urls = b->urls;
+            p->scale = 1;
+        }
+    }
+}
+
+/* "async" for one point, "async-c100" in a sweep, ".2" appended for the second run. */
+static void bench_run_name(const bench_t *b, const bench_run_t *run, char *id, size_t idn,
+                           char *what, size_t whatn)
+{
+    const bench_point_t *p = &b->points[run->point];
+    const char *mode = crawl_mode_name(p->mode);
+    int sweep = b->opts->nsweep > 1 && p->mode != CRAWL_MODE_SYNC;
+    char rep[32] = "", reps[32] = "";
+
+    if (b->opts->repeat > 1) {
+        snprintf(rep, sizeof(rep), ".%d", run->rep + 1);
+        snprintf(reps, sizeof(reps), " %d/%ld", run->rep + 1, b->opts->repeat);
+    }
+    if (sweep) {
+        snprintf(id, idn, "%s-c%ld%s", mode, p->concurrency, rep);
+        snprintf(what, whatn, "%s -c %ld%s", mode, p->concurrency, reps);
+    } else {
+        snprintf(id, idn, "%s%s", mode, rep);
+        snprintf(what, whatn, "%s%s", mode, reps);
+    }
+}
+
+static int bench_one(bench_t *b, bench_run_t *run)
 {
     crawl_options_t *o = b->opts;
-    const char *mode = crawl_mode_name(b->modes[run->mode]);
-    struct bench_argv a = { .n = 0 };
-    char dir[PATH_MAX], out[PATH_MAX], har[PATH_MAX], err[PATH_MAX], what[64], id[32], title[96];
+    const bench_point_t *p = &b->points[run->point];
+    const char *mode = crawl_mode_name(p->mode);
+    bench_argv_t a = { .n = 0 };
+    char dir[PATH_MAX], out[PATH_MAX], har[PATH_MAX], err[PATH_MAX], what[64], id[48], title[128];
     char problem[128];
-    int want_har = o->har || (o->chart && run->rep == 0);
+    int drawn = b->chart && run->rep == 0 && (p->mode == CRAWL_MODE_SYNC || p->concurrency == b->waterfall);
+    int want_har = o->har || drawn;
     int result;
 
     if (bench_path(dir, "%s/run-%d", b->root, (int)(run - b->runs) + 1) < 0 ||
@@ -504,41 +266,35 @@ static int bench_one(struct bench *b, struct bench_run *run)
         return -ENAMETOOLONG;
     if (mkdir(dir, 0700) < 0)
         return -errno;
-    argv_add(&a, "gather");
-    argv_add(&a, "get");
-    argv_add(&a, "-q");
-    argv_add(&a, "--json");
-    argv_add(&a, "-i");
-    argv_add(&a, "%s", b->list);
-    argv_add(&a, "-o");
-    argv_add(&a, "%s", out);
-    argv_add(&a, "--mode");
-    argv_add(&a, "%s", mode);
-    argv_common(&a, o);
+    bench_argv_add(&a, "gather");
+    bench_argv_add(&a, "get");
+    bench_argv_add(&a, "-q");
+    bench_argv_add(&a, "--json");
+    bench_argv_add(&a, "-i");
+    bench_argv_add(&a, "%s", p->mode == CRAWL_MODE_SYNC ? b->sync_list : b->list);
+    bench_argv_add(&a, "-o");
+    bench_argv_add(&a, "%s", out);
+    bench_argv_add(&a, "--mode");
+    bench_argv_add(&a, "%s", mode);
+    bench_argv_common(&a, o, p->concurrency);
     if (o->discard)
-        argv_add(&a, "--discard");
+        bench_argv_add(&a, "--discard");
     if (want_har) {
-        argv_add(&a, "--har");
-        argv_add(&a, "%s", har);
+        bench_argv_add(&a, "--har");
+        bench_argv_add(&a, "%s", har);
     }
-    result = a.overflow ? -ENOMEM : bench_spawn(a.v, err, run);
-    argv_free(&a);
+    result = a.overflow ? -ENOMEM : bench_spawn(a.v, err, run, &bench_child);
+    bench_argv_free(&a);
     if (result < 0)
         goto cleanup;
 
-    if (o->repeat > 1) {
-        snprintf(what, sizeof(what), "%s %d/%ld", mode, run->rep + 1, o->repeat);
-        snprintf(id, sizeof(id), "%s.%d", mode, run->rep + 1);
-    } else {
-        snprintf(what, sizeof(what), "%s", mode);
-        snprintf(id, sizeof(id), "%s", mode);
-    }
+    bench_run_name(b, run, id, sizeof(id), what, sizeof(what));
     if (!o->quiet) {
         if (run->has_summary)
-            fprintf(stderr, "bench: %-12s %llu ok, %llu failed in %.2f s\n", what,
+            fprintf(stderr, "bench: %-18s %llu ok, %llu failed in %.3f s\n", what,
                     (unsigned long long)run->ok, (unsigned long long)run->failed, run->seconds);
         else
-            fprintf(stderr, "bench: %-12s %s\n", what, bench_run_problem(run, problem, sizeof(problem)));
+            fprintf(stderr, "bench: %-18s %s\n", what, bench_run_problem(run, problem, sizeof(problem)));
     }
     if (run->status != 0)
         bench_show_stderr(err, what);
@@ -546,11 +302,14 @@ static int bench_one(struct bench *b, struct bench_run *run)
         struct bench_readback rb = { .b = b, .run = run, .page_id = id, .page_title = title };
         char label[96];
 
-        snprintf(title, sizeof(title), "gather bench: %s mode, run %d of %ld", mode, run->rep + 1,
-                 o->repeat);
-        if (o->chart && run->rep == 0) {
-            snprintf(label, sizeof(label), "%llu requests, %.2f s",
-                     (unsigned long long)(run->ok + run->failed), run->seconds);
+        snprintf(title, sizeof(title), "gather bench: %s, run %d of %ld", what, run->rep + 1, o->repeat);
+        if (drawn) {
+            if (p->mode == CRAWL_MODE_SYNC)
+                snprintf(label, sizeof(label), "%llu requests, %.2f s",
+                         (unsigned long long)(run->ok + run->failed), run->seconds);
+            else
+                snprintf(label, sizeof(label), "-c %ld: %llu requests, %.2f s", p->concurrency,
+                         (unsigned long long)(run->ok + run->failed), run->seconds);
             rb.panel = crawl_chart_panel_add(b->chart, mode, label, 0, run->seconds,
                                              run->ok + run->failed);
             if (!rb.panel) {
@@ -569,158 +328,9 @@ cleanup:
     return result;
 }
 
-/* ---- the table ----------------------------------------------------------------------------- */
-
-enum { COL_MODE, COL_REQS, COL_WALL, COL_RPS, COL_MBPS, COL_INFLIGHT, COL_CPU, COL_RSS, COL_FAIL,
-       COL_SPEEDUP, NCOLS };
-
-static const char *const col_names[NCOLS] = {
-    "mode", "requests", "wall s", "req/s", "MB/s", "in flight", "CPU s", "peak RSS MiB",
-    "failures", "speedup",
-};
-
-struct bench_stats {
-    int runs;
-    double reqs, wall, wall_min, wall_max, rps, mbps, inflight, cpu, rss;
-    uint64_t failures;
-    int complete;                   /* every run gave a summary */
-};
-
-static void bench_mode_stats(const struct bench *b, int mode, struct bench_stats *st)
-{
-    double v[9][1000];
-    int n = 0;
-
-    memset(st, 0, sizeof(*st));
-    st->complete = 1;
-    for (int i = 0; i < b->nruns; i++) {
-        const struct bench_run *r = &b->runs[i];
-        double reqs = (double)(r->ok + r->failed), secs = r->seconds > 0 ? r->seconds : 1e-9;
-
-        if (r->mode != mode)
-            continue;
-        if (!r->has_summary) {
-            st->complete = 0;
-            continue;
-        }
-        v[0][n] = reqs;
-        v[1][n] = r->seconds;
-        v[2][n] = reqs / secs;
-        v[3][n] = (double)r->bytes / 1e6 / secs;
-        v[4][n] = (double)r->max_inflight;
-        v[5][n] = r->cpu_s;
-        v[6][n] = r->rss_mib;
-        st->failures += r->failed;
-        if (n == 0 || r->seconds < st->wall_min)
-            st->wall_min = r->seconds;
-        if (n == 0 || r->seconds > st->wall_max)
-            st->wall_max = r->seconds;
-        n++;
-    }
-    st->runs = n;
-    st->reqs = bench_median(v[0], n);
-    st->wall = bench_median(v[1], n);
-    st->rps = bench_median(v[2], n);
-    st->mbps = bench_median(v[3], n);
-    st->inflight = bench_median(v[4], n);
-    st->cpu = bench_median(v[5], n);
-    st->rss = bench_median(v[6], n);
-}
-
-static void bench_table(const struct bench *b, FILE *out, json_t *modes_json)
-{
-    char cells[BENCH_MODES_MAX + 1][NCOLS][48];
-    size_t width[NCOLS];
-    struct bench_stats st[BENCH_MODES_MAX];
-    double sync_wall = 0;
-    int has_sync = 0, dec = 2;
-
-    for (int m = 0; m < b->nmodes; m++) {
-        bench_mode_stats(b, m, &st[m]);
-        if (st[m].runs > 0 && st[m].wall_min < 1)
-            dec = 3;                    /* milliseconds stay visible when a run is fast */
-        if (b->modes[m] == CRAWL_MODE_SYNC && st[m].runs > 0) {
-            has_sync = 1;
-            sync_wall = st[m].wall;
-        }
-    }
-    for (int c = 0; c < NCOLS; c++)
-        snprintf(cells[0][c], sizeof(cells[0][c]), "%s", col_names[c]);
-    for (int m = 0; m < b->nmodes; m++) {
-        char (*row)[48] = cells[m + 1];
-        const struct bench_stats *s = &st[m];
-        double speedup = has_sync && s->wall > 0 ? sync_wall / s->wall : 0;
-        json_t *each = json_array();
-
-        snprintf(row[COL_MODE], 48, "%s", crawl_mode_name(b->modes[m]));
-        if (s->runs == 0) {
-            for (int c = 1; c < NCOLS; c++)
-                snprintf(row[c], 48, "-");
-        } else {
-            snprintf(row[COL_REQS], 48, "%.0f", s->reqs);
-            if (b->opts->repeat > 1)
-                snprintf(row[COL_WALL], 48, "%.*f (%.*f-%.*f)", dec, s->wall, dec, s->wall_min,
-                         dec, s->wall_max);
-            else
-                snprintf(row[COL_WALL], 48, "%.*f", dec, s->wall);
-            snprintf(row[COL_RPS], 48, "%.1f", s->rps);
-            snprintf(row[COL_MBPS], 48, "%.2f", s->mbps);
-            snprintf(row[COL_INFLIGHT], 48, "%.0f", s->inflight);
-            snprintf(row[COL_CPU], 48, "%.2f", s->cpu);
-            snprintf(row[COL_RSS], 48, "%.1f", s->rss);
-            snprintf(row[COL_FAIL], 48, "%llu", (unsigned long long)s->failures);
-            if (has_sync)
-                snprintf(row[COL_SPEEDUP], 48, "%.1fx", speedup);
-            else
-                snprintf(row[COL_SPEEDUP], 48, "-");
-        }
-        if (!s->complete)
-            snprintf(row[COL_MODE], 48, "%s (!)", crawl_mode_name(b->modes[m]));
-        if (!modes_json || !each)
-            goto no_json;
-        for (int i = 0; i < b->nruns; i++) {
-            const struct bench_run *r = &b->runs[i];
-            if (r->mode != m)
-                continue;
-            json_array_append_new(each, json_pack(
-                "{s:i, s:i, s:b, s:I, s:I, s:I, s:f, s:I, s:f, s:f, s:I}", "run", r->rep + 1,
-                "exit", r->status, "summary", r->has_summary, "ok", (json_int_t)r->ok,
-                "failed", (json_int_t)r->failed, "bytes", (json_int_t)r->bytes,
-                "wall_s", r->seconds, "max_inflight", (json_int_t)r->max_inflight,
-                "cpu_s", r->cpu_s, "peak_rss_mib", r->rss_mib,
-                "har_entries", (json_int_t)r->har_entries));
-        }
-        json_array_append_new(modes_json, json_pack(
-            "{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:o, s:o}",
-            "mode", crawl_mode_name(b->modes[m]), "runs", s->runs, "requests", s->reqs,
-            "wall_s", s->wall, "wall_min_s", s->wall_min, "wall_max_s", s->wall_max,
-            "requests_per_s", s->rps, "mb_per_s", s->mbps, "max_inflight", s->inflight,
-            "cpu_s", s->cpu, "peak_rss_mib", s->rss, "failures", (json_int_t)s->failures,
-            "speedup", has_sync && s->runs ? json_real(speedup) : json_null(), "each", each));
-        continue;
-no_json:
-        json_decref(each);
-    }
-    for (int c = 0; c < NCOLS; c++) {
-        width[c] = 0;
-        for (int r = 0; r <= b->nmodes; r++)
-            if (strlen(cells[r][c]) > width[c])
-                width[c] = strlen(cells[r][c]);
-    }
-    for (int r = 0; r <= b->nmodes; r++) {
-        for (int c = 0; c < NCOLS; c++) {
-            if (c == COL_MODE)
-                fprintf(out, "%-*s", (int)width[c], cells[r][c]);
-            else
-                fprintf(out, "  %*s", (int)width[c], cells[r][c]);
-        }
-        fputc('\n', out);
-    }
-}
-
 /* ---- the command --------------------------------------------------------------------------- */
 
-static int bench_parse_modes(struct bench *b, const char *list)
+static int bench_parse_modes(bench_t *b, const char *list)
 {
     const char *p = list;
 
@@ -758,7 +368,7 @@ static int bench_parse_modes(struct bench *b, const char *list)
     return 0;
 }
 
-static int bench_temp_root(struct bench *b)
+static int bench_temp_root(bench_t *b)
 {
     const char *tmp = getenv("TMPDIR");
 
@@ -775,17 +385,17 @@ static int bench_temp_root(struct bench *b)
     return 0;
 }
 
-static int bench_run_all(struct bench *b)
+static int bench_run_all(bench_t *b)
 {
     crawl_options_t *o = b->opts;
     int result;
 
     b->nruns = 0;
     for (int r = 0; r < o->repeat; r++) {
-        for (int m = 0; m < b->nmodes; m++) {
-            struct bench_run *run = &b->runs[b->nruns++];
+        for (int pi = 0; pi < b->npoints; pi++) {
+            bench_run_t *run = &b->runs[b->nruns++];
 
-            run->mode = m;
+            run->point = pi;
             run->rep = r;
             result = bench_one(b, run);
             if (bench_signal)
@@ -799,23 +409,29 @@ static int bench_run_all(struct bench *b)
     return 0;
 }
 
-static int bench_output(struct bench *b)
+/* The table, --json, --report. Returns the exit status. */
+static int bench_output(bench_t *b)
 {
     crawl_options_t *o = b->opts;
     FILE *table = o->json ? stderr : stdout;
-    json_t *modes = o->json ? json_array() : NULL;
     int status = CRAWL_EXIT_OK;
-    char problem[128];
+    json_t *obj = NULL;
+    char problem[128], sweep[256] = "";
+    size_t len = 0;
 
-    fprintf(table, "gather bench: %llu URL%s, %llu host%s, -c %ld, %ld run%s per mode%s\n",
+    bench_stats_compute(b);
+    for (int i = 0; i < o->nsweep && len < sizeof(sweep); i++)
+        len += (size_t)snprintf(sweep + len, sizeof(sweep) - len, "%s%ld", i ? "," : "", o->sweep[i]);
+    fprintf(table, "gather bench: %llu URL%s, %llu host%s, -c %s, %ld run%s per point%s\n",
             (unsigned long long)b->urls, b->urls == 1 ? "" : "s", (unsigned long long)b->hosts,
-            b->hosts == 1 ? "" : "s", o->concurrency, o->repeat, o->repeat == 1 ? "" : "s",
+            b->hosts == 1 ? "" : "s", sweep, o->repeat, o->repeat == 1 ? "" : "s",
             o->repeat > 1 ? " (median, min-max of wall)" : "");
-    bench_table(b, table, modes);
+    bench_table_print(b, table);
     for (int i = 0; i < b->nruns; i++) {
-        const struct bench_run *r = &b->runs[i];
+        const bench_run_t *r = &b->runs[i];
         if (bench_run_problem(r, problem, sizeof(problem))) {
-            fprintf(stderr, "gather bench: %s run %d %s\n", crawl_mode_name(b->modes[r->mode]),
+            fprintf(stderr, "gather bench: %s -c %ld run %d %s\n",
+                    crawl_mode_name(b->points[r->point].mode), b->points[r->point].concurrency,
                     r->rep + 1, problem);
             status = CRAWL_EXIT_FAILURES;
         } else if (r->status != 0) {
@@ -824,31 +440,46 @@ static int bench_output(struct bench *b)
     }
     if (b->bad_lines)
         status = CRAWL_EXIT_FAILURES;
-    if (modes) {
-        json_t *obj = json_pack("{s:{s:I, s:I, s:i, s:i, s:b, s:{s:I, s:i, s:I, s:I, s:f}, s:o}}",
-                                "bench", "urls", (json_int_t)b->urls, "hosts", (json_int_t)b->hosts,
-                                "concurrency", (int)o->concurrency, "repeat", (int)o->repeat,
-                                "discard", o->discard, "warmup", "requests", (json_int_t)b->hosts,
-                                "exit", b->warm.status, "ok", (json_int_t)b->warm.ok,
-                                "failed", (json_int_t)b->warm.failed, "seconds", b->warm.elapsed,
-                                "modes", modes);
-        char *line = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    if (o->json || o->report) {
+        json_t *inner = bench_json(b);
+        obj = inner ? json_pack("{s:o}", "bench", inner) : NULL;
+        if (!obj) {
+            fprintf(stderr, "gather bench: out of memory\n");
+            return CRAWL_EXIT_FAILURES;
+        }
+    }
+    if (o->json) {
+        char *line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
         if (line)
             printf("%s\n", line);
         else
             fprintf(stderr, "gather bench: out of memory\n");
         free(line);
-        json_decref(obj);
     }
     fflush(stdout);
+    if (o->chart) {
+        int result = crawl_chart_write(b->chart, o->chart);
+        if (result < 0) {
+            fprintf(stderr, "gather bench: cannot write %s: %s\n", o->chart, strerror(-result));
+            status = CRAWL_EXIT_FAILURES;
+        }
+    }
+    if (o->report) {
+        int result = bench_report_write(o->report, json_object_get(obj, "bench"), b->chart);
+        if (result < 0) {
+            fprintf(stderr, "gather bench: cannot write %s: %s\n", o->report, strerror(-result));
+            status = CRAWL_EXIT_FAILURES;
+        }
+    }
+    json_decref(obj);
     return status;
 }
 
 int crawl_bench_main(int argc, char **argv)
 {
     crawl_options_t o;
-    struct bench *b = NULL;
+    bench_t *b = NULL;
     int status = crawl_options_parse(&o, CRAWL_CMD_BENCH, argc, argv);
     int result, handlers = 0;
 
@@ -863,12 +494,9 @@ int crawl_bench_main(int argc, char **argv)
         goto cleanup;
     }
     b->opts = &o;
+    b->waterfall = o.waterfall > 0 ? o.waterfall : o.sweep[o.nsweep - 1];
     if (bench_parse_modes(b, o.modes) < 0) {
         status = CRAWL_EXIT_USAGE;
-        goto cleanup;
-    }
-    if (!(b->runs = calloc((size_t)(b->nmodes * o.repeat), sizeof(*b->runs)))) {
-        fprintf(stderr, "gather bench: out of memory\n");
         goto cleanup;
     }
     if (bench_temp_root(b) < 0)
@@ -887,14 +515,19 @@ int crawl_bench_main(int argc, char **argv)
         status = CRAWL_EXIT_USAGE;
         goto cleanup;
     }
+    bench_points(b);
+    if (!(b->runs = calloc((size_t)b->npoints * (size_t)o.repeat, sizeof(*b->runs)))) {
+        fprintf(stderr, "gather bench: out of memory\n");
+        goto cleanup;
+    }
     if (o.har && !(b->har = crawl_har_open(o.har, "gather bench: one page per run"))) {
         fprintf(stderr, "gather bench: cannot write HAR file %s: %s\n", o.har, strerror(errno));
         goto cleanup;
     }
-    if (o.chart) {
+    if (o.chart || o.report) {
         char title[160];
         snprintf(title, sizeof(title), "gather bench: %llu URL%s, -c %ld%s",
-                 (unsigned long long)b->urls, b->urls == 1 ? "" : "s", o.concurrency,
+                 (unsigned long long)b->urls, b->urls == 1 ? "" : "s", b->waterfall,
                  o.repeat > 1 ? " (first run of each mode)" : "");
         if (!(b->chart = crawl_chart_new(title))) {
             fprintf(stderr, "gather bench: out of memory\n");
@@ -918,13 +551,6 @@ int crawl_bench_main(int argc, char **argv)
         goto cleanup;
     }
     status = bench_output(b);
-    if (b->chart) {
-        result = crawl_chart_write(b->chart, o.chart);
-        if (result < 0) {
-            fprintf(stderr, "gather bench: cannot write %s: %s\n", o.chart, strerror(-result));
-            status = CRAWL_EXIT_FAILURES;
-        }
-    }
 
 cleanup:
     if (b && b->har) {
@@ -937,9 +563,8 @@ cleanup:
     }
     if (b && b->root[0])
         bench_rmtree(b->root);
-    if (handlers) {
+    if (handlers)
         crawl_signals_stop_blocking();
-    }
     if (b) {
         crawl_chart_free(b->chart);
         free(b->runs);

@@ -29,7 +29,7 @@ enum {
     OPT_KEY, OPT_PROXY, OPT_NOPROXY, OPT_LIMIT_RATE, OPT_LIMIT_RATE_EACH, OPT_CONTENT_DISPOSITION,
     OPT_READ_TIMEOUT,
     OPT_ROBOTS_AGENT,
-    OPT_WORKERS
+    OPT_WORKERS, OPT_SYNC_LIMIT, OPT_REPORT, OPT_WATERFALL
 };
 
 /* A job shared through Redis. */
@@ -134,6 +134,9 @@ static const struct {
     { { "repeat", required_argument, NULL, OPT_REPEAT }, B },
     { { "discard", no_argument, NULL, OPT_DISCARD }, G | B },
     { { "chart", required_argument, NULL, OPT_CHART }, B },
+    { { "sync-limit", required_argument, NULL, OPT_SYNC_LIMIT }, B },
+    { { "report", required_argument, NULL, OPT_REPORT }, B },
+    { { "waterfall", required_argument, NULL, OPT_WATERFALL }, B },
     { { "user", required_argument, NULL, OPT_USER }, G | C },
     { { "password", required_argument, NULL, OPT_PASSWORD }, G | C },
     { { "netrc", no_argument, NULL, OPT_NETRC }, G | C },
@@ -248,22 +251,33 @@ static const char usage_crawl[] =
 "\n";
 
 static const char usage_bench[] =
-"usage: gather bench [-i FILE | URL ...] [options]\n"
+"usage: gather bench [-i FILE | URL ...] [-c N[,N...]] [options]\n"
 "\n"
-"Run one workload once per mode (sync, threads, async) and compare wall time,\n"
-"requests/s, MB/s, concurrency, CPU time and memory. Each run is a child\n"
-"'gather get --retries 0' into a temporary folder, removed afterwards; one untimed\n"
-"warm-up request per host:port comes first. Prints one table (with --json: the\n"
-"table as one JSON object on stdout, the text table on stderr).\n"
+"Run one workload in each mode (sync, threads, async) at each concurrency and compare\n"
+"wall time, requests/s, MB/s, request latency (p50/p95/p99), CPU time, peak memory and\n"
+"the threads used. Each run is a child 'gather get --retries 0' into a temporary folder,\n"
+"removed afterwards; one untimed warm-up request per host:port comes first. Prints one\n"
+"table with a row per (concurrency, mode) and a note where a mode could not reach the\n"
+"concurrency asked and why (with --json: the table as one JSON object on stdout, the\n"
+"text table on stderr).\n"
 "\n"
 "  -i, --input FILE        URL list (default urls.txt)\n"
-"  -c, --concurrency N     transfers in flight at most in threads and async mode (default 16)\n"
-"      --modes LIST        modes to run, comma-separated (default sync,threads,async)\n"
-"      --repeat N          runs per mode, interleaved; the table shows medians, and the\n"
+"  -c, --concurrency LIST  transfers in flight at most in threads and async mode: one\n"
+"                          number or a comma list to sweep, e.g. 1,10,100,1000 (default 16);\n"
+"                          threads mode runs one thread per transfer\n"
+"      --modes LIST        modes to run, comma-separated (default sync,threads,async);\n"
+"                          sync runs once per sweep (its concurrency is always 1)\n"
+"      --sync-limit N      sync fetches only the first N URLs; its wall and CPU time are\n"
+"                          scaled to the whole list (marked *)\n"
+"      --repeat N          runs per point, interleaved; the table shows medians, and the\n"
 "                          min-max of wall time\n"
 "      --discard           do not write bodies (measure the network alone)\n"
+"      --report FILE.html  one self-contained page: throughput, p95 latency, CPU and peak\n"
+"                          memory against concurrency, the waterfalls, the table\n"
 "      --chart FILE.svg    draw a waterfall of every request (sampled beyond 2000), one\n"
-"                          panel per mode on a shared time axis\n";
+"                          panel per mode on a shared time axis\n"
+"      --waterfall C       the concurrency --chart and --report draw as waterfalls\n"
+"                          (default: the largest)\n";
 
 static const char usage_status[] =
 "usage: gather status --redis URL --job NAME [--json]\n"
@@ -396,6 +410,53 @@ static int parse_long(const char *opt, const char *arg, long lo, long hi, long *
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* -c N, or (gather bench) -c N,N,...: the concurrencies sorted, o->concurrency the largest. */
+static int parse_concurrency(const char *opt, const char *arg, crawl_options_t *o)
+{
+    const char *p = arg;
+    char one[32];
+
+    o->nsweep = 0;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+
+        if (o->nsweep == CRAWL_SWEEP_MAX) {
+            fprintf(stderr, "gather: %s: at most %d concurrencies in one sweep\n", opt, CRAWL_SWEEP_MAX);
+            return -1;
+        }
+        if (len == 0 || len >= sizeof(one)) {
+            fprintf(stderr, "gather: %s: '%s' is not a number or a comma-separated list of numbers\n",
+                    opt, arg);
+            return -1;
+        }
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (parse_long(opt, one, 1, 10000, &o->sweep[o->nsweep]) < 0)
+            return -1;
+        for (int i = 0; i < o->nsweep; i++) {
+            if (o->sweep[i] == o->sweep[o->nsweep]) {
+                fprintf(stderr, "gather: %s: %ld is listed twice\n", opt, o->sweep[i]);
+                return -1;
+            }
+        }
+        o->nsweep++;
+        p += len;
+        if (!*p)
+            break;
+        p++;
+    }
+    qsort(o->sweep, (size_t)o->nsweep, sizeof(o->sweep[0]), cmp_long);
+    o->concurrency = o->sweep[o->nsweep - 1];
     return 0;
 }
 
@@ -610,6 +671,8 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     memset(o, 0, sizeof(*o));
     o->outdir = "downloads";
     o->concurrency = 16;
+    o->sweep[0] = 16;
+    o->nsweep = 1;
     o->mode = CRAWL_MODE_ASYNC;
     o->layout = cmd == CRAWL_CMD_CRAWL ? STORE_LAYOUT_TREE : STORE_LAYOUT_FLAT;
     o->http.connect_timeout_ms = 30000;
@@ -828,7 +891,7 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
         return 0;
     case 'P':
         return options_apply(o, 'o', name, arg);
-    case 'c': return parse_long(name, arg, 1, 10000, &o->concurrency);
+    case 'c': return parse_concurrency(name, arg, o);
     case 'd': return parse_depth(name, arg, &o->depth);
     case 'r': return 0;                 /* wget's -r: recursion is what a crawl does */
     case OPT_PER_HOST: return parse_long(name, arg, 0, 10000, &o->per_host);
@@ -960,6 +1023,9 @@ static int options_apply(crawl_options_t *o, int c, const char *name, const char
     case OPT_REPEAT: return parse_long(name, arg, 1, 1000, &o->repeat);
     case OPT_DISCARD: o->discard = 1; return 0;
     case OPT_CHART: o->chart = arg; return 0;
+    case OPT_SYNC_LIMIT: return parse_long(name, arg, 1, 1000000000, &o->sync_limit);
+    case OPT_REPORT: o->report = arg; return 0;
+    case OPT_WATERFALL: return parse_long(name, arg, 1, 10000, &o->waterfall);
     case OPT_RETRIES: return parse_long(name, arg, 0, 100, &o->retries);
     case OPT_RETRY_DELAY: return parse_long(name, arg, 0, 3600000, &o->retry_delay_ms);
     case OPT_MAX_WAIT: return parse_seconds(name, arg, &o->max_wait_ms);
@@ -1258,6 +1324,20 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     if (o->warc_file && (!*o->warc_file || o->mode != CRAWL_MODE_ASYNC)) {
         fprintf(stderr, "gather %s: --warc-file needs a NAME and --mode async\n", cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
+    }
+    if (o->nsweep > 1 && cmd != CRAWL_CMD_BENCH) {
+        fprintf(stderr, "gather %s: -c takes one number (a list sweeps concurrency in gather bench)\n",
+                cmd_name(cmd));
+        return CRAWL_EXIT_USAGE;
+    }
+    if (o->waterfall > 0) {
+        int found = 0;
+        for (int i = 0; i < o->nsweep; i++)
+            found |= o->sweep[i] == o->waterfall;
+        if (!found) {
+            fprintf(stderr, "gather bench: --waterfall %ld is not one of the -c values\n", o->waterfall);
+            return CRAWL_EXIT_USAGE;
+        }
     }
     if (o->input && o->nurls > 0) {
         fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", cmd_name(cmd));

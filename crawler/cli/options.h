@@ -13,6 +13,9 @@ typedef enum { CRAWL_MODE_ASYNC, CRAWL_MODE_THREADS, CRAWL_MODE_SYNC } crawl_mod
 typedef enum { CRAWL_CMD_GET = 1, CRAWL_CMD_CRAWL = 2, CRAWL_CMD_BENCH = 4, CRAWL_CMD_STATUS = 8 } crawl_cmd_t;
 typedef enum { CRAWL_SAVE_ALL, CRAWL_SAVE_PAGES, CRAWL_SAVE_ASSETS, CRAWL_SAVE_NONE } crawl_save_t;
 
+/* Concurrencies one bench sweep may hold. */
+#define CRAWL_SWEEP_MAX 16
+
 typedef struct crawl_options {
     const char *input;          /* -i FILE, "-" for stdin; NULL: positional URLs or urls.txt */
     char **urls;                /* positional URLs (borrowed from argv) */
@@ -61,6 +64,11 @@ typedef struct crawl_options {
     long cut_dirs;              /* --cut-dirs N: drop the first N folders of each path */
     /* bench (and --har for every command) */
     const char *modes;          /* --modes list, default "sync,threads,async" */
+    long sweep[CRAWL_SWEEP_MAX];  /* bench: -c 1,10,100: the concurrencies, ascending */
+    int nsweep;                 /* entries of sweep (1 for a plain -c N) */
+    long sync_limit;            /* --sync-limit N: sync fetches the first N URLs (0: all) */
+    const char *report;         /* --report FILE.html */
+    long waterfall;             /* --waterfall C: the concurrency drawn as waterfalls (0: largest) */
     long repeat;
     int discard;
     const char *chart;          /* --chart FILE.svg */

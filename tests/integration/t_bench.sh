@@ -19,8 +19,15 @@ har_valid() {
 
 har_entries() { jq '.log.entries | length' "$1"; }
 
-# mode_field JSON MODE FIELD: a field of one mode in bench's --json output.
-mode_field() { jq -r --arg m "$2" ".bench.modes[] | select(.mode == \$m) | .$3" "$1"; }
+# mode_field JSON MODE FIELD: a field of one mode's point in bench's --json output (one -c).
+mode_field() { jq -r --arg m "$2" ".bench.points[] | select(.mode == \$m) | .$3" "$1"; }
+
+# point_field JSON MODE C FIELD: a field of the point (MODE, -c C) in bench's --json output.
+point_field() { jq -r --arg m "$2" --argjson c "$3" ".bench.points[] | select(.mode == \$m and .concurrency == \$c) | .$4" "$1"; }
+
+# table_row TABLE MODE C: the row of the text table for (MODE, -c C), columns as printed:
+# c mode requests wall req/s MB/s p50 p95 p99 CPU RSS threads in-flight failures speedup
+table_row() { awk -v m="$2" -v c="$3" '$1 == c && ($2 == m || $2 == m "*") { print; exit }' "$1"; }
 
 # seconds_lt A B: A < B for decimal numbers.
 seconds_lt() { [ "$(echo "$1 < $2" | bc -l)" = 1 ] || { echo "# expected $1 < $2 ${3:-}"; return 1; }; }
@@ -34,13 +41,13 @@ test_bench_40_delayed_images_sync_vs_async() {
     # The server saw 3 runs x 40 URLs + 1 warm-up request (one host).
     assert_eq "$(server_stat requests)" 121 "server requests"
     assert_eq "$(jq '.bench.warmup.requests' bench.json)" 1 "warm-up requests"
-    assert_eq "$(jq '[.bench.modes[].each[] | .ok + .failed] | add + 1' bench.json)" 121 "requests in JSON"
+    assert_eq "$(jq '[.bench.points[].each[] | .ok + .failed] | add + 1' bench.json)" 121 "requests in JSON"
     assert_le "$(server_stat max_inflight)" 20 "max in flight"
     for m in sync threads async; do
         assert_eq "$(mode_field bench.json $m requests)" 40 "$m requests"
         assert_eq "$(mode_field bench.json $m failures)" 0 "$m failures"
-        # the table: mode, requests, ..., failures (8th column)
-        assert_eq "$(awk -v m=$m '$1 == m { print $2 " " $9 }' table.txt)" "40 0" "$m row of the table"
+        # the table: c, mode, requests, ..., failures (14th column)
+        assert_eq "$(awk -v m=$m '$1 ~ /^[0-9]+$/ && $2 == m { print $3 " " $14 }' table.txt)" "40 0" "$m row of the table"
     done
     assert_eq "$(mode_field bench.json sync max_inflight)" 1 "sync in flight"
     assert_eq "$(mode_field bench.json async max_inflight)" 20 "async in flight"
@@ -97,11 +104,11 @@ test_bench_repeat_gives_median_and_range() {
     gather bench -i list.txt -c 4 --modes async,sync --repeat 3 --json > bench.json 2> table.txt
     cat table.txt
     assert_eq "$(server_stat requests)" 31 "server requests (2 modes x 3 runs x 5 + 1)"
-    assert_eq "$(jq -c '[.bench.modes[] | .mode, .runs, (.each | length)]' bench.json)" '["async",3,3,"sync",3,3]'
-    grep -Eq '^async +5 +[0-9.]+ \([0-9.]+-[0-9.]+\)' table.txt
-    grep -q '3 runs per mode' table.txt
-    # min <= median <= max
-    jq -e '.bench.modes[] | select(.wall_min_s <= .wall_s and .wall_s <= .wall_max_s)' bench.json >/dev/null
+    assert_eq "$(jq -c '[.bench.points[] | .mode, .runs, (.each | length)]' bench.json)" '["sync",3,3,"async",3,3]'
+    grep -Eq '^ *4 +async +5 +[0-9.]+ \([0-9.]+-[0-9.]+\)' table.txt
+    grep -q '3 runs per point' table.txt
+    # min <= median <= max, for both points
+    assert_eq "$(jq '[.bench.points[] | select(.wall_min_s <= .wall_s and .wall_s <= .wall_max_s)] | length' bench.json)" 2
 }
 
 test_bench_failures_exit_1_and_show_in_the_table() {
@@ -111,10 +118,138 @@ test_bench_failures_exit_1_and_show_in_the_table() {
     gather bench -i list.txt --modes threads,async --har bench.har > table.txt 2> err.txt || rc=$?
     cat table.txt err.txt
     assert_eq "$rc" 1 "exit status"
-    assert_eq "$(awk '$1 == "async" { print $2 " " $9 }' table.txt)" "4 1" "async row"
+    assert_eq "$(awk '$1 ~ /^[0-9]+$/ && $2 == "async" { print $3 " " $14 }' table.txt)" "4 1" "async row"
     grep -q "status/404: HTTP 404" err.txt
     har_valid bench.har
     assert_eq "$(jq '[.log.entries[] | select(._error == "HTTP 404" and .response.status == 404)] | length' bench.har)" 2
+}
+
+# A sweep: every (mode, -c) point once, sync once; the server saw each run's requests and the
+# largest -c in flight at once; the JSON and the text table give the same numbers.
+test_bench_sweep_runs_every_point_and_table_agrees_with_json() {
+    server_start
+    img_list 120 "?delay=100" > list.txt
+    gather bench -i list.txt -c 4,40,120 --sync-limit 10 --json > bench.json 2> table.txt
+    cat table.txt
+    # warm-up 1 + sync 10 + (threads + async) x 3 concurrencies x 120
+    assert_eq "$(server_stat requests)" $((1 + 10 + 2 * 3 * 120)) "server requests"
+    assert_eq "$(server_stat max_inflight)" 120 "server's max in flight"
+    assert_eq "$(jq -c '[.bench.points[] | [.mode, .concurrency]]' bench.json)" \
+        '[["sync",1],["threads",4],["async",4],["threads",40],["async",40],["threads",120],["async",120]]' "points"
+    assert_eq "$(jq -c '.bench.concurrency' bench.json)" '[4,40,120]'
+    assert_eq "$(point_field bench.json sync 1 requests)" 10 "sync requests (--sync-limit)"
+    assert_eq "$(point_field bench.json sync 1 scale)" 12 "sync scale"
+    local m c row field col
+    for c in 4 40 120; do
+        for m in threads async; do
+            assert_eq "$(point_field bench.json $m $c requests)" 120 "$m -c $c requests"
+            # each run had -c transfers in flight (its own count) and said nothing limited it
+            assert_eq "$(point_field bench.json $m $c max_inflight)" $c "$m -c $c in flight"
+            assert_eq "$(point_field bench.json $m $c reached)" true "$m -c $c reached"
+            assert_eq "$(point_field bench.json $m $c limit)" null "$m -c $c limit"
+        done
+        # one thread per transfer in threads mode (plus the loop's), far fewer in async mode
+        assert_ge "$(point_field bench.json threads $c threads)" $((c + 1)) "threads at -c $c"
+    done
+    assert_le "$(point_field bench.json async 120 threads)" 20 "async threads at -c 120"
+    # every point's latency: 100 ms at the server, so p50 >= 100 and p50 <= p95 <= p99
+    assert_eq "$(jq '[.bench.points[] | select(.latency_ms.p50 >= 100 and .latency_ms.p50 <= .latency_ms.p95 and .latency_ms.p95 <= .latency_ms.p99)] | length' bench.json)" 7 "latencies"
+    # the table's row of each point has the JSON's numbers, as printed
+    for m in sync threads async; do
+        for c in 1 4 40 120; do
+            [ "$m" = sync ] && [ "$c" != 1 ] && continue
+            [ "$m" != sync ] && [ "$c" = 1 ] && continue
+            row=$(table_row table.txt $m $c)
+            [ -n "$row" ] || { echo "# no row for $m -c $c"; return 1; }
+            col=3
+            for field in requests wall_s requests_per_s mb_per_s latency_ms.p50 latency_ms.p95 \
+                         latency_ms.p99 cpu_s peak_rss_mib threads max_inflight failures; do
+                local want
+                want=$(jq -r --arg m $m --argjson c $c --arg f "$field" \
+                    '.bench.points[] | select(.mode == $m and .concurrency == $c) | getpath($f | split("."))' bench.json)
+                assert_eq "$(echo "$row" | awk -v k=$col '{ print $k }' | tr -d '!')" \
+                    "$(table_format "$field" "$want")" "$m -c $c $field"
+                col=$((col + 1))
+            done
+        done
+    done
+    grep -q '^\* sync fetched the first 10 of the 120 URLs' table.txt
+    grep -Eq '^threads (stay within|first fall more than) 10% ' table.txt
+    assert_eq "$(jq -r '.bench.verdict.text' bench.json)" "$(grep -E '^threads (stay|first)' table.txt)" "verdict"
+}
+
+# table_format FIELD VALUE: VALUE as the text table prints FIELD.
+table_format() {
+    case "$1" in
+        requests|threads|max_inflight|failures) LC_ALL=C printf '%.0f' "$2" ;;
+        wall_s) LC_ALL=C printf '%.3f' "$2" ;;
+        requests_per_s|latency_ms.*|peak_rss_mib) LC_ALL=C printf '%.1f' "$2" ;;
+        mb_per_s|cpu_s) LC_ALL=C printf '%.2f' "$2" ;;
+    esac
+}
+
+# Threads mode runs one thread per transfer past libuv's pool cap of 1024 (the server saw 1100
+# requests in flight at once).
+test_bench_threads_mode_is_not_capped_by_the_pool() {
+    server_start
+    img_list 1100 "?delay=2000" > list.txt
+    gather bench -q -i list.txt -c 1100 --modes threads --json > bench.json 2> table.txt
+    cat table.txt
+    assert_eq "$(server_stat max_inflight)" 1100 "server's max in flight"
+    assert_eq "$(point_field bench.json threads 1100 max_inflight)" 1100 "in flight"
+    assert_ge "$(point_field bench.json threads 1100 threads)" 1101 "threads"
+    assert_eq "$(point_field bench.json threads 1100 reached)" true "reached"
+}
+
+# Under a limit on threads (RLIMIT_NPROC, which binds root only through another user) threads
+# mode runs on the threads it could start, fetches everything, and the table says why it fell
+# short of -c.
+test_bench_says_when_threads_mode_hits_the_thread_limit() {
+    local dir rc=0
+    server_start
+    dir=$(mktemp -d /tmp/gather-nproc.XXXXXX)
+    chmod 755 "$dir"
+    mkdir "$dir/tmp" && chmod 777 "$dir/tmp"
+    img_list 100 "?delay=300" > "$dir/list.txt"
+    chmod 644 "$dir/list.txt"
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups -- env TMPDIR="$dir/tmp" bash -c \
+            'ulimit -u 40 && exec "$0" bench -q -i "$1" -c 100 --modes threads --json' \
+            "$GATHER" "$dir/list.txt" > bench.json 2> table.txt || rc=$?
+    else
+        TMPDIR="$dir/tmp" bash -c 'ulimit -u $(( $(ps -L -u "$(id -u)" --no-headers | wc -l) + 40 )) &&
+            exec "$0" bench -q -i "$1" -c 100 --modes threads --json' \
+            "$GATHER" "$dir/list.txt" > bench.json 2> table.txt || rc=$?
+    fi
+    rm -rf "$dir"
+    cat table.txt
+    assert_eq "$rc" 0 "exit status"
+    assert_eq "$(point_field bench.json threads 100 requests)" 100 "requests"
+    assert_eq "$(point_field bench.json threads 100 failures)" 0 "failures"
+    assert_eq "$(point_field bench.json threads 100 reached)" false "reached"
+    local inflight; inflight=$(point_field bench.json threads 100 max_inflight)
+    assert_le "$inflight" 40 "in flight"
+    assert_ge "$inflight" 1 "in flight"
+    assert_le "$(server_stat max_inflight)" 40 "server's max in flight"
+    point_field bench.json threads 100 limit | grep -q "threads could start (pthread_create: Resource temporarily unavailable; ulimit -u 40"
+    grep -q "^  threads -c 100: only [0-9]* threads could start" table.txt
+}
+
+# Under a descriptor limit async mode lowers -c to fit, and the table says so.
+test_bench_says_when_the_descriptor_limit_lowers_c() {
+    local rc=0
+    server_start
+    img_list 300 "?delay=300" > list.txt
+    ( ulimit -n 256 && exec "$GATHER" bench -q -i list.txt -c 250 --modes async --json ) > bench.json 2> table.txt || rc=$?
+    cat table.txt
+    assert_eq "$rc" 0 "exit status"
+    assert_eq "$(point_field bench.json async 250 requests)" 300 "requests"
+    assert_eq "$(point_field bench.json async 250 reached)" false "reached"
+    local fit; fit=$(point_field bench.json async 250 limit | sed -n 's/^the file descriptor limit (ulimit -n 256) allows -c \([0-9]*\)$/\1/p')
+    [ -n "$fit" ] || { echo "# limit: $(point_field bench.json async 250 limit)"; return 1; }
+    assert_le "$fit" 249 "-c in force"
+    assert_eq "$(point_field bench.json async 250 max_inflight)" "$fit" "in flight"
+    assert_eq "$(server_stat max_inflight)" "$fit" "server's max in flight"
 }
 
 test_bench_usage_errors_exit_2() {
@@ -128,6 +263,17 @@ test_bench_usage_errors_exit_2() {
     assert_eq "$rc" 2 "missing list"
     rc=0; gather bench --repeat 0 x 2>err.txt || rc=$?
     assert_eq "$rc" 2 "--repeat 0"
+    rc=0; gather bench -c 1,10,10 x 2>err.txt || rc=$?
+    assert_eq "$rc" 2 "-c with a repeat"
+    grep -q -- "-c: 10 is listed twice" err.txt
+    rc=0; gather bench -c 1,,10 x 2>err.txt || rc=$?
+    assert_eq "$rc" 2 "-c with an empty entry"
+    rc=0; gather bench -c 1,10 --waterfall 5 x 2>err.txt || rc=$?
+    assert_eq "$rc" 2 "--waterfall not swept"
+    grep -q -- "--waterfall 5 is not one of the -c values" err.txt
+    rc=0; gather get -c 1,10 x 2>err.txt || rc=$?
+    assert_eq "$rc" 2 "a -c list in get"
+    grep -q -- "-c takes one number" err.txt
     gather bench --help | grep -q -- '--chart FILE.svg'
     gather bench --help | grep -q -- '--har FILE'
 }
