@@ -330,13 +330,11 @@ static void chart_legend(FILE *f)
     fprintf(f, "</g>\n");
 }
 
-int crawl_chart_write(const crawl_chart_t *c, const char *path)
+int crawl_chart_write_stream(const crawl_chart_t *c, FILE *f, int standalone)
 {
     double max_s = 0, height = CHART_TOP, step, axis_s, top;
     int decimals;
     crawl_chart_panel_t *p;
-    FILE *f;
-    int result = 0;
 
     for (p = c->first; p; p = p->next) {
         if (p->wall_s > max_s)
@@ -352,11 +350,9 @@ int crawl_chart_write(const crawl_chart_t *c, const char *path)
     axis_s = ceil(max_s / step - 1e-9) * step;
     decimals = step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0;
 
-    f = fopen(path, "we");
-    if (!f)
-        return -errno;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+    if (standalone)
+        fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
                "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n",
             CHART_WIDTH, height, CHART_WIDTH, height);
     fprintf(f, "<title>");
@@ -370,8 +366,21 @@ int crawl_chart_write(const crawl_chart_t *c, const char *path)
     for (p = c->first; p; p = p->next)
         top += chart_panel(f, p, top, axis_s, step, decimals) + CHART_PANEL_GAP;
     fprintf(f, "</svg>\n");
-    if (ferror(f))
-        result = errno ? -errno : -EIO;
+    return ferror(f) ? -EIO : 0;
+}
+
+int crawl_chart_write(const crawl_chart_t *c, const char *path)
+{
+    FILE *f;
+    int result;
+
+    f = fopen(path, "we");
+    if (!f)
+        return -errno;
+    errno = 0;
+    result = crawl_chart_write_stream(c, f, 1);
+    if (result < 0 && errno)
+        result = -errno;
     if (fclose(f) != 0 && result == 0)
         result = -errno;
     if (result < 0)

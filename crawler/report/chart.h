@@ -3,6 +3,7 @@
 #define CRAWLER_CHART_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -46,7 +47,12 @@ int crawl_chart_offer(crawl_chart_panel_t *p, const crawl_chart_bar_t *bar);
  * -EINVAL when the entry lacks them. */
 int crawl_chart_bar_from_har(const json_t *entry, crawl_chart_bar_t *bar);
 
-/* Writes the SVG to path. Returns 0 or a negative errno (a partial file is removed). */
+/* Writes the SVG to out, which stays open and owned by the caller. standalone 1 starts with the
+ * XML declaration (a .svg file); 0 leaves it out, so that the <svg> element embeds in an HTML
+ * page. Returns 0, or -EIO when out reports an error (what was written stays written). */
+int crawl_chart_write_stream(const crawl_chart_t *c, FILE *out, int standalone);
+
+/* Writes the SVG to path (crawl_chart_write_stream, standalone). Returns 0 or a negative errno (a partial file is removed). */
 int crawl_chart_write(const crawl_chart_t *c, const char *path);
 
 #endif
