@@ -58,7 +58,7 @@ static const struct {
     { "p99 ms", "latency_ms.p99", 1 },  { "CPU s", "cpu_s", 3 },
     { "peak RSS MiB", "peak_rss_mib", 1 }, { "threads", "threads", 0 },
     { "in flight", "max_inflight", 0 }, { "failures", "failures", 0 },
-    { "speedup", "speedup", 2 },
+    { "speedup", "speedup", 1 },
 };
 
 /* ---- values -------------------------------------------------------------------------------- */
@@ -201,8 +201,8 @@ static void rep_header(FILE *f, const json_t *bench, const char *title)
     fprintf(f, " &middot; %.0f run%s per point (medians)", repeat < 1 ? 1 : repeat,
             repeat == 1 ? "" : "s");
     if (rep_path(bench, "sync_limit", &limit))
-        fprintf(f, " &middot; sync limited to the first %.0f URLs, its wall and CPU time scaled "
-                   "to the whole list", limit);
+        fprintf(f, " &middot; sync limited to the first %.0f URLs (its CPU time scaled to the "
+                   "whole list in the CPU chart)", limit);
     else
         fprintf(f, " &middot; no sync limit");
     fprintf(f, " &middot; bodies %s</p>\n",
@@ -617,9 +617,10 @@ static int rep_page(FILE *f, const json_t *bench, const crawl_chart_t *waterfall
         return result;
     rep_points(f, bench);
     fprintf(f, "<p class=\"rules\">Each number is the median of a point's runs, printed to 1 "
-               "decimal (req/s, ms, MiB), 2 (MB/s, speedup) or 3 (seconds), and plotted at the "
-               "printed value. CPU time is for the whole list: sync's is scaled when --sync-limit "
-               "cut its list. &mdash; means no value (every run failed).</p>\n");
+               "decimal (req/s, ms, MiB, speedup), 2 (MB/s) or 3 (seconds), and plotted at the "
+               "printed value. The CPU chart is for the whole list: sync's CPU time is scaled "
+               "there when --sync-limit cut its list. &mdash; means no value (every run "
+               "failed).</p>\n");
     if ((result = rep_json(f, bench)) < 0)
         return result;
     fprintf(f, "</body>\n</html>\n");

@@ -3,6 +3,7 @@
 # chart it draws (rendered by headless Chromium when it is installed) and of --har in get, crawl
 # and bench (checked against the HAR 1.2 structure and the server's request counts).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/servers/lib.sh"
 HERE="$ROOT/tests/integration"
 
 img_list() {
@@ -96,6 +97,41 @@ test_bench_chart_renders_in_chromium() {
     assert_ge "$(awk '$1 == "colours" { print $2 }' colours.txt)" 4 "distinct colours"
     # Bars in the "waiting" green: far more than its 12 x 12 legend swatch.
     assert_ge "$(awk '$1 == "27ae60" { print $2 }' colours.txt)" 1000 "green pixels"
+}
+
+# --report: one page that headless Chromium renders without a console error or a request, every
+# chart drawn with a marker per point, its numbers the same as --json's (tests/integration/
+# bench_report.js); the screenshot has the modes' colours in it.
+test_bench_report_renders_in_chromium() {
+    server_start
+    img_list 60 "?delay=50" > list.txt
+    gather bench -q -i list.txt -c 2,20,60 --sync-limit 10 --json --report report.html > bench.json 2> table.txt
+    cat table.txt
+    assert_eq "$(server_stat requests)" $((1 + 10 + 2 * 3 * 60)) "server requests"
+    grep -q '<script type="application/json" id="bench-data">' report.html
+    assert_eq "$(grep -c '<script src\|<link ' report.html)" 0 "external scripts or styles"
+    assert_eq "$(jq '.bench.waterfall_concurrency' bench.json)" 60 "waterfall -c"
+    local chromium
+    chromium=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$chromium" ] || ! command -v node >/dev/null || ! puppeteer_ready; then
+        echo "# skip: no chromium, node or puppeteer-core (npm install failed)"
+        return 0
+    fi
+    NODE_PATH="$BUILD/node/node_modules" timeout 180 node "$HERE/bench_report.js" "$chromium" \
+        "$TMP/report.html" "$TMP/bench.json" "$TMP/shot.png" > check.txt 2>&1 || { cat check.txt; return 1; }
+    cat check.txt
+    assert_eq "$(grep -c '^FAIL' check.txt)" 0 "checker failures"
+    assert_eq "$(grep -c '^ok chart .*: 7 markers$' check.txt)" 4 "charts with a marker per point"
+    grep -q '^ok #bench-data equals BENCH.json' check.txt
+    grep -q '^ok browser: 0 errors, warnings or requests' check.txt
+    grep -q '^ok waterfall at -c 60: [1-9][0-9]* bars' check.txt
+    perl "$HERE/png_colours.pl" shot.png d35400 2471a3 1e8449 > colours.txt
+    cat colours.txt
+    assert_eq "$(awk '$1 == "size" { sub(/x.*/, "", $2); print $2 }' colours.txt)" 1280 "screenshot width"
+    # each mode's lines and markers: far more pixels than its legend swatch
+    assert_ge "$(awk '$1 == "2471a3" { print $2 }' colours.txt)" 500 "threads pixels"
+    assert_ge "$(awk '$1 == "1e8449" { print $2 }' colours.txt)" 500 "async pixels"
+    assert_ge "$(awk '$1 == "d35400" { print $2 }' colours.txt)" 200 "sync pixels"
 }
 
 test_bench_repeat_gives_median_and_range() {
