@@ -143,13 +143,14 @@ static void n_jobs_run_at_once(struct env *e, long n)
         print_error("pthread_create failed after %ld threads: %s\n", tpool_threads(p),
                     strerror(tpool_start_error(p)));
     assert_int_equal(tpool_start_error(p), 0);
+    assert_int_equal(tpool_threads(p), n);
     assert_int_equal(b.arrived, n);
+    assert_int_equal(b.broken, 0);              /* nobody waited in vain: all n ran at once */
     for (long i = 0; i < n; i++) {
         assert_int_equal(future_state(f[i]), FUTURE_DONE);
         assert_ptr_equal(future_result(f[i]), &b);
         future_unref(f[i]);
     }
-    assert_int_equal(tpool_threads(p), n);
     pool_close(e, p);
     free(f);
 }
