@@ -1,12 +1,13 @@
 /* get_fetch, threads attempt: one blocking transfer (curl_easy_perform + blocking writes) on a
- * pool thread, the seed's run_in_executor(None, requests.get, url). */
+ * thread of the job's own pool (a thread per transfer up to -c), the seed's
+ * run_in_executor(ThreadPoolExecutor(max_workers=c), requests.get, url). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crawler/get/fetch.h"
-#include "net/async/executor.h"
+#include "net/async/tpool.h"
 
 /* On the pool thread, before the body's first byte reaches the disk: the server's name.
  * blocking->relpath is f->path, which the loop thread does not read while the transfer runs. */
@@ -49,7 +50,7 @@ static int threads_job(void *arg)
 
 static future_t *threads_transfer(struct get_fetch *f)
 {
-    return executor_run(&f->gj->job.sched, threads_job, f);
+    return tpool_run(f->gj->job.tpool, threads_job, f);
 }
 
 static enum fetch_outcome threads_classify(struct get_fetch *f, int error)

@@ -218,12 +218,6 @@ int crawl_get_run(crawl_options_t *o)
         fprintf(stderr, "gather: out of memory\n");
         goto cleanup;
     }
-    if (o->mode == CRAWL_MODE_THREADS && !getenv("UV_THREADPOOL_SIZE")) {
-        /* One pool thread per transfer in flight: the seed's run_in_executor with N workers. */
-        char n[24];
-        snprintf(n, sizeof(n), "%ld", o->concurrency > 1024 ? 1024 : o->concurrency);
-        setenv("UV_THREADPOOL_SIZE", n, 1);
-    }
     if (o->mode == CRAWL_MODE_SYNC) {
         get_run_sync(gj);
     } else {

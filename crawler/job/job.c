@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "crawler/cli/version.h"
@@ -174,6 +175,32 @@ static void job_workers_stop(job_t *job)
     http_client_close(job->http);
 }
 
+/* Threads mode: how many threads ran transfers, and why no more when a thread would not start
+ * (for the summary and bench's table), then the pool is closed. */
+static void job_threads_stop(job_t *job)
+{
+    int e = tpool_start_error(job->tpool);
+    long started = tpool_threads(job->tpool);
+
+    job->rep.threads = started;
+    /* transfers waiting in the pool's queue for a thread were not in flight */
+    if (tpool_max_running(job->tpool) < job->rep.max_inflight)
+        job->rep.max_inflight = tpool_max_running(job->tpool);
+    if (e && started < job->opts->concurrency) {
+        struct rlimit rl;
+        char nproc[32] = "unlimited";
+
+        if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            snprintf(nproc, sizeof(nproc), "%llu", (unsigned long long)rl.rlim_cur);
+        snprintf(job->rep.limit, sizeof(job->rep.limit),
+                 "only %ld threads could start (pthread_create: %s; ulimit -u %s)", started,
+                 strerror(e), nproc);
+        fprintf(stderr, "gather: threads mode ran at most %ld transfers at once of -c %ld: %s\n",
+                started, job->opts->concurrency, job->rep.limit);
+    }
+    tpool_close(job->tpool);
+}
+
 /* Everything the loop needs, in the order job_run_teardown undoes it. */
 static int job_run_setup(job_t *job)
 {
@@ -195,6 +222,8 @@ static int job_run_setup(job_t *job)
     } else if (!(job->easies = http_easy_pool_new(&o->http, NULL, NULL))) {
         return -ENOMEM;
     }
+    if (o->mode == CRAWL_MODE_THREADS && !(job->tpool = tpool_new(&job->sched, o->concurrency)))
+        return -errno;
     if ((result = crawl_progress_start(&job->progress, &job->loop, &job->rep, o->quiet)) < 0 ||
         (result = crawl_signals_start(&job->signals, &job->loop, job_on_signal, job, &job->rep,
                                       spec->interrupt_hint)) < 0 ||
@@ -214,6 +243,9 @@ static void job_run_teardown(job_t *job)
     if (job->http)
         job_workers_stop(job);
     job->http = NULL;
+    if (job->tpool)
+        job_threads_stop(job);
+    job->tpool = NULL;
     sched_close(&job->sched);
     uv_run(&job->loop, UV_RUN_DEFAULT);       /* let every uv_close callback run */
     if (uv_loop_close(&job->loop) != 0)

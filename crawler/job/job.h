@@ -24,6 +24,7 @@
 #include "net/async/asem.h"
 #include "net/async/group.h"
 #include "net/async/task.h"
+#include "net/async/tpool.h"
 #include "net/http/blocking.h"
 #include "net/http/http.h"
 #include "net/http/share.h"
@@ -57,6 +58,7 @@ struct job {
     task_t driver;
     http_client_t *http;          /* --mode async */
     http_easy_pool_t *easies;     /* --mode threads and sync */
+    tpool_t *tpool;               /* --mode threads: a thread per transfer, up to -c */
     http_share_t *share;          /* the cookie jar (with DNS, TLS sessions) when cookies are kept */
     asem_t permits;               /* -c: one per transfer in flight */
     crawl_hostmap_t *hosts;       /* NULL when the spec asks for none */

@@ -26,6 +26,7 @@ struct tpool {
     list_t done;          /* jobs whose futures the loop has to settle */
     long nqueued;
     long idle;            /* started (or starting) threads not running a job */
+    long running, max_running;  /* jobs running now, and the most at once */
     int stopping;
     /* Loop thread only: */
     pthread_t *threads;   /* nthreads started, room for cap */
@@ -79,9 +80,12 @@ static void *tpool_worker(void *arg)
         job->queued = 0;
         p->nqueued--;
         p->idle--;
+        if (++p->running > p->max_running)
+            p->max_running = p->running;
         tpool_unlock(p);
         job->rc = job->fn(job->arg);
         tpool_lock(p);
+        p->running--;
         p->idle++;                              /* before the loop can see the job: lazy start */
         tpool_done_locked(p, job);              /* the job is the loop's from here on */
     }
@@ -263,6 +267,16 @@ error:
 long tpool_threads(const tpool_t *p)
 {
     return p->nthreads;
+}
+
+long tpool_max_running(tpool_t *p)
+{
+    long n;
+
+    tpool_lock(p);
+    n = p->max_running;
+    tpool_unlock(p);
+    return n;
 }
 
 int tpool_start_error(const tpool_t *p)

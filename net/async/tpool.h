@@ -34,6 +34,10 @@ future_t *tpool_run(tpool_t *p, executor_fn fn, void *arg);
 /* Threads started so far (the most that ran at once: threads never exit before tpool_close). */
 long tpool_threads(const tpool_t *p);
 
+/* The most jobs that ran at once so far (fewer than tpool_threads() when threads were idle, fewer
+ * than the jobs queued at once when threads could not start). Loop thread. */
+long tpool_max_running(tpool_t *p);
+
 /* The first pthread_create failure as a positive errno (0: none): after it the pool starts no
  * more threads and stays at tpool_threads(). */
 int tpool_start_error(const tpool_t *p);

@@ -144,6 +144,7 @@ static void n_jobs_run_at_once(struct env *e, long n)
                     strerror(tpool_start_error(p)));
     assert_int_equal(tpool_start_error(p), 0);
     assert_int_equal(tpool_threads(p), n);
+    assert_int_equal(tpool_max_running(p), n);
     assert_int_equal(b.arrived, n);
     assert_int_equal(b.broken, 0);              /* nobody waited in vain: all n ran at once */
     for (long i = 0; i < n; i++) {
@@ -258,6 +259,7 @@ static void run_capped(struct env *e, long max, struct capped *c)
     assert_int_equal(atomic_load(&c->finished), 10);
     assert_true(atomic_load(&c->most) <= max);
     assert_int_equal(tpool_threads(p), max);
+    assert_int_equal(tpool_max_running(p), atomic_load(&c->most));
     assert_int_equal(atomic_load(&c->out_of_order), 0);
     pool_close(e, p);
 }
@@ -400,6 +402,8 @@ static int start_failure_child(void)
     }
     threads = tpool_threads(p);
     err = tpool_start_error(p);
+    if (tpool_max_running(p) > threads)         /* queued jobs did not count as running */
+        return 17;
     fprintf(stderr, "child: %d of 100 jobs done on %ld threads, then pthread_create: %s\n", done,
             threads, strerror(err));
     tpool_close(p);
