@@ -58,7 +58,7 @@ static const struct {
     { "p99 ms", "latency_ms.p99", 1 },  { "CPU s", "cpu_s", 3 },
     { "peak RSS MiB", "peak_rss_mib", 1 }, { "threads", "threads", 0 },
     { "in flight", "max_inflight", 0 }, { "failures", "failures", 0 },
-    { "speedup", "speedup", 1 },
+    { "speedup", "speedup", 1 },        { "ctx switches", "context_switches", 0 },
 };
 
 /* ---- values -------------------------------------------------------------------------------- */
