@@ -171,6 +171,7 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)
 VALGRIND_TESTS ?= tests/integration/t_get.sh:test_failures_leave_no_file_and_spare_the_rest \
                   tests/integration/t_get.sh:test_three_modes_make_identical_files_and_reports \
                   tests/integration/t_get.sh:test_json_lines_and_summary \
+                  tests/integration/t_bench.sh:test_bench_repeat_gives_median_and_range \
                   tests/integration/t_faults.sh:test_reset_mid_body_resumes_with_range \
                   tests/integration/t_faults.sh:test_lying_servers_never_leave_a_wrong_file \
                   tests/integration/t_faults.sh:test_interrupted_download_resumes_from_its_part \

@@ -251,6 +251,7 @@ int bench_spawn(char **argv, const char *errpath, bench_run_t *run, volatile pid
     run->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     run->rss_mib = (double)ru.ru_maxrss / 1024.0;       /* Linux: KiB */
+    run->switches = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
     sum = lines->summary[0] ? json_loads(lines->summary, 0, NULL) : NULL;
     if (sum) {
         json_int_t ok = 0, failed = 0, bytes = 0, inflight = 0;

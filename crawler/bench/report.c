@@ -58,7 +58,7 @@ static const struct {
     { "p99 ms", "latency_ms.p99", 1 },  { "CPU s", "cpu_s", 3 },
     { "peak RSS MiB", "peak_rss_mib", 1 }, { "threads", "threads", 0 },
     { "in flight", "max_inflight", 0 }, { "failures", "failures", 0 },
-    { "speedup", "speedup", 1 },
+    { "speedup", "speedup", 1 },        { "ctx switches", "context_switches", 0 },
 };
 
 /* ---- values -------------------------------------------------------------------------------- */
@@ -135,23 +135,6 @@ static double rep_concurrency(const json_t *point)
 
 /* ---- HTML ---------------------------------------------------------------------------------- */
 
-/* s as HTML text or attribute value; C0 controls but tab and newline are dropped. */
-static void rep_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
-                fputc(*s, f);
-            break;
-        }
-    }
-}
 
 /* The integer at key of obj, or -1 when it is not a number. */
 static double rep_count(const json_t *obj, const char *key)
@@ -188,12 +171,12 @@ static void rep_header(FILE *f, const json_t *bench, const char *title)
     size_t i;
 
     fprintf(f, "<h1>");
-    rep_text(f, title);
+    crawl_chart_escape(f, title);
     fprintf(f, "</h1>\n<p class=\"header\">%.0f URL%s on %.0f host%s &middot; modes ",
             urls < 0 ? 0 : urls, urls == 1 ? "" : "s", hosts < 0 ? 0 : hosts, hosts == 1 ? "" : "s");
     json_array_foreach(json_object_get(bench, "modes"), i, v) {
         fputs(i ? ", " : "", f);
-        rep_text(f, json_string_value(v));
+        crawl_chart_escape(f, json_string_value(v));
     }
     fprintf(f, " &middot; -c ");
     json_array_foreach(json_object_get(bench, "concurrency"), i, v)
@@ -216,7 +199,7 @@ static void rep_header(FILE *f, const json_t *bench, const char *title)
                 rep_path(warm, "seconds", &secs) ? rep_fmt(s, sizeof(s), secs, 3, NULL) : REP_DASH);
     }
     fprintf(f, "<p class=\"verdict\">");
-    rep_text(f, verdict ? verdict : "no verdict: the sweep gave none");
+    crawl_chart_escape(f, verdict ? verdict : "no verdict: the sweep gave none");
     fprintf(f, "</p>\n");
 }
 
@@ -462,7 +445,7 @@ static void rep_chart_table(FILE *f, const struct rep_metric *m, const json_t *p
         int has = rep_metric_value(m, p, &v);
 
         fprintf(f, "<tr%s><td class=\"mode\">", runs == 0 ? " class=\"failed\"" : "");
-        rep_text(f, json_string_value(json_object_get(p, "mode")));
+        crawl_chart_escape(f, json_string_value(json_object_get(p, "mode")));
         fprintf(f, "</td><td>%.0f</td><td>%s</td><td class=\"note\">", rep_concurrency(p),
                 has ? rep_fmt(s, sizeof(s), v, m->decimals, NULL) : REP_DASH);
         if (runs == 0)
@@ -529,7 +512,7 @@ static void rep_points(FILE *f, const json_t *bench)
 
         fprintf(f, "<tr%s><td>%.0f</td><td class=\"mode\">", runs == 0 ? " class=\"failed\"" : "",
                 rep_concurrency(p));
-        rep_text(f, json_string_value(json_object_get(p, "mode")));
+        crawl_chart_escape(f, json_string_value(json_object_get(p, "mode")));
         fprintf(f, "</td>");
         for (size_t k = 0; k < sizeof(rep_columns) / sizeof(rep_columns[0]); k++) {
             int has = rep_path(p, rep_columns[k].path, &v);
@@ -549,7 +532,7 @@ static void rep_points(FILE *f, const json_t *bench)
         }
         if (json_is_false(reached)) {
             fputs(sep, f);
-            rep_text(f, limit ? limit : "did not reach its concurrency");
+            crawl_chart_escape(f, limit ? limit : "did not reach its concurrency");
             sep = "; ";
         }
         if (scale != 1)
@@ -608,7 +591,7 @@ static int rep_page(FILE *f, const json_t *bench, const crawl_chart_t *waterfall
         title = "gather bench";
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
-    rep_text(f, title);
+    crawl_chart_escape(f, title);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", rep_style);
     rep_header(f, bench, title);
     for (size_t k = 0; k < sizeof(rep_metrics) / sizeof(rep_metrics[0]); k++)

@@ -31,6 +31,7 @@ typedef struct bench_run {
     double seconds;                 /* the job's own time, from its summary */
     double elapsed;                 /* fork to reap, measured here */
     double cpu_s, rss_mib;
+    double switches;                /* context switches, voluntary and not, of all its threads */
     double p50_ms, p95_ms, p99_ms;  /* request times, from the child's histogram */
     char limit[BENCH_LIMIT_SIZE];   /* the child's word on why -c could not be reached, or "" */
 } bench_run_t;
@@ -47,7 +48,7 @@ typedef struct bench_point {
 typedef struct bench_stats {
     int runs;                       /* runs that gave a summary */
     int complete;                   /* every run did */
-    double reqs, wall, wall_min, wall_max, rps, mbps, inflight, cpu, rss, threads;
+    double reqs, wall, wall_min, wall_max, rps, mbps, inflight, cpu, rss, threads, switches;
     double p50, p95, p99;
     double speedup;                 /* req/s over sync's (0: no sync point) */
     uint64_t failures;

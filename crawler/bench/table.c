@@ -88,7 +88,7 @@ void bench_stats_compute(bench_t *b)
         bench_stats_t *st = &b->stats[pi];
         const bench_run_t *short_run = NULL;
         long target = point_target(b, p);
-        double col[13][64];
+        double col[12][64];
         int n = 0;
 
         memset(st, 0, sizeof(*st));
@@ -114,6 +114,7 @@ void bench_stats_compute(bench_t *b)
             col[8][n] = r->p50_ms;
             col[9][n] = r->p95_ms;
             col[10][n] = r->p99_ms;
+            col[11][n] = r->switches;
             st->failures += r->failed;
             if (n == 0 || r->seconds < st->wall_min)
                 st->wall_min = r->seconds;
@@ -138,6 +139,7 @@ void bench_stats_compute(bench_t *b)
         st->p50 = rounded(median(col[8], n), 1);
         st->p95 = rounded(median(col[9], n), 1);
         st->p99 = rounded(median(col[10], n), 1);
+        st->switches = rounded(median(col[11], n), 0);
         st->reached = n > 0 && !short_run && target >= (p->mode == CRAWL_MODE_SYNC ? 1 : p->concurrency);
         if (n > 0 && !st->reached)
             point_limit(b, p, short_run, target, st);
@@ -232,11 +234,11 @@ static void verdict_text(const struct bench_verdict *v, char *out, size_t n)
 /* ---- the text table ------------------------------------------------------------------------ */
 
 enum { COL_C, COL_MODE, COL_REQS, COL_WALL, COL_RPS, COL_MBPS, COL_P50, COL_P95, COL_P99, COL_CPU,
-       COL_RSS, COL_THREADS, COL_INFLIGHT, COL_FAIL, COL_SPEEDUP, NCOLS };
+       COL_RSS, COL_THREADS, COL_INFLIGHT, COL_FAIL, COL_SPEEDUP, COL_SWITCHES, NCOLS };
 
 static const char *const col_names[NCOLS] = {
     "c", "mode", "requests", "wall s", "req/s", "MB/s", "p50 ms", "p95 ms", "p99 ms", "CPU s",
-    "peak RSS MiB", "threads", "in flight", "failures", "speedup",
+    "peak RSS MiB", "threads", "in flight", "failures", "speedup", "ctx switches",
 };
 
 #define CELL 48
@@ -288,6 +290,7 @@ void bench_table_print(const bench_t *b, FILE *out)
             snprintf(row[COL_SPEEDUP], CELL, "%.1fx", s->speedup);
         else
             snprintf(row[COL_SPEEDUP], CELL, "-");
+        snprintf(row[COL_SWITCHES], CELL, "%.0f", s->switches);
         notes |= !s->reached;
     }
     for (int c = 0; c < NCOLS; c++) {
@@ -336,7 +339,7 @@ static json_t *num(double v, int decimals)
 
 static json_t *run_json(const bench_run_t *r)
 {
-    return json_pack("{s:i, s:i, s:b, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:{s:o, s:o, s:o},"
+    return json_pack("{s:i, s:i, s:b, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:I, s:I, s:{s:o, s:o, s:o},"
                      " s:I, s:s?}",
                      "run", r->rep + 1, "exit", r->status, "summary", r->has_summary,
                      "ok", (json_int_t)r->ok, "failed", (json_int_t)r->failed,
@@ -345,6 +348,7 @@ static json_t *run_json(const bench_run_t *r)
                      "concurrency", (json_int_t)r->concurrency,
                      "cpu_s", num(r->cpu_s, 3), "peak_rss_mib", num(r->rss_mib, 1),
                      "threads", (json_int_t)r->threads,
+                     "context_switches", (json_int_t)r->switches,
                      "latency_ms", "p50", num(r->p50_ms, 3), "p95", num(r->p95_ms, 3),
                      "p99", num(r->p99_ms, 3),
                      "har_entries", (json_int_t)r->har_entries,
@@ -364,6 +368,7 @@ static json_t *point_json(const bench_t *b, int pi)
         static const char *const none[] = {
             "requests", "wall_s", "wall_min_s", "wall_max_s", "requests_per_s", "mb_per_s",
             "latency_ms", "cpu_s", "peak_rss_mib", "threads", "max_inflight", "speedup", "limit",
+            "context_switches",
         };
         o = json_pack("{s:s, s:I, s:i, s:I, s:o, s:I, s:b, s:s, s:o}",
                       "mode", crawl_mode_name(p->mode), "concurrency", (json_int_t)p->concurrency,
@@ -375,7 +380,7 @@ static json_t *point_json(const bench_t *b, int pi)
         return o;
     }
     o = json_pack("{s:s, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-                  " s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:I, s:o, s:b, s:s?, s:o}",
+                  " s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:b, s:s?, s:o}",
                   "mode", crawl_mode_name(p->mode), "concurrency", (json_int_t)p->concurrency,
                   "runs", s->runs, "urls", (json_int_t)p->urls, "scale", num(p->scale, 6),
                   "requests", num(s->reqs, 0), "wall_s", num(s->wall, 3),
@@ -383,7 +388,8 @@ static json_t *point_json(const bench_t *b, int pi)
                   "requests_per_s", num(s->rps, 1), "mb_per_s", num(s->mbps, 2),
                   "latency_ms", "p50", num(s->p50, 1), "p95", num(s->p95, 1), "p99", num(s->p99, 1),
                   "cpu_s", num(s->cpu, 2), "peak_rss_mib", num(s->rss, 1),
-                  "threads", num(s->threads, 0), "max_inflight", num(s->inflight, 0),
+                  "threads", num(s->threads, 0), "context_switches", num(s->switches, 0),
+                  "max_inflight", num(s->inflight, 0),
                   "failures", (json_int_t)s->failures,
                   "speedup", s->speedup > 0 ? num(s->speedup, 1) : json_null(),
                   "reached", s->reached, "limit", s->reached ? NULL : s->limit, "each", each);

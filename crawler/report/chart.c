@@ -170,15 +170,15 @@ static int chart_bar_cmp(const void *a, const void *b)
 
 /* ---- drawing ------------------------------------------------------------------------------- */
 
-static void svg_text(FILE *f, const char *s)
+void crawl_chart_escape(FILE *f, const char *s)
 {
-    for (; *s; s++) {
+    for (; s && *s; s++) {
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
+        case '\'': fputs("&#39;", f); break;   /* HTML 4 has no &apos; */
         default:
             /* XML 1.0 has no place for other C0 controls. */
             if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
@@ -294,14 +294,14 @@ static double chart_panel(FILE *f, crawl_chart_panel_t *p, double top, double ax
                "stroke=\"#cccccc\"/>\n", CHART_LEFT, top, plot_w, height);
     chart_axis(f, top, height, axis_s, step, decimals);
     fprintf(f, "<text x=\"12\" y=\"%.1f\" font-size=\"17\" font-weight=\"bold\" fill=\"#222\">", top + 17);
-    svg_text(f, p->name);
+    crawl_chart_escape(f, p->name);
     fprintf(f, "</text>\n<text x=\"12\" y=\"%.1f\" font-size=\"12\" fill=\"#444\">", top + 36);
-    svg_text(f, p->label);
+    crawl_chart_escape(f, p->label);
     fprintf(f, "</text>\n");
     if (p->offered > p->nbars) {
         snprintf(line, sizeof(line), "%zu of %llu drawn", p->nbars, (unsigned long long)p->offered);
         fprintf(f, "<text x=\"12\" y=\"%.1f\" font-size=\"11\" fill=\"#777\">", top + 52);
-        svg_text(f, line);
+        crawl_chart_escape(f, line);
         fprintf(f, "</text>\n");
     }
     if (p->nbars == 0) {
@@ -323,7 +323,7 @@ static void chart_legend(FILE *f)
         fprintf(f, "<rect x=\"%.1f\" y=\"50\" width=\"12\" height=\"12\" fill=\"%s\"/>", x,
                 chart_phases[k].colour);
         fprintf(f, "<text x=\"%.1f\" y=\"60\">", x + 17);
-        svg_text(f, chart_phases[k].name);
+        crawl_chart_escape(f, chart_phases[k].name);
         fprintf(f, "</text>");
         x += 185;                    /* wider than the longest name at this size */
     }
@@ -356,10 +356,10 @@ int crawl_chart_write_stream(const crawl_chart_t *c, FILE *f, int standalone)
                "viewBox=\"0 0 %d %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n",
             CHART_WIDTH, height, CHART_WIDTH, height);
     fprintf(f, "<title>");
-    svg_text(f, c->title);
+    crawl_chart_escape(f, c->title);
     fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
                "<text x=\"12\" y=\"30\" font-size=\"19\" font-weight=\"bold\" fill=\"#111\">");
-    svg_text(f, c->title);
+    crawl_chart_escape(f, c->title);
     fprintf(f, "</text>\n");
     chart_legend(f);
     top = CHART_TOP;

@@ -52,6 +52,10 @@ int crawl_chart_bar_from_har(const json_t *entry, crawl_chart_bar_t *bar);
  * page. Returns 0, or -EIO when out reports an error (what was written stays written). */
 int crawl_chart_write_stream(const crawl_chart_t *c, FILE *out, int standalone);
 
+/* Writes s as XML/HTML text or attribute value (& < > " ' escaped; C0 controls but tab and
+ * newline dropped). NULL writes nothing. */
+void crawl_chart_escape(FILE *f, const char *s);
+
 /* Writes the SVG to path (crawl_chart_write_stream, standalone). Returns 0 or a negative errno (a partial file is removed). */
 int crawl_chart_write(const crawl_chart_t *c, const char *path);
 

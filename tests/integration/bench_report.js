@@ -49,7 +49,7 @@ const COLUMNS = [
   ['MB/s', 'mb_per_s', 2], ['p50 ms', 'latency_ms.p50', 1], ['p95 ms', 'latency_ms.p95', 1],
   ['p99 ms', 'latency_ms.p99', 1], ['CPU s', 'cpu_s', 3], ['peak RSS MiB', 'peak_rss_mib', 1],
   ['threads', 'threads', 0], ['in flight', 'max_inflight', 0], ['failures', 'failures', 0],
-  ['speedup', 'speedup', 1],
+  ['speedup', 'speedup', 1], ['ctx switches', 'context_switches', 0],
 ];
 
 function deepEqual(a, b) {

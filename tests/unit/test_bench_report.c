@@ -223,7 +223,7 @@ static void test_full_sweep(void **state)
     assert_count(&pg, "//table[@class='chart-data']", 4);
     assert_count(&pg, "//table[@class='chart-data']/tbody/tr", 36);
     assert_count(&pg, "//table[@class='points']/tbody/tr", 9);
-    assert_count(&pg, "//table[@class='points']/thead/tr/th", 16);
+    assert_count(&pg, "//table[@class='points']/thead/tr/th", 17);   /* c, mode, 14 numbers, note */
     /* ties round to even as printf does: 101.25 -> 101.2, 0.125 -> 0.125 (3 decimals) */
     assert_count(&pg, "//*[@class='marker'][@data-mode='sync'][@data-value='101.2']", 1);
     /* sync's CPU for the whole list: 0.05 x 50 */
