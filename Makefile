@@ -5,8 +5,15 @@
 #   make test SAN=1      the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make mutate          break the code on purpose, one mutant at a time, and check the suite notices
 #   make run             start the bundled fixture site on 127.0.0.1 and download urls.txt from it
-#   make install         install to $(PREFIX)/bin (PREFIX=/usr/local)
+#   make install         install the binary, gather.1 and the bash and zsh completions under
+#                        $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall removes them
+#   make deb             build build/gather_VERSION_ARCH.deb with dpkg-buildpackage (debian/),
+#                        in a copy of the tree under build/deb-src
 #   make clean
+#
+# `make` also writes build/gather.1 (gather --generate-man) and build/completion/gather.bash and
+# _gather (gather completion bash|zsh), all generated from the option table in
+# crawler/cli/optdoc.c; `gather --version` names the commit (GATHER_COMMIT=... overrides it).
 
 SHELL   := /bin/bash
 PREFIX  ?= /usr/local
@@ -19,7 +26,7 @@ TESTPKGS := cmocka libmicrohttpd
 DEB_PKGS := libcurl4-openssl-dev libssl-dev libuv1-dev libxml2-dev libjansson-dev libpsl-dev \
             libsqlite3-dev libcmocka-dev libmicrohttpd-dev pkg-config jq time nginx-light curl sqlite3 bc \
             openssl tinyproxy-bin zlib1g-dev python3 postgresql-doc sqlite3-doc wget wget2 chromium \
-            libhiredis-dev redis-server
+            libhiredis-dev redis-server debhelper dpkg-dev lintian groff-base man-db zsh
 
 ifeq ($(SAN),1)
 BUILD   ?= build/san
@@ -40,6 +47,7 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -I. $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
+CPPFLAGS ?=
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
 # Every .c in the four code folders (one level of subfolders by concern: net/async, net/http,
@@ -53,12 +61,40 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SERVER_SRC := $(sort $(wildcard tests/server/*.c))
 SERVER_BIN := $(BUILD)/fixture-server
 
-.PHONY: all deps test unit integration run install clean fuzz asan valgrind mutate
-all: $(BUILD)/gather
+# The version (crawler/cli/version.h) and the commit `gather --version` names: HEAD's short hash,
+# "-dirty" when tracked files differ from it; "unknown" outside a git checkout of this tree (a
+# tarball). make deb passes it on to the copy it builds from.
+GATHER_VERSION := $(shell sed -n 's/^\#define GATHER_VERSION "\(.*\)"/\1/p' crawler/cli/version.h)
+GATHER_COMMIT ?= $(shell if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                    c=$$(git rev-parse --short HEAD 2>/dev/null); then \
+                    git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; else echo unknown; fi)
+
+# Generated from the option table: the man page and the completion scripts.
+DOCS := $(BUILD)/gather.1 $(BUILD)/completion/gather.bash $(BUILD)/completion/_gather
+
+.PHONY: all deps test unit integration run install uninstall deb clean fuzz asan valgrind mutate FORCE
+all: $(BUILD)/gather $(DOCS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Rewritten only when the commit changes, so that main.o is rebuilt then and only then.
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define GATHER_COMMIT "$(GATHER_COMMIT)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(MAIN_OBJ): $(BUILD)/gen/commit.h
+$(MAIN_OBJ): CFLAGS += -I$(BUILD)/gen
+
+$(BUILD)/gather.1: $(BUILD)/gather
+	$(BUILD)/gather --generate-man > $@.tmp && mv -f $@.tmp $@
+$(BUILD)/completion/gather.bash: $(BUILD)/gather
+	@mkdir -p $(dir $@)
+	$(BUILD)/gather completion bash > $@.tmp && mv -f $@.tmp $@
+$(BUILD)/completion/_gather: $(BUILD)/gather
+	@mkdir -p $(dir $@)
+	$(BUILD)/gather completion zsh > $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/libgather.a: $(LIB_OBJ)
 	@rm -f $@
@@ -159,9 +195,36 @@ MUTATE_J ?= 1
 mutate: deps
 	@tests/mutate/run -j $(MUTATE_J) $(MUTATE_ARGS) $(MUTANTS)
 
-install: $(BUILD)/gather
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/gather $(DESTDIR)$(PREFIX)/bin/gather
+# Where Debian puts each (bash-completion's and zsh's own folders for packages).
+BINDIR      := $(PREFIX)/bin
+MAN1DIR     := $(PREFIX)/share/man/man1
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  := $(PREFIX)/share/zsh/vendor-completions
+INSTALLED   := $(BINDIR)/gather $(MAN1DIR)/gather.1 $(BASHCOMPDIR)/gather $(ZSHCOMPDIR)/_gather
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(BUILD)/gather $(DESTDIR)$(BINDIR)/gather
+	install -m 0644 $(BUILD)/gather.1 $(DESTDIR)$(MAN1DIR)/gather.1
+	install -m 0644 $(BUILD)/completion/gather.bash $(DESTDIR)$(BASHCOMPDIR)/gather
+	install -m 0644 $(BUILD)/completion/_gather $(DESTDIR)$(ZSHCOMPDIR)/_gather
+
+# Exactly the files install wrote; the folders may hold other packages' files.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# The package is built in a copy of the tree (dpkg-buildpackage writes into the folder above the
+# source and debian/ fills with build files): nothing is written outside build/.
+DEB_SRC := build/deb-src/gather-$(GATHER_VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -SVersion) && [ "$$v" = "$(GATHER_VERSION)" ] || \
+	  { echo "make deb: debian/changelog says $$v, crawler/cli/version.h $(GATHER_VERSION)"; exit 1; }
+	rm -rf build/deb-src && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude=./downloads --exclude=./node_modules . | \
+	  tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && GATHER_COMMIT=$(GATHER_COMMIT) dpkg-buildpackage -b -us -uc
+	mv -f build/deb-src/gather_$(GATHER_VERSION)_*.deb build/
+	@ls build/gather_$(GATHER_VERSION)_*.deb
 
 clean:
 	rm -rf build

@@ -153,249 +153,12 @@ static const struct {
     { { "help", no_argument, NULL, 'h' }, G | C | B | S },
 };
 
-static const char usage_get[] =
-"usage: gather get [-i FILE | -] [URL ...] [options]\n"
-"\n"
-"Download every URL of a list concurrently, streaming each body to a file.\n"
-"With no -i and no URL, reads urls.txt in the current folder (with --redis: works on the job).\n"
-"\n"
-"  -i, --input FILE        URL list, one per line ('-' = stdin); '#' starts a comment\n"
-"  -o, --output DIR        where files go (default ./downloads)\n"
-"  -P, --directory-prefix DIR  the same as -o (wget's spelling)\n"
-"  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
-"                          warning, to what the open-files limit (ulimit -n) allows\n"
-"      --per-host N        transfers in flight per host:port at most (default: no limit)\n"
-"      --workers N         threads that run the transfers, each with its own event loop and\n"
-"                          connections (default: one per CPU core; 1: the main loop runs\n"
-"                          them itself); -c and --per-host hold for the whole process.\n"
-"                          async mode only; --warc-file and a single URL use 1\n"
-"      --mode MODE         async (default), threads or sync\n"
-"      --layout LAYOUT     flat (last path segment, default) or tree (host/path)\n"
-"      --discard           fetch but write nothing (measure the network alone)\n"
-"  -N, --timestamping      re-check complete files with If-None-Match/If-Modified-Since\n"
-"  -nc, --no-clobber       never fetch a URL whose file exists (counted as skipped)\n"
-"      --content-disposition  name each file as the server's Content-Disposition says\n"
-"                          (made safe like URL names, never outside -o)\n"
-"      --split N           fetch a large file as N ranges over N connections (default 1;\n"
-"                          at most 64), when the server gives ranges, a size and a strong\n"
-"                          validator; each extra connection takes a -c and a --per-host\n"
-"                          permit if one is free; an interrupted file resumes per range\n"
-"      --min-split-size B  no range smaller than B (default 1M: a file under 2M is one stream)\n";
-
-static const char usage_crawl[] =
-"usage: gather crawl URL... [options]   (or: gather -r URL... [options])\n"
-"\n"
-"Crawl breadth-first from the start URLs, following links found in HTML pages, within a\n"
-"scope and depth, obeying robots.txt; save pages and/or the assets they use.\n"
-"\n"
-"  -d, -l, --depth, --level N|inf\n"
-"                          levels of links to follow; 0 = the start pages only, inf = no\n"
-"                          limit (default 5, as wget; wget's -l 0 means inf, gather's 0 not)\n"
-"  -r, --recursive         accepted for wget's sake: a crawl is recursive\n"
-"  -o, --output DIR        where files go (default ./downloads)\n"
-"  -P, --directory-prefix DIR  the same as -o (wget's spelling)\n"
-"  -c, --concurrency N     transfers in flight at most (default 16); lowered, with one\n"
-"                          warning, to what the open-files limit (ulimit -n) allows\n"
-"      --per-host N        transfers in flight per host at most (default 4)\n"
-"      --workers N         threads that run the transfers, each with its own event loop and\n"
-"                          connections (default: one per CPU core; 1: the main loop runs\n"
-"                          them itself); -c, --per-host, delays and robots.txt hold for the\n"
-"                          whole process. async mode only; --warc-file and --delay use 1\n"
-"      --delay MS, -w, --wait SEC\n"
-"                          wait between requests to one host (default 0; -w takes seconds,\n"
-"                          0.5, 2m, 1h; robots.txt Crawl-delay raises it for that host)\n"
-"      --random-wait       each wait 0.5 to 1.5 times --delay/-w, drawn per request (wget)\n"
-"      --scope SCOPE       host (default): the start hosts; domain: their registrable\n"
-"                          domains (Public Suffix List); prefix: under the start URL's\n"
-"                          folder; any: everywhere\n"
-"  -np, --no-parent        never above a start URL's folder on its host (other hosts: as\n"
-"                          --scope says)\n"
-"  -H, --span-hosts        follow links to any host (--scope any)\n"
-"  -D, --domains LIST      only hosts in or under these comma-separated domains (with -H,\n"
-"                          as wget; it narrows whatever the scope)\n"
-"      --include REGEX     only URLs matching REGEX (POSIX extended)\n"
-"      --exclude REGEX     no URL matching REGEX\n"
-"  -A, --accept LIST       save only files with these extensions, or names matching these\n"
-"                          wildcards ('*.jpg,img-??.png', as wget); pages are still\n"
-"                          fetched to find links\n"
-"  -R, --reject LIST       never save files with these extensions or names\n"
-"      --accept-type T,... save only these MIME types (image/ matches every image)\n"
-"      --save WHAT         all (default), pages, assets or none\n"
-"      --max-pages N       stop after N pages\n"
-"      --max-page-size B   parse at most B decoded bytes of a page (default 10485760, at\n"
-"                          most 16777216, the HTML parser's own limit)\n"
-"      --no-robots, -e robots=off\n"
-"                          ignore robots.txt (-e also takes wait=SEC, randomwait=on)\n"
-"  -N, --timestamping      a file already saved is asked for with If-Modified-Since (its\n"
-"                          mtime) and kept on 304; a new one gets the Last-Modified mtime\n"
-"  -nc, --no-clobber       never fetch a URL whose file exists (pages found so are read\n"
-"                          from the disk for their links, as wget does)\n"
-"      --robots-agent TOKEN  the product token robots.txt User-agent lines are matched\n"
-"                          against (letters, '-', '_'); default: the leading letters,\n"
-"                          '-' and '_' of --user-agent (gather)\n"
-"      --sitemap           also start from /sitemap.xml of each start host\n"
-"      --layout LAYOUT     tree (host/path, default) or flat\n"
-"\n"
-"Offline mirrors (wget's spellings):\n"
-"  -m, --mirror            unlimited depth, timestamping (-N), tree layout\n"
-"  -k, --convert-links     after the crawl (an interrupted one too), point every link in\n"
-"                          saved HTML and CSS at the saved file (a relative path), or at\n"
-"                          the absolute URL when it was not saved; no other byte changes\n"
-"  -p, --page-requisites   fetch and save the images, styles and scripts pages use, those\n"
-"                          of the deepest pages too, whatever --save says\n"
-"  -E, --adjust-extension  add .html to an HTML file and .css to a stylesheet whose name\n"
-"                          does not end so (index.php?x=1 -> index-HASH.php.html)\n"
-"  -nd, --no-directories   no folders: --layout flat (names made unique)\n"
-"  -nH, --no-host-directories  no host folder in the tree layout\n"
-"      --cut-dirs N        drop the first N folders of each URL's path in the tree\n"
-"\n";
-
-static const char usage_bench[] =
-"usage: gather bench [-i FILE | URL ...] [-c N[,N...]] [options]\n"
-"\n"
-"Run one workload in each mode (sync, threads, async) at each concurrency and compare\n"
-"wall time, requests/s, MB/s, request latency (p50/p95/p99), CPU time, peak memory and\n"
-"the threads used. Each run is a child 'gather get --retries 0' into a temporary folder,\n"
-"removed afterwards; one untimed warm-up request per host:port comes first. Prints one\n"
-"table with a row per (concurrency, mode) and a note where a mode could not reach the\n"
-"concurrency asked and why (with --json: the table as one JSON object on stdout, the\n"
-"text table on stderr).\n"
-"\n"
-"  -i, --input FILE        URL list (default urls.txt)\n"
-"  -c, --concurrency LIST  transfers in flight at most in threads and async mode: one\n"
-"                          number or a comma list to sweep, e.g. 1,10,100,1000 (default 16);\n"
-"                          threads mode runs one thread per transfer\n"
-"      --modes LIST        modes to run, comma-separated (default sync,threads,async);\n"
-"                          sync runs once per sweep (its concurrency is always 1)\n"
-"      --sync-limit N      sync fetches only the first N URLs; its wall and CPU time are\n"
-"                          scaled to the whole list (marked *)\n"
-"      --repeat N          runs per point, interleaved; the table shows medians, and the\n"
-"                          min-max of wall time\n"
-"      --discard           do not write bodies (measure the network alone)\n"
-"      --report FILE.html  one self-contained page: throughput, p95 latency, CPU and peak\n"
-"                          memory against concurrency, the waterfalls, the table\n"
-"      --chart FILE.svg    draw a waterfall of every request (sampled beyond 2000), one\n"
-"                          panel per mode on a shared time axis\n"
-"      --waterfall C       the concurrency --chart and --report draw as waterfalls\n"
-"                          (default: the largest)\n";
-
-static const char usage_status[] =
-"usage: gather status --redis URL --job NAME [--json]\n"
-"\n"
-"Show a job shared through Redis: URLs waiting, in flight, done and failed, the BFS level,\n"
-"the workers seen within a lease, and the hosts with the most URLs left.\n"
-"\n"
-"      --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix://PATH[?db=N]\n"
-"                          (a password may also come from $GATHER_REDIS_PASSWORD)\n"
-"      --job NAME          the job (letters, digits, '.', '_', '-'; at most 64)\n"
-"      --json              one JSON object on stdout instead of the table\n"
-"  -h, --help              this help\n"
-"\n"
-"Exit status: 0 shown, 2 usage error, no such job, or Redis unreachable.\n";
-
-static const char usage_shared[] =
-"\n"
-"A job shared by many processes and machines through Redis (see DISTRIBUTED.md):\n"
-"      --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix://PATH[?db=N]\n"
-"                          (a password may also come from $GATHER_REDIS_PASSWORD)\n"
-"      --job NAME          the shared job: URLs given are added to it (a URL added twice is\n"
-"                          added once), then this process works on it until nothing is left;\n"
-"                          -c, --per-host and delays hold for all its workers together\n"
-"      --lease SEC         a URL claimed by a worker that dies is given to another after SEC\n"
-"                          seconds (default 60)\n"
-"      --enqueue-only      add the URLs to the job and exit without fetching\n";
-
-static const char usage_common[] =
-"      --timeout SEC       abort a transfer after SEC seconds in all (default: none)\n"
-"      --connect-timeout SEC  give up connecting after SEC seconds (default 30)\n"
-"      --read-timeout SEC  end a transfer that receives no data for SEC seconds, as a\n"
-"                          transient failure (default 900, as wget; 0: never)\n"
-"      --max-redirs N      follow at most N redirects (default 10; -1: none)\n"
-"  -U, --user-agent S      User-Agent header (default gather/0.1)\n"
-"      --header 'K: V'     extra request header (repeatable)\n"
-"      --insecure          do not verify TLS certificates (says so on stderr)\n"
-"      --cacert FILE       trust the CA certificates in FILE (PEM) instead of the system's;\n"
-"                          default: $CURL_CA_BUNDLE, else $SSL_CERT_FILE\n"
-"      --capath DIR        trust the CA certificates in DIR (c_rehash'ed); default\n"
-"                          $SSL_CERT_DIR\n"
-"      --cert FILE         client certificate (PEM), with its key unless --key\n"
-"      --key FILE          the client certificate's private key (PEM)\n"
-"      --proxy URL         go through this proxy (http://, https://, socks5h://...; '' for\n"
-"                          none); default: $http_proxy, $https_proxy, $ALL_PROXY\n"
-"      --noproxy LIST      hosts, domains and CIDR ranges to reach directly ('*': all);\n"
-"                          default: $NO_PROXY\n"
-"      --har FILE          write every request with its timings as HTTP Archive 1.2\n"
-"                          (browser devtools import it; bench: one page per run)\n"
-"  -q, --quiet             no progress line, no per-file messages\n"
-"  -v, --verbose           a line per file\n"
-"      --json              JSON lines on stdout: one per URL, then a summary\n"
-"  -h, --help              this help\n";
-
-static const char usage_files[] =
-"      --retries N         retry a transient failure N times (default 3): connection\n"
-"                          errors, timeouts, HTTP 408, 429 and 5xx; never other 4xx\n"
-"      --retry-delay MS    backoff base: waits are random in [0, MS * 2^try] (default 1000)\n"
-"      --max-wait SEC      cap on one wait, Retry-After included (default 60)\n"
-"      --min-speed B       abort a transfer slower than B bytes/s ...\n"
-"      --min-speed-time SEC  ... for SEC seconds in a row (default 30)\n"
-"      --max-filesize B    fail a body larger than B bytes (K, M, G suffixes; a crawled\n"
-"                          page's decoded bytes)\n"
-"      --limit-rate RATE   receive at most RATE bytes/s in all, over every transfer of\n"
-"                          the run (k, M, G suffixes: 1024-based)\n"
-"      --limit-rate-each RATE  at most RATE bytes/s per transfer\n"
-"      --fsync             fsync each file before renaming it into place\n"
-"      --warc-file NAME    also archive every HTTP exchange (robots.txt and redirects too)\n"
-"                          as WARC/1.1 in NAME.warc.gz: request and response records as\n"
-"                          they went over the wire, revisits for repeated bodies\n"
-"      --warc-cdx          with --warc-file: a sorted CDXJ index in NAME.cdx\n"
-"      --user USER[:PASS]  log in with HTTP Basic authentication; with no password,\n"
-"                          --password gives it or, on a terminal, gather asks for it\n"
-"      --password PASS     the password of --user (other users may see it with ps)\n"
-"      --netrc             log in to hosts listed in ~/.netrc when nothing else is given\n"
-"      --netrc-file FILE   the same, from FILE\n"
-"      --location-trusted  send credentials to every host: redirect targets too and, in a\n"
-"                          crawl, hosts other than the start URLs'\n"
-"      --load-cookies FILE start with the cookies in FILE (Netscape format: curl -c, wget\n"
-"                          --save-cookies and browser exports write it)\n"
-"      --save-cookies FILE write the job's cookies to FILE at the end (same format, with\n"
-"                          session cookies); the job keeps and sends them either way\n"
-"\n"
-"Credentials (--user, Authorization and Cookie headers) go only to the scheme://host:port of\n"
-"the URLs given (in a crawl, of its start URLs): not to a link's other host, nor across a\n"
-"redirect to another (unless --location-trusted). Proxy-Authorization goes only to a proxy;\n"
-"cookies of the jar go where their domain and path say. URL passwords are shown as ***.\n"
-"\n"
-"\n"
-"Bodies are stored as the server sends them (Accept-Encoding: identity); crawled\n"
-"pages are asked for compressed and decoded.\n"
-"Each body is written to NAME.part and renamed to NAME when complete; a failed\n"
-"download leaves no file under its final name. Failures are reported as\n"
-"'URL: reason' on stderr; bad list lines as 'FILE:LINE: reason'.\n"
-"State lives in DIR/.gather.db (SQLite): a re-run skips files already complete and\n"
-"resumes an interrupted one from its NAME.part with Range + If-Range.\n"
-"SIGINT/SIGTERM stop cleanly (exit 130); a second SIGINT exits at once.\n";
-
-static const char usage_exit[] =
-"\n"
-"Long options are taken only when spelled in full: --conc is refused, not read as --concurrency.\n"
-"wget's two-letter options (-np, -nc) are whole arguments: -npq is -n -p -q, and an option's\n"
-"value is never one (-o -np names the folder -np).\n"
-"Exit status: 0 every URL succeeded, 1 some failed (or a list line was bad),\n"
-"2 usage error (or Redis unreachable or refusing), 130 interrupted (SIGINT/SIGTERM).\n";
-
-void crawl_usage(crawl_cmd_t cmd, FILE *out)
+const struct option *crawl_options_long(size_t i, int *cmds)
 {
-    if (cmd == CRAWL_CMD_STATUS) {
-        fputs(usage_status, out);
-        return;
-    }
-    fputs(cmd == CRAWL_CMD_GET ? usage_get : cmd == CRAWL_CMD_CRAWL ? usage_crawl : usage_bench, out);
-    fputs(usage_common, out);
-    if (cmd != CRAWL_CMD_BENCH)
-        fputs(usage_files, out);
-    if (cmd != CRAWL_CMD_BENCH)
-        fputs(usage_shared, out);
-    fputs(usage_exit, out);
+    if (i >= sizeof(table) / sizeof(table[0]))
+        return NULL;
+    *cmds = table[i].cmds;
+    return &table[i].opt;
 }
 
 static int parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
@@ -702,7 +465,7 @@ static void options_defaults(crawl_options_t *o, crawl_cmd_t cmd)
     crawl_filter_init(&o->filter);
 }
 
-static const char *cmd_name(crawl_cmd_t cmd)
+const char *crawl_cmd_name(crawl_cmd_t cmd)
 {
     return cmd == CRAWL_CMD_GET ? "get" : cmd == CRAWL_CMD_CRAWL ? "crawl" :
            cmd == CRAWL_CMD_STATUS ? "status" : "bench";
@@ -712,7 +475,7 @@ static const char *cmd_name(crawl_cmd_t cmd)
 static int options_shared(crawl_options_t *o, crawl_cmd_t cmd)
 {
     const char *n = o->job_name;
-    const char *me = cmd_name(cmd);
+    const char *me = crawl_cmd_name(cmd);
 
     if (cmd == CRAWL_CMD_STATUS && (!o->redis_url || !o->job_name)) {
         fprintf(stderr, "gather status: give --redis URL and --job NAME (see gather status --help)\n");
@@ -1120,7 +883,7 @@ static void options_not_in_full(crawl_cmd_t cmd, const struct option *longopts, 
     for (k = 0; longopts[k].name; k++)
         if (!strncmp(longopts[k].name, arg + 2, n))
             count++;
-    fprintf(stderr, "gather %s: option '%.*s' is not spelled in full (did you mean ", cmd_name(cmd),
+    fprintf(stderr, "gather %s: option '%.*s' is not spelled in full (did you mean ", crawl_cmd_name(cmd),
             (int)n + 2, arg);
     for (k = 0; longopts[k].name; k++) {
         if (strncmp(longopts[k].name, arg + 2, n))
@@ -1136,7 +899,7 @@ static void options_not_in_full(crawl_cmd_t cmd, const struct option *longopts, 
 static void options_refused(crawl_cmd_t cmd, const struct option *longopts, int c, int opt,
                             const char *arg)
 {
-    const char *name = cmd_name(cmd);
+    const char *name = crawl_cmd_name(cmd);
 
     if (arg && arg[1] == '-') {                                 /* --name or --name=value */
         size_t n = strcspn(arg + 2, "=");
@@ -1318,16 +1081,16 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     o->argv = argv;
     o->argc = argc;
     if (o->warc_cdx && !o->warc_file) {
-        fprintf(stderr, "gather %s: --warc-cdx needs --warc-file\n", cmd_name(cmd));
+        fprintf(stderr, "gather %s: --warc-cdx needs --warc-file\n", crawl_cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
     if (o->warc_file && (!*o->warc_file || o->mode != CRAWL_MODE_ASYNC)) {
-        fprintf(stderr, "gather %s: --warc-file needs a NAME and --mode async\n", cmd_name(cmd));
+        fprintf(stderr, "gather %s: --warc-file needs a NAME and --mode async\n", crawl_cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
     if (o->nsweep > 1 && cmd != CRAWL_CMD_BENCH) {
         fprintf(stderr, "gather %s: -c takes one number (a list sweeps concurrency in gather bench)\n",
-                cmd_name(cmd));
+                crawl_cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
     if (o->waterfall > 0) {
@@ -1340,7 +1103,7 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
         }
     }
     if (o->input && o->nurls > 0) {
-        fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", cmd_name(cmd));
+        fprintf(stderr, "gather %s: give either -i FILE or URLs, not both\n", crawl_cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
     if (options_shared(o, cmd) < 0)
@@ -1360,7 +1123,7 @@ int crawl_options_parse(crawl_options_t *o, crawl_cmd_t cmd, int argc, char **ar
     o->http.verbose = o->verbose > 2;
     o->http.max_connections = o->concurrency;
     if (o->http.client_key && !o->http.client_cert) {
-        fprintf(stderr, "gather %s: --key needs --cert\n", cmd_name(cmd));
+        fprintf(stderr, "gather %s: --key needs --cert\n", crawl_cmd_name(cmd));
         return CRAWL_EXIT_USAGE;
     }
     if (options_ca_from_env(o) < 0)

@@ -2,6 +2,9 @@
 #ifndef CRAWLER_OPTIONS_H
 #define CRAWLER_OPTIONS_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include <curl/curl.h>
 
 #include "crawler/crawl/filter.h"
@@ -113,6 +116,15 @@ int crawl_options_main(crawl_cmd_t cmd, int argc, char **argv, int (*run)(crawl_
 
 const char *crawl_mode_name(crawl_mode_t m);
 
+/* "get", "crawl", "bench" or "status". */
+const char *crawl_cmd_name(crawl_cmd_t cmd);
+
+/* The i-th long option of the parser's table and, in *cmds, the crawl_cmd_t mask of the commands
+ * that accept it; NULL past the end. Static data: what crawl_optdoc documents (optdoc.h). */
+struct option;
+const struct option *crawl_options_long(size_t i, int *cmds);
+
+/* Prints the --help of cmd to out, generated from crawl_optdoc (help.c). */
 void crawl_usage(crawl_cmd_t cmd, FILE *out);
 
 #endif
