@@ -317,10 +317,42 @@ static const char *zsh_help(const optdoc_t *d)
     return d->help;
 }
 
+/* A help text of several lines, cut to a description that reads whole in zsh's one line: its
+ * first line up to the first ';', else the first ": ", else the last ',', never inside
+ * parentheses (then before them). A one-line help is kept as it is. */
+static void zsh_summary(const char *help, char *buf, size_t size)
+{
+    size_t len = strcspn(help, "\n"), cut = len, depth = 0, open = 0, colon = 0, comma = 0;
+
+    if (help[len] == '\n') {
+        for (size_t i = 0; i < len; i++) {
+            if (help[i] == '(' && depth++ == 0)
+                open = i;
+            else if (help[i] == ')' && depth > 0)
+                depth--;
+            else if (help[i] == ';') {
+                cut = depth ? open : i;
+                break;
+            } else if (help[i] == ':' && help[i + 1] == ' ' && !colon)
+                colon = depth ? open : i;
+            else if (help[i] == ',')
+                comma = depth ? open : i;
+        }
+        if (cut == len)
+            cut = colon ? colon : comma ? comma : len;
+        while (cut > 0 && help[cut - 1] == ' ')
+            cut--;
+    }
+    snprintf(buf, size, "%.*s", (int)cut, help);
+}
+
 static void zsh_spec(FILE *out, const char *spelling, const optdoc_t *d)
 {
+    char summary[128];
+
+    zsh_summary(zsh_help(d), summary, sizeof(summary));
     fprintf(out, "        '%s%s[", spelling, d->metavar && spelling[1] == '-' ? "=" : "");
-    zsh_quoted(out, zsh_help(d));
+    zsh_quoted(out, summary);
     fputc(']', out);
     if (d->metavar) {
         fputc(':', out);
