@@ -31,8 +31,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: gather COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "  %-8s %s\n", "completion", "print the completion script: gather completion bash|zsh");
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-10s %s\n", "completion", "print the completion script: gather completion bash|zsh");
     fprintf(out, "\n'gather -r URL... [options]' is 'gather crawl URL... [options]', as wget -r.\n"
                  "'gather COMMAND --help' describes a command; 'man gather' all of them.\n"
                  "'gather --version' names the version and the commit; 'gather --generate-man'\n"
