@@ -103,15 +103,16 @@ $(BUILD)/libgather.a: $(LIB_OBJ)
 $(BUILD)/gather: $(MAIN_OBJ) $(BUILD)/libgather.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# -MMD: a unit test is rebuilt when a header it includes changes (tests/unit/*.h too).
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgather.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libgather.a $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -MMD -MP -MF $@.d -o $@ $< $(BUILD)/libgather.a $(LDLIBS) $(TEST_LIBS)
 
 $(SERVER_BIN): $(SERVER_SRC) $(wildcard tests/server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_SRC) $(LDLIBS) $(TEST_LIBS)
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 # Install what is missing: as root with apt-get, otherwise print the exact command.
 deps:

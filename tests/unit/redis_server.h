@@ -7,6 +7,7 @@
 #define TESTS_UNIT_REDIS_SERVER_H
 
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -183,9 +184,29 @@ static long long rs_vnum(redisContext *rc, const char *fmt, va_list ap)
  * hung wait fails the run (SIGALRM) instead of hanging it. */
 static redis_server_t server;
 
+/* SIGALRM: says where the run hung (the stack, for addr2line -f -e BINARY ADDR), then dies of
+ * the signal as before. Only async-signal-safe calls, but backtrace's first call may allocate:
+ * rs_group_setup makes that call early. */
+static void rs_on_alarm(int sig)
+{
+    static const char msg[] = "redis unit test: hung for 120 s; the stack:\n";
+    void *frames[64];
+    int n = backtrace(frames, 64);
+
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static int rs_group_setup(void **state)
 {
+    void *frame;
+
     (void)state;
+    (void)backtrace(&frame, 1);     /* loads libgcc now, not in the signal handler */
+    if (signal(SIGALRM, rs_on_alarm) == SIG_ERR)
+        return -1;
     alarm(120);
     return rs_start(&server);
 }
