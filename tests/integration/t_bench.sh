@@ -254,10 +254,13 @@ test_bench_says_when_threads_mode_hits_the_thread_limit() {
         # ulimit -u counts every thread of the real user: a user of its own
         # (no passwd entry needed) keeps a concurrent run of this test, in
         # another clone or another mutant, out of the count.
+        # The binary is copied where that user can reach it: the build may sit in a folder
+        # only root may enter (tests/mutate's scratch copies, made by mktemp -d, are 0700).
         local uid=$(( 200000 + $$ % 100000 ))
+        install -m 0755 "$GATHER" "$dir/gather"
         setpriv --reuid=$uid --regid=$uid --clear-groups -- env TMPDIR="$dir/tmp" bash -c \
             'ulimit -u 40 && exec "$0" bench -q -i "$1" -c 100 --modes threads --json' \
-            "$GATHER" "$dir/list.txt" > bench.json 2> table.txt || rc=$?
+            "$dir/gather" "$dir/list.txt" > bench.json 2> table.txt || rc=$?
     else
         TMPDIR="$dir/tmp" bash -c 'ulimit -u $(( $(ps -L -u "$(id -u)" --no-headers | wc -l) + 40 )) &&
             exec "$0" bench -q -i "$1" -c 100 --modes threads --json' \
